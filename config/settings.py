@@ -1,0 +1,298 @@
+"""covidhub settings: one module, switched by environment variables.
+
+Defaults run out of the box (SQLite, local files, the outbox instead of an SMS gateway,
+console e-mail). Production sets DJANGO_ENV=production and the variables documented in
+docs/operations.md; `manage.py check --deploy` is then clean.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("COVIDHUB_VAR_DIR", str(BASE_DIR / "var")))
+
+ENVIRONMENT = env_str("DJANGO_ENV", "development")
+if ENVIRONMENT not in {"development", "production", "test"}:
+    raise ImproperlyConfigured("DJANGO_ENV must be development, production or test")
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required in production")
+    # Development: a key kept under var/ so that sessions survive restarts.
+    key_file = VAR_DIR / "secret_key"
+    try:
+        SECRET_KEY = key_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        SECRET_KEY = secrets.token_urlsafe(50)
+        key_file.write_text(SECRET_KEY, encoding="utf-8")
+        key_file.chmod(0o600)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks_db",
+    "ninja",
+    "covidhub.core",
+    "covidhub.areas",
+    "covidhub.accounts",
+    "covidhub.people",
+    "covidhub.audit",
+    "covidhub.notifications",
+    "covidhub.api",
+    "covidhub.demo",
+]
+
+MIDDLEWARE = [
+    "covidhub.core.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "covidhub.accounts.middleware.SessionLifetimeMiddleware",
+    "covidhub.core.idempotency.IdempotencyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "covidhub.core.middleware.DomainErrorMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "covidhub" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "covidhub.core.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# Databases ---------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'covidhub.sqlite3'}")
+if DATABASE_URL.startswith("sqlite:///"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL and a busy timeout let the web server and the worker share the file.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache and rate limits ---------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "covidhub",
+        }
+    }
+else:
+    # Shared by every server process and the worker, unlike locmem.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "covidhub_cache",
+        }
+    }
+
+# Background tasks --------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "notifications"],
+    }
+}
+
+# Auth --------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:citizen_login"
+LOGIN_REDIRECT_URL = "core:home"
+OTP_TOTP_ISSUER = "covidhub"
+
+# Staff sessions end after 15 minutes idle and 12 hours in all; citizens stay longer.
+STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60)
+STAFF_ABSOLUTE_SECONDS = env_int("STAFF_ABSOLUTE_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = env_int("CITIZEN_SESSION_SECONDS", 30 * 24 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# One-time codes for citizens.
+PHONE_CODE_TTL_SECONDS = 5 * 60
+PHONE_CODE_MAX_ATTEMPTS = 5
+PHONE_CODE_MAX_PER_PHONE_PER_HOUR = 5
+PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR = env_int("PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR", 30)
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+
+# Only trust X-Forwarded-For when a reverse proxy in front sets it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Notifications -----------------------------------------------------------------------
+# SMS: "outbox" keeps messages readable in the outbox (demo); "http" posts to a gateway.
+SMS_BACKEND = env_str("SMS_BACKEND", "outbox")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10)
+SMS_SENDER = env_str("SMS_SENDER", "HAIDUONG")
+if SMS_BACKEND not in {"outbox", "http"}:
+    raise ImproperlyConfigured("SMS_BACKEND must be 'outbox' or 'http'")
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 12)
+NOTIFY_BACKOFF_BASE_SECONDS = env_int("NOTIFY_BACKOFF_BASE_SECONDS", 30)
+
+SMTP_HOST = env_str("EMAIL_HOST")
+if PRODUCTION and not SMTP_HOST:
+    raise ImproperlyConfigured("EMAIL_HOST (the SMTP server) is required in production")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "covidhub <no-reply@covid.haiduong.gov.vn>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": SMTP_HOST,
+                "port": env_int("EMAIL_PORT", 25),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+        if SMTP_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+
+# Internationalisation ----------------------------------------------------------------
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "covidhub" / "locale"]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Static files ------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Province ----------------------------------------------------------------------------
+PROVINCE_CODE = env_str("PROVINCE_CODE", "30")
+SUPPORT_PHONE = env_str("SUPPORT_PHONE", "02203.897.353")
+PLATFORM_NAME = env_str("PLATFORM_NAME", "covidhub Hải Dương")
+
+# API ---------------------------------------------------------------------------------
+API_PAGE_SIZE_MAX = 100
+NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX
+NINJA_PAGINATION_PER_PAGE = 20
+IDEMPOTENCY_TTL_HOURS = 24
+
+# Security ----------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Logging: no personal data goes to logs; request ids tie log lines to audit rows.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "covidhub.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs the full request path of 4xx/5xx; our URLs carry no personal data.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}

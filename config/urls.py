@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from covidhub.api.main import api
+from covidhub.core import views as core_views
+
+handler404 = "covidhub.core.views.error_404"
+handler500 = "covidhub.core.views.error_500"
+
+urlpatterns = [
+    path("", include("covidhub.core.urls")),
+    path("", include("covidhub.accounts.urls")),
+    path("", include("covidhub.people.urls")),
+    path("", include("covidhub.notifications.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+]

@@ -1,0 +1,214 @@
+"""Shared fixtures: a small area tree and the personas every scoping test uses —
+a citizen, a commune officer, an officer of the neighbouring commune, a district officer
+and a province administrator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "outbox"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def area_tree(db: None) -> dict[str, Any]:
+    """Hải Dương → TP Hải Dương (Cẩm Thượng, Bình Hàn) and Chí Linh (Sao Đỏ)."""
+    from covidhub.areas.models import Area
+    from covidhub.areas.services import UnitRow, area_tree_load
+
+    area_tree_load(
+        rows=[
+            UnitRow(1, "30", "Tỉnh Hải Dương", "tỉnh"),
+            UnitRow(2, "288", "Thành phố Hải Dương", "thành phố", "30"),
+            UnitRow(2, "290", "Thành phố Chí Linh", "thành phố", "30"),
+            UnitRow(3, "10507", "Phường Cẩm Thượng", "phường", "288"),
+            UnitRow(3, "10510", "Phường Bình Hàn", "phường", "288"),
+            UnitRow(3, "10546", "Phường Sao Đỏ", "phường", "290"),
+        ]
+    )
+    return {
+        "province": Area.objects.get(level=1, code="30"),
+        "district": Area.objects.get(level=2, code="288"),
+        "other_district": Area.objects.get(level=2, code="290"),
+        "commune": Area.objects.get(level=3, code="10507"),
+        "neighbour_commune": Area.objects.get(level=3, code="10510"),
+        "far_commune": Area.objects.get(level=3, code="10546"),
+    }
+
+
+@pytest.fixture
+def make_person(area_tree: dict[str, Any]) -> Callable[..., Any]:
+    from covidhub.people.services import person_create
+    from covidhub.people.validation import person_input_clean
+
+    counter = {"n": 0}
+
+    def make(
+        *, commune: Any = None, managed_by: Any = None, relationship: str = "", **fields: Any
+    ) -> Any:
+        counter["n"] += 1
+        raw = {
+            "full_name": fields.pop("full_name", "Nguyễn Văn Thử"),
+            "birth": fields.pop("birth", "15/03/1985"),
+            "sex": fields.pop("sex", "M"),
+            "commune": commune or area_tree["commune"],
+            **fields,
+        }
+        return person_create(
+            actor=None,
+            data=person_input_clean(raw),
+            managed_by=managed_by,
+            relationship=relationship,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_citizen(make_person: Callable[..., Any]) -> Callable[..., Any]:
+    from covidhub.accounts.models import User
+
+    def make(phone: str = "+84912345678", **person_fields: Any) -> Any:
+        user = User(username=f"c-{phone[-8:]}", phone=phone, kind=User.Kind.CITIZEN)
+        user.set_unusable_password()
+        user.save()
+        make_person(managed_by=user, relationship="self", **person_fields)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def citizen(make_citizen: Callable[..., Any]) -> Any:
+    return make_citizen()
+
+
+@pytest.fixture
+def citizen_person(citizen: Any) -> Any:
+    return citizen.people.get(relationship="self")
+
+
+@pytest.fixture
+def make_staff(area_tree: dict[str, Any]) -> Callable[..., Any]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from covidhub.accounts.models import User
+    from covidhub.accounts.services import role_assign
+
+    def make(
+        username: str, role: str, area: Any = None, *, unit_kind: str = "", unit_uuid: Any = None
+    ) -> Any:
+        user = User(username=username, kind=User.Kind.STAFF, display_name=username.title())
+        user.set_password("correct horse battery")
+        user.save()
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        role_assign(user=user, role=role, area=area, unit_kind=unit_kind, unit_uuid=unit_uuid)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def commune_officer(make_staff: Callable[..., Any], area_tree: dict[str, Any]) -> Any:
+    return make_staff("officer", "commune_officer", area_tree["commune"])
+
+
+@pytest.fixture
+def neighbour_officer(make_staff: Callable[..., Any], area_tree: dict[str, Any]) -> Any:
+    return make_staff("neighbour", "commune_officer", area_tree["neighbour_commune"])
+
+
+@pytest.fixture
+def district_officer(make_staff: Callable[..., Any], area_tree: dict[str, Any]) -> Any:
+    return make_staff("district", "district_officer", area_tree["district"])
+
+
+@pytest.fixture
+def province_admin(make_staff: Callable[..., Any], area_tree: dict[str, Any]) -> Any:
+    return make_staff("admin", "administrator", area_tree["province"])
+
+
+def _verified_client(user: Any) -> Client:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    session = client.session
+    if device is not None:
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def login() -> Callable[[Any], Client]:
+    """A client signed in as the user; staff also pass the TOTP step."""
+    return _verified_client
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """Debian's Chromium driven by Playwright (which cannot download its own browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: Any) -> Any:
+    context = chromium.new_context(base_url=live_server.url, locale="vi-VN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical accessibility violations on the current page (axe-core)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]

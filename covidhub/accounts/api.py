@@ -1,0 +1,124 @@
+"""Sign-in endpoints for the mobile app and "who am I"."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.http import HttpRequest
+from django.utils import translation
+from ninja import Router, Schema
+
+from covidhub.accounts.api_auth import request_user
+from covidhub.accounts.scoping import actor_scope
+from covidhub.accounts.services import (
+    api_token_issue,
+    api_token_revoke,
+    phone_code_request,
+    phone_code_verify,
+)
+from covidhub.core import request_context
+from covidhub.core.phones import phone_masked
+
+router = Router(tags=["accounts"])
+
+
+class CodeRequestIn(Schema):
+    phone: str
+    language: str = "vi"
+
+
+class CodeRequestOut(Schema):
+    phone_masked: str
+    expires_at: datetime.datetime
+
+
+class CodeVerifyIn(Schema):
+    phone: str
+    code: str
+    device_label: str = ""
+
+
+class RoleOut(Schema):
+    role: str
+    area_code: str | None = None
+    unit_kind: str = ""
+    unit_uuid: uuid.UUID | None = None
+
+
+class MeOut(Schema):
+    uuid: uuid.UUID
+    kind: str
+    display_name: str
+    phone_masked: str | None
+    language: str
+    roles: list[RoleOut]
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime.datetime
+    me: MeOut
+
+
+def me_out(user: object) -> MeOut:
+    from covidhub.accounts.models import RoleAssignment, User
+
+    assert isinstance(user, User)
+    roles = [
+        RoleOut(
+            role=a.role,
+            area_code=a.area.code if a.area else None,
+            unit_kind=a.unit_kind,
+            unit_uuid=a.unit_uuid,
+        )
+        for a in RoleAssignment.objects.filter(user=user).select_related("area")
+    ]
+    return MeOut(
+        uuid=user.uuid,
+        kind=user.kind,
+        display_name=user.display_name,
+        phone_masked=phone_masked(user.phone) if user.phone else None,
+        language=user.language,
+        roles=roles,
+    )
+
+
+@router.post(
+    "/auth/code", response={202: CodeRequestOut}, auth=None, summary="Send a sign-in code by SMS"
+)
+def code_request(request: HttpRequest, payload: CodeRequestIn) -> tuple[int, CodeRequestOut]:
+    context = request_context.current()
+    language = payload.language if payload.language in ("vi", "en") else "vi"
+    sent = phone_code_request(
+        phone=payload.phone,
+        client_address=context.client_address if context else None,
+        language=language,
+    )
+    return 202, CodeRequestOut(phone_masked=phone_masked(sent.phone), expires_at=sent.expires_at)
+
+
+@router.post(
+    "/auth/token", response={201: TokenOut}, auth=None, summary="Exchange a code for a token"
+)
+def code_verify(request: HttpRequest, payload: CodeVerifyIn) -> tuple[int, TokenOut]:
+    user = phone_code_verify(
+        phone=payload.phone, code=payload.code, language=translation.get_language() or "vi"
+    )
+    issued = api_token_issue(user=user, label=payload.device_label)
+    return 201, TokenOut(token=issued.token, expires_at=issued.record.expires_at, me=me_out(user))
+
+
+@router.post("/auth/logout", response={204: None}, summary="Revoke the token in use")
+def logout(request: HttpRequest) -> tuple[int, None]:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        api_token_revoke(user=request_user(request), token=header[7:].strip())
+    return 204, None
+
+
+@router.get("/me", response=MeOut, summary="Who am I")
+def me(request: HttpRequest) -> MeOut:
+    user = request_user(request)
+    actor_scope(user)
+    return me_out(user)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from covidhub.accounts.models import User
+
+STAFF_AUTH_AT = "covidhub_staff_auth_at"
+LAST_ACTIVITY = "covidhub_last_activity"
+
+
+class SessionLifetimeMiddleware:
+    """Staff sessions end after 15 minutes idle and 12 hours in all; and every account's
+    last activity is kept (at most once an hour) for the adoption reports."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            now = time.time()
+            if getattr(user, "kind", None) == User.Kind.STAFF:
+                started = request.session.get(STAFF_AUTH_AT, now)
+                last = request.session.get(LAST_ACTIVITY, now)
+                if (
+                    now - last > settings.STAFF_IDLE_SECONDS
+                    or now - started > settings.STAFF_ABSOLUTE_SECONDS
+                ):
+                    logout(request)
+                    messages.info(request, _("Your session has ended. Please sign in again."))
+                    if request.path.startswith("/api/"):
+                        return self.get_response(request)
+                    return redirect("accounts:staff_login")
+                request.session.setdefault(STAFF_AUTH_AT, now)
+                request.session[LAST_ACTIVITY] = now
+            seen = user.last_seen_at  # type: ignore[union-attr]
+            if seen is None or timezone.now() - seen > datetime.timedelta(hours=1):
+                User.objects.filter(pk=user.pk).update(last_seen_at=timezone.now())
+        return self.get_response(request)

@@ -1,0 +1,257 @@
+"""Accounts: phone sign-in codes, API tokens, staff accounts with TOTP."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from covidhub.accounts.models import (
+    AREA_ROLES,
+    UNIT_ROLES,
+    ApiToken,
+    PhoneCode,
+    RoleAssignment,
+    User,
+)
+from covidhub.areas.models import Area
+from covidhub.core.errors import DomainError, InvalidInput, RateLimited
+from covidhub.core.phones import phone_normalise
+from covidhub.notifications.services import message_queue
+
+
+class CodeInvalid(DomainError):
+    code = "code_invalid"
+    status = 400
+    default_message = gettext_lazy("The code is wrong or has expired. Request a new code.")
+
+
+def _code_hash(phone: str, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CodeRequested:
+    phone: str
+    expires_at: datetime.datetime
+
+
+def phone_code_request(*, phone: str, client_address: str | None, language: str) -> CodeRequested:
+    """Send a 6-digit sign-in code by SMS; limited per phone and per client address."""
+    e164 = phone_normalise(phone)
+    now = timezone.now()
+    hour_ago = now - datetime.timedelta(hours=1)
+    with transaction.atomic():
+        # Serialise requests for one phone so that the per-phone limit holds under bursts.
+        User.objects.select_for_update().filter(phone=e164).first()
+        recent = PhoneCode.objects.filter(phone=e164, created_at__gte=hour_ago).count()
+        if recent >= settings.PHONE_CODE_MAX_PER_PHONE_PER_HOUR:
+            raise RateLimited(
+                _("Too many codes were requested for this phone number. Try again in an hour.")
+            )
+        if client_address:
+            from_address = PhoneCode.objects.filter(
+                client_address=client_address, created_at__gte=hour_ago
+            ).count()
+            if from_address >= settings.PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR:
+                raise RateLimited(
+                    _("Too many codes were requested from this network. Try again later.")
+                )
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        # An older code stops working once a new one is sent.
+        PhoneCode.objects.filter(phone=e164, used_at__isnull=True).update(used_at=now)
+        record = PhoneCode.objects.create(
+            phone=e164,
+            code_hash=_code_hash(e164, code),
+            client_address=client_address,
+            expires_at=now + datetime.timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
+        )
+        with translation.override(language):
+            body = _(
+                "%(code)s is your covidhub sign-in code. It is valid for 5 minutes. Never share it."
+            ) % {"code": code}
+        message_queue(channel="sms", to=e164, body=body, language=language, sensitive=True)
+    return CodeRequested(phone=e164, expires_at=record.expires_at)
+
+
+def phone_code_verify(*, phone: str, code: str, language: str = "vi") -> User:
+    """Check a code and return the citizen account, creating it at first sign-in."""
+    e164 = phone_normalise(phone)
+    entered = "".join(ch for ch in (code or "") if ch.isdigit())
+    now = timezone.now()
+    with transaction.atomic():
+        record = (
+            PhoneCode.objects.select_for_update()
+            .filter(phone=e164, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if record is None:
+            raise CodeInvalid()
+        if record.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
+            raise RateLimited(_("Too many wrong codes. Request a new code."))
+        wrong = len(entered) != 6 or not hmac.compare_digest(
+            record.code_hash, _code_hash(e164, entered)
+        )
+        if wrong:
+            # Counted in this transaction, which must commit: raise only after it.
+            record.attempts += 1
+            if record.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
+                record.used_at = now
+            record.save(update_fields=["attempts", "used_at"])
+    if wrong:
+        raise CodeInvalid()
+    with transaction.atomic():
+        record = PhoneCode.objects.select_for_update().get(pk=record.pk)
+        if record.used_at is not None:
+            raise CodeInvalid()  # a concurrent request used it first
+        record.used_at = now
+        record.save(update_fields=["used_at"])
+        user = User.objects.filter(phone=e164).first()
+        if user is None:
+            try:
+                with transaction.atomic():
+                    user = User(
+                        username=f"c-{secrets.token_hex(8)}",
+                        phone=e164,
+                        kind=User.Kind.CITIZEN,
+                        language=language if language in ("vi", "en") else "vi",
+                    )
+                    user.set_unusable_password()
+                    user.save()
+            except IntegrityError:
+                user = User.objects.get(phone=e164)
+        if user.kind != User.Kind.CITIZEN or not user.is_active:
+            raise CodeInvalid()
+        user.last_login = now
+        user.last_seen_at = now
+        user.save(update_fields=["last_login", "last_seen_at"])
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    record: ApiToken
+
+
+def api_token_issue(*, user: User, label: str = "") -> IssuedToken:
+    """A bearer token for the mobile app, shown once; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user,
+        key_hash=_token_hash(token),
+        prefix=token[:8],
+        label=label[:100],
+        expires_at=timezone.now() + datetime.timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return IssuedToken(token=token, record=record)
+
+
+def api_token_authenticate(token: str) -> User | None:
+    now = timezone.now()
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if record is None or not record.user.is_active:
+        return None
+    if record.last_used_at is None or now - record.last_used_at > datetime.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        User.objects.filter(pk=record.user_id).update(last_seen_at=now)
+    return record.user
+
+
+def api_token_revoke(*, user: User, token: str | None = None, token_id: int | None = None) -> int:
+    qs = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    if token is not None:
+        qs = qs.filter(key_hash=_token_hash(token))
+    elif token_id is not None:
+        qs = qs.filter(pk=token_id)
+    return qs.update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, password: str, display_name: str, email: str = "", language: str = "vi"
+) -> User:
+    """A staff account; it cannot be used before a TOTP device is confirmed."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput(details={"fields": {"username": [_("This username is taken.")]}})
+    user = User(
+        username=username,
+        kind=User.Kind.STAFF,
+        display_name=display_name,
+        email=email,
+        language=language,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(details={"fields": {"password": list(exc.messages)}}) from exc
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def role_assign(
+    *,
+    user: User,
+    role: str,
+    area: Area | None = None,
+    unit_kind: str = "",
+    unit_uuid: uuid.UUID | None = None,
+    granted_by: User | None = None,
+) -> RoleAssignment:
+    """Give a staff member a role in an area of the right level, or in one unit."""
+    if user.kind != User.Kind.STAFF:
+        raise InvalidInput(_("Only staff accounts can hold roles."))
+    if role in AREA_ROLES:
+        if area is None or area.level != AREA_ROLES[role]:
+            raise InvalidInput(_("This role must be given for an area of the right level."))
+        assignment, _created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, area=area, unit_uuid=None, defaults={"granted_by": granted_by}
+        )
+        return assignment
+    if role in UNIT_ROLES:
+        if unit_uuid is None or unit_kind != UNIT_ROLES[role]:
+            raise InvalidInput(
+                _("This role must be given for a unit (site, laboratory or agency).")
+            )
+        assignment, _created = RoleAssignment.objects.get_or_create(
+            user=user,
+            role=role,
+            area=area,
+            unit_uuid=unit_uuid,
+            defaults={"unit_kind": unit_kind, "granted_by": granted_by},
+        )
+        return assignment
+    raise InvalidInput(_("Unknown role."))
+
+
+def totp_device_create(
+    *, user: User, key_hex: str | None = None, confirmed: bool = False
+) -> TOTPDevice:
+    """A TOTP device for a staff member (unconfirmed until they enter a first code)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    kwargs = {"key": key_hex} if key_hex else {}
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed, **kwargs)

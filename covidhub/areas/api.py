@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from covidhub.areas.models import Area
+from covidhub.areas.selectors import area_search
+
+router = Router(tags=["areas"])
+
+
+class AreaOut(Schema):
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+    dissolved_on: str | None = None
+
+    @staticmethod
+    def resolve_parent_code(obj: Area) -> str | None:
+        return obj.parent.code if obj.parent else None
+
+    @staticmethod
+    def resolve_dissolved_on(obj: Area) -> str | None:
+        return obj.dissolved_on.isoformat() if obj.dissolved_on else None
+
+
+@router.get("/areas", response=list[AreaOut], auth=None, summary="Search administrative units")
+def areas(
+    request: HttpRequest, q: str = "", level: int | None = None, parent: str | None = None
+) -> list[Area]:
+    if parent:
+        qs = Area.objects.filter(parent__code=parent, dissolved_on__isnull=True).select_related(
+            "parent"
+        )
+        if level:
+            qs = qs.filter(level=level)
+        return list(qs[:500])
+    return list(area_search(query=q, level=level, limit=50))

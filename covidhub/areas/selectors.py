@@ -1,0 +1,48 @@
+"""Reads of the area tree."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q, QuerySet
+
+from covidhub.areas.models import Area
+from covidhub.core.text import fold_ascii
+
+
+def area_subtree(*, area: Area, include_self: bool = True) -> QuerySet[Area]:
+    qs = Area.objects.filter(path__startswith=area.path)
+    return qs if include_self else qs.exclude(pk=area.pk)
+
+
+def area_list_valid_on(*, day: datetime.date) -> QuerySet[Area]:
+    return Area.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day),
+    )
+
+
+def area_search(*, query: str, level: int | None = None, limit: int = 20) -> QuerySet[Area]:
+    """Accent-insensitive search: 'cam thuong' finds 'Phường Cẩm Thượng'."""
+    qs = Area.objects.filter(dissolved_on__isnull=True)
+    if level is not None:
+        qs = qs.filter(level=level)
+    folded = fold_ascii(query)
+    if folded:
+        qs = qs.filter(search_name__contains=folded)
+    return qs.select_related("parent")[:limit]
+
+
+def area_current(*, area: Area) -> Area:
+    """Follow the succession chain of a dissolved unit to the unit that carries it today."""
+    seen = {area.pk}
+    while area.successor_id is not None and area.successor_id not in seen:
+        seen.add(area.successor_id)
+        area = Area.objects.get(pk=area.successor_id)
+    return area
+
+
+def communes_of(*, parent: Area) -> QuerySet[Area]:
+    return Area.objects.filter(
+        path__startswith=parent.path, level=Area.Level.COMMUNE, dissolved_on__isnull=True
+    )

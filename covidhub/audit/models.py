@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be changed")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One read or write of a person's data: append-only.
+
+    The application never updates or deletes these rows; the database refuses it as well
+    (triggers installed by the migration). The person is kept by UUID, not a foreign key,
+    so that the trail outlives the record it describes.
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(_("role"), max_length=30, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object"), max_length=64)
+    person_uuid = models.UUIDField(_("person"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["person_uuid", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be deleted")

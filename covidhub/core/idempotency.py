@@ -1,0 +1,155 @@
+"""Idempotency keys: a retried POST (the phone lost signal) creates nothing twice.
+
+Clients send an `Idempotency-Key` header (the API) or a hidden `idempotency_key` field
+(our forms). The first request with a key inserts a placeholder row before the work is
+done; a concurrent or later repeat finds it and gets the stored response. The same key
+with a different body is refused with 422.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from covidhub.core import request_context
+from covidhub.core.models import IdempotencyRecord
+
+HEADER = "HTTP_IDEMPOTENCY_KEY"
+FORM_FIELD = "idempotency_key"
+_VALID_KEY = re.compile(r"[A-Za-z0-9_\-:.]{8,100}")
+WAIT_SECONDS = 10.0
+
+
+def _owner(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    if authorization:
+        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()[:40]
+    context = request_context.current()
+    return f"addr:{context.client_address if context else '-'}"
+
+
+def _body_hash(request: HttpRequest) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    try:
+        digest.update(request.body)
+    except RawPostDataException:
+        # A multipart form was already parsed: hash its fields (the token changes per page).
+        fields = sorted(
+            (k, v) for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken",)
+        )
+        digest.update(json.dumps(fields).encode())
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                digest.update(name.encode() + str(upload.size).encode())
+    return digest.hexdigest()
+
+
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return self.get_response(request)
+        key = request.META.get(HEADER, "")
+        if not key and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            key = request.POST.get(FORM_FIELD, "")
+        if not key:
+            return self.get_response(request)
+        if not _VALID_KEY.fullmatch(key):
+            return _error(
+                422,
+                "idempotency_key_invalid",
+                _("The Idempotency-Key must be 8 to 100 letters, digits or - _ : ."),
+            )
+        owner = _owner(request)
+        body_hash = _body_hash(request)
+        method_path = f"{request.method} {request.path}"[:300]
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    key=key, owner=owner, method_path=method_path, body_hash=body_hash
+                )
+        except IntegrityError:
+            return self._replay(key=key, owner=owner, method_path=method_path, body_hash=body_hash)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            raise
+        if response.status_code >= 500 or getattr(response, "streaming", False):
+            # Nothing was done (the transaction rolled back): let a retry do the work.
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            return response
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            status_code=response.status_code,
+            response_body=bytes(response.content),
+            content_type=response.get("Content-Type", ""),
+        )
+        self._store_headers(record.pk, response)
+        return response
+
+    def _store_headers(self, pk: int, response: HttpResponse) -> None:
+        location = response.get("Location")
+        if location:
+            IdempotencyRecord.objects.filter(pk=pk).update(content_type=f"redirect:{location}")
+
+    def _replay(self, *, key: str, owner: str, method_path: str, body_hash: str) -> HttpResponse:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            record = IdempotencyRecord.objects.filter(key=key, owner=owner).first()
+            if record is None:
+                return _error(
+                    409, "idempotency_retry", _("The first request failed; please try again.")
+                )
+            if record.method_path != method_path or record.body_hash != body_hash:
+                return _error(
+                    422,
+                    "idempotency_key_reused",
+                    _("This Idempotency-Key was already used for a different request."),
+                )
+            if record.status_code is not None:
+                break
+            if time.monotonic() > deadline:
+                return _error(
+                    409, "idempotency_in_progress", _("The same request is still being processed.")
+                )
+            time.sleep(0.05)
+        if record.content_type.startswith("redirect:"):
+            response = HttpResponse(status=record.status_code)
+            response["Location"] = record.content_type.removeprefix("redirect:")
+        else:
+            response = HttpResponse(
+                bytes(record.response_body or b""),
+                status=record.status_code,
+                content_type=record.content_type or None,
+            )
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+def idempotency_prune() -> int:
+    cutoff = timezone.now() - datetime.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    deleted, _counts = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

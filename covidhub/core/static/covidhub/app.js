@@ -1,0 +1,14 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    });
+  }
+  // A language <select> changes the language at once; the button stays for no-JS users.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.id === "language-select" && target.form) target.form.submit();
+  });
+})();

@@ -1,0 +1,117 @@
+"""Demo staff and personas: the same accounts on every run, with printed logins."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from covidhub.accounts.models import Role, User
+from covidhub.accounts.services import role_assign
+from covidhub.areas.models import Area
+from covidhub.core.phones import phone_display
+from covidhub.people.models import Person
+from covidhub.people.services import person_create
+from covidhub.people.validation import person_input_clean
+
+DEMO_PASSWORD = "HaiDuong@2021"  # noqa: S105 - demo only; production refuses demo data
+HOME_COMMUNE = "10507"  # Phường Cẩm Thượng, TP Hải Dương
+NEIGHBOUR_COMMUNE = "10510"  # Phường Bình Hàn, TP Hải Dương
+HOME_DISTRICT = "288"  # Thành phố Hải Dương
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    display_name: str
+    role: str
+    area_level: int | None
+    area_code: str | None
+
+
+STAFF = [
+    DemoStaff("admin", "Quản trị hệ thống", Role.ADMINISTRATOR, 1, "30"),
+    DemoStaff("tinh", "Chuyên viên Sở Y tế", Role.PROVINCE_OFFICER, 1, "30"),
+    DemoStaff("huyen", "Cán bộ TTYT TP Hải Dương", Role.DISTRICT_OFFICER, 2, HOME_DISTRICT),
+    DemoStaff("xa", "Trạm Y tế P. Cẩm Thượng", Role.COMMUNE_OFFICER, 3, HOME_COMMUNE),
+    DemoStaff("xa2", "Trạm Y tế P. Bình Hàn", Role.COMMUNE_OFFICER, 3, NEIGHBOUR_COMMUNE),
+    DemoStaff("bientap", "Biên tập cổng thông tin", Role.PORTAL_EDITOR, 1, "30"),
+]
+
+CITIZENS = [
+    # phone, name, birth, sex, cccd
+    ("+84912000001", "Nguyễn Văn An", "15/03/1985", "M", "030085000001"),
+    ("+84912000002", "Trần Thị Bình", "02/11/1990", "F", "030190000002"),
+]
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed TOTP key per demo account, so that the printed secret stays valid."""
+    return hashlib.sha256(f"covidhub-demo-totp:{username}".encode()).hexdigest()[:40]
+
+
+def demo_totp_secret(username: str) -> str:
+    return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
+
+
+@transaction.atomic
+def staff_seed() -> list[str]:
+    lines = []
+    for spec in STAFF:
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = User(
+                username=spec.username, kind=User.Kind.STAFF, display_name=spec.display_name
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = spec.role == Role.ADMINISTRATOR
+            user.is_superuser = spec.role == Role.ADMINISTRATOR
+            user.save()
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(
+                user=user, name="demo", key=demo_totp_key(spec.username), confirmed=True
+            )
+        if spec.area_code is not None and spec.area_level is not None:
+            area = Area.objects.get(level=spec.area_level, code=spec.area_code)
+            role_assign(user=user, role=spec.role, area=area)
+        lines.append(
+            f"  staff  {spec.username:<10} {spec.role:<18} TOTP secret {demo_totp_secret(spec.username)}"
+        )
+    return lines
+
+
+@transaction.atomic
+def citizens_seed() -> list[str]:
+    lines = []
+    commune = Area.objects.get(level=Area.Level.COMMUNE, code=HOME_COMMUNE)
+    for phone, name, birth, sex, cccd in CITIZENS:
+        user = User.objects.filter(phone=phone).first()
+        if user is None:
+            user = User(username=f"c-persona-{phone[-4:]}", phone=phone, kind=User.Kind.CITIZEN)
+            user.set_unusable_password()
+            user.save()
+        if not Person.objects.filter(
+            managed_by=user, relationship=Person.Relationship.SELF
+        ).exists():
+            data = person_input_clean(
+                {
+                    "full_name": name,
+                    "birth": birth,
+                    "sex": sex,
+                    "commune": commune,
+                    "id_type": "cccd",
+                    "id_number": cccd,
+                    "phone": phone,
+                    "address_line": "Số 12 Nguyễn Lương Bằng",
+                }
+            )
+            person_create(
+                actor=None, data=data, managed_by=user, relationship=Person.Relationship.SELF
+            )
+        lines.append(
+            f"  citizen {phone_display(phone)}  ({name}; the code appears in /dev/outbox/)"
+        )
+    return lines

@@ -1,0 +1,144 @@
+"""The outbox: queue a message in the caller's transaction; the worker delivers it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from covidhub.notifications.channels import DeliveryError, send
+from covidhub.notifications.models import Message
+
+BACKOFF_CAP_SECONDS = 3600
+REDACTED = "[redacted after delivery]"
+
+
+def message_queue(
+    *,
+    channel: str,
+    body: str,
+    to: str = "",
+    user: Any = None,
+    subject: str = "",
+    language: str = "vi",
+    link: str = "",
+    sensitive: bool = False,
+    dedupe_key: str | None = None,
+) -> Message:
+    """Put a message in the outbox; with `dedupe_key` a repeated call queues nothing new."""
+    if dedupe_key is not None:
+        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    status = Message.Status.SENT if channel == Message.Channel.INAPP else Message.Status.PENDING
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                channel=channel,
+                to=to,
+                user=user if getattr(user, "pk", None) else None,
+                subject=subject[:200],
+                body=body,
+                link=link,
+                language=language,
+                sensitive=sensitive,
+                dedupe_key=dedupe_key,
+                status=status,
+                sent_at=timezone.now() if status == Message.Status.SENT else None,
+            )
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return Message.objects.get(dedupe_key=dedupe_key)
+    if status == Message.Status.PENDING:
+        transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
+def _enqueue(message_id: int, run_after: datetime.datetime | None = None) -> None:
+    from covidhub.notifications.tasks import message_deliver
+
+    task = message_deliver.using(queue_name="notifications")
+    if run_after is not None:
+        task = task.using(run_after=run_after)
+    task.enqueue(message_id)
+
+
+def backoff_seconds(attempts: int) -> int:
+    return int(
+        min(BACKOFF_CAP_SECONDS, settings.NOTIFY_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    )
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one message if it is due; on a temporary failure schedule the next attempt.
+
+    The row is claimed (pending → sending) in a short transaction before the network call,
+    so that two workers never send the same message.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != Message.Status.PENDING:
+            return "skipped"
+        if message.next_attempt_at and message.next_attempt_at > now:
+            return "not_due"
+        message.status = Message.Status.SENDING
+        message.attempts += 1
+        message.save(update_fields=["status", "attempts", "updated_at"])
+    try:
+        outcome = send(message)
+    except DeliveryError as exc:
+        message.last_error = str(exc)[:300]
+        if message.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            message.status = Message.Status.FAILED
+            message.next_attempt_at = None
+        else:
+            message.status = Message.Status.PENDING
+            message.next_attempt_at = timezone.now() + datetime.timedelta(
+                seconds=backoff_seconds(message.attempts)
+            )
+        message.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+        if message.status == Message.Status.PENDING and message.next_attempt_at:
+            _enqueue(message.pk, run_after=message.next_attempt_at)
+        return "retry" if message.status == Message.Status.PENDING else "failed"
+    message.status = outcome
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    fields = ["status", "sent_at", "last_error", "updated_at"]
+    if message.sensitive and outcome == Message.Status.SENT:
+        # A sign-in code has no business staying in the database once it left.
+        message.body = REDACTED
+        fields.append("body")
+    message.save(update_fields=fields)
+    return str(outcome)
+
+
+def message_sweep() -> int:
+    """Re-enqueue due messages whose task was lost (a worker killed mid-send, a crash)."""
+    now = timezone.now()
+    stuck = now - datetime.timedelta(minutes=10)
+    Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=stuck).update(
+        status=Message.Status.PENDING, next_attempt_at=now
+    )
+    due = list(
+        Message.objects.filter(status=Message.Status.PENDING)
+        .filter(next_attempt_at__isnull=True, created_at__lt=now - datetime.timedelta(minutes=2))
+        .values_list("pk", flat=True)[:1000]
+    ) + list(
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    for pk in due:
+        _enqueue(pk)
+    return len(due)
+
+
+def inbox_mark_read(*, user: Any, message_uuid: str) -> None:
+    Message.objects.filter(
+        user=user, uuid=message_uuid, channel=Message.Channel.INAPP, read_at__isnull=True
+    ).update(read_at=timezone.now())

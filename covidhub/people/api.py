@@ -1,0 +1,184 @@
+"""People: a citizen's household, and staff search within their areas."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
+from covidhub.audit.selectors import audit_list_for_person
+from covidhub.core.errors import InvalidInput
+from covidhub.people.models import Person
+from covidhub.people.selectors import household_of, person_get_for_actor, person_list_for_actor
+from covidhub.people.services import family_member_add, person_create, person_update
+from covidhub.people.validation import person_input_clean
+
+router = Router(tags=["people"])
+
+
+class PersonIn(Schema):
+    full_name: str
+    birth: str
+    sex: str
+    commune: str
+    id_type: str = ""
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address_line: str = ""
+    nationality: str = "VN"
+
+
+class FamilyMemberIn(PersonIn):
+    relationship: str
+
+
+class PersonOut(Schema):
+    uuid: uuid.UUID
+    full_name: str
+    birth: str
+    sex: str
+    nationality: str
+    id_type: str
+    id_number_masked: str
+    relationship: str
+    commune_code: str
+    commune_name: str
+    district_name: str
+
+    @staticmethod
+    def resolve_birth(obj: Person) -> str:
+        return obj.birth.iso()
+
+    @staticmethod
+    def resolve_commune_code(obj: Person) -> str:
+        return obj.commune.code
+
+    @staticmethod
+    def resolve_commune_name(obj: Person) -> str:
+        return obj.commune.name
+
+    @staticmethod
+    def resolve_district_name(obj: Person) -> str:
+        return obj.commune.parent.name if obj.commune.parent else ""
+
+
+class AccessOut(Schema):
+    at: datetime.datetime
+    action: str
+    actor: str
+    role: str
+    person_uuid: uuid.UUID | None
+
+
+def _clean(payload: Schema) -> Any:
+    return person_input_clean(payload.dict())
+
+
+@router.get("/household", response=list[PersonOut], auth=citizen_auth, summary="My household")
+def household(request: HttpRequest) -> list[Person]:
+    return household_of(account=request_user(request))
+
+
+@router.post(
+    "/household/self", response={201: PersonOut}, auth=citizen_auth, summary="Create my own profile"
+)
+def self_create(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
+    account = request_user(request)
+    data = _clean(payload)
+    if data.phone and data.phone != account.phone:
+        pass  # a person may give another contact number than the account's
+    person = person_create(
+        actor=account, data=data, managed_by=account, relationship=Person.Relationship.SELF
+    )
+    return 201, person
+
+
+@router.post(
+    "/household", response={201: PersonOut}, auth=citizen_auth, summary="Add a family member"
+)
+def member_add(request: HttpRequest, payload: FamilyMemberIn) -> tuple[int, Person]:
+    data = _clean(payload)
+    return 201, family_member_add(
+        account=request_user(request),
+        data=data,
+        relationship=payload.relationship,
+    )
+
+
+@router.put(
+    "/household/{uuid:person_uuid}",
+    response=PersonOut,
+    auth=citizen_auth,
+    summary="Correct a household member",
+)
+def member_update(request: HttpRequest, person_uuid: uuid.UUID, payload: PersonIn) -> Person:
+    person = person_get_for_actor(actor=request_user(request), person_uuid=person_uuid)
+    return person_update(actor=request_user(request), person=person, data=_clean(payload))
+
+
+@router.get(
+    "/household/access-log",
+    response=list[AccessOut],
+    auth=citizen_auth,
+    summary="Who looked at my records",
+)
+def access_log(request: HttpRequest, limit: int = 50) -> list[AccessOut]:
+    if not 1 <= limit <= 200:
+        raise InvalidInput(details={"fields": {"limit": ["1..200"]}})
+    rows: list[AccessOut] = []
+    for person in household_of(account=request_user(request)):
+        for event in audit_list_for_person(person_uuid=person.uuid)[:limit]:
+            rows.append(
+                AccessOut(
+                    at=event.at,
+                    action=event.action,
+                    actor=str(event.actor) if event.actor else "",
+                    role=event.actor_role,
+                    person_uuid=event.person_uuid,
+                )
+            )
+    return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
+
+
+class PersonSearchIn(Schema):
+    q: str = Field("", max_length=100)
+    limit: int = Field(20, ge=1, le=100)
+
+
+@router.post(
+    "/staff/people/search",
+    response=list[PersonOut],
+    auth=staff_auth,
+    summary="Search people in my area",
+)
+def staff_people(request: HttpRequest, payload: PersonSearchIn) -> list[Person]:
+    """POST, so that names and identity numbers never appear in URLs or access logs."""
+    return person_list_for_actor(actor=request_user(request), query=payload.q, limit=payload.limit)
+
+
+@router.get(
+    "/staff/people/{uuid:person_uuid}",
+    response=PersonOut,
+    auth=staff_auth,
+    summary="One person in my area",
+)
+def staff_person(request: HttpRequest, person_uuid: uuid.UUID) -> Person:
+    return person_get_for_actor(actor=request_user(request), person_uuid=person_uuid)
+
+
+@router.put(
+    "/staff/people/{uuid:person_uuid}",
+    response=PersonOut,
+    auth=staff_auth,
+    summary="Correct a person's record",
+)
+def staff_person_update(request: HttpRequest, person_uuid: uuid.UUID, payload: PersonIn) -> Person:
+    person = person_get_for_actor(
+        actor=request_user(request), person_uuid=person_uuid, action="people.person.opened_for_edit"
+    )
+    return person_update(actor=request_user(request), person=person, data=_clean(payload))

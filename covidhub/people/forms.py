@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from covidhub.areas.models import Area
+from covidhub.core.errors import InvalidInput
+from covidhub.people.identity import IdType, Sex
+from covidhub.people.models import Person
+from covidhub.people.validation import PersonInput, person_input_clean
+
+
+def commune_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Communes grouped by district, for a select that works without JavaScript."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for commune in (
+        Area.objects.filter(level=Area.Level.COMMUNE, dissolved_on__isnull=True)
+        .select_related("parent")
+        .order_by("parent__name", "name")
+    ):
+        groups.setdefault(commune.parent.name if commune.parent else "", []).append(
+            (commune.code, commune.name)
+        )
+    return list(groups.items())
+
+
+class PersonForm(forms.Form):
+    """The fields of a person; cleaning is `person_input_clean`, shared with the API."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    birth = forms.CharField(
+        label=_("Date of birth"),
+        help_text=_("DD/MM/YYYY, or the year alone if the day is not known."),
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "15/03/1990"}),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    id_type = forms.ChoiceField(
+        label=_("Identity document"),
+        choices=[("", _("None")), *list(IdType.choices)],
+        required=False,
+    )
+    id_number = forms.CharField(
+        label=_("Identity number"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("E-mail"), max_length=254, required=False, widget=forms.EmailInput()
+    )
+    commune = forms.ChoiceField(label=_("Commune / ward of residence"), choices=())
+    address_line = forms.CharField(
+        label=_("House number, street, hamlet"), max_length=200, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["commune"].choices = [("", _("Choose…")), *commune_choices()]  # type: ignore[attr-defined]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
+        self.person_input: PersonInput | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            self.person_input = person_input_clean(data)
+        except InvalidInput as exc:
+            for name, messages in exc.details.get("fields", {}).items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return data
+
+    @staticmethod
+    def initial_for(person: Person) -> dict[str, Any]:
+        return {
+            "full_name": person.full_name,
+            "birth": person.birth.display(),
+            "sex": person.sex,
+            "id_type": person.id_type,
+            "id_number": person.id_number,
+            "phone": person.phone,
+            "email": person.email,
+            "commune": person.commune.code,
+            "address_line": person.address_line,
+        }
+
+
+class FamilyMemberForm(PersonForm):
+    relationship = forms.ChoiceField(
+        label=_("Relationship to you"),
+        choices=[c for c in Person.Relationship.choices if c[0] != Person.Relationship.SELF],
+    )
+
+    field_order = ["relationship"]

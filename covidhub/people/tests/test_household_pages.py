@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+
+from covidhub.people.models import Person
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "relationship": "parent",
+    "full_name": "Trần Văn Ông",
+    "birth": "1950",
+    "sex": "M",
+    "id_type": "",
+    "id_number": "",
+    "phone": "",
+    "email": "",
+    "commune": "10507",
+    "address_line": "Thôn Đông",
+    "idempotency_key": "form-key-000001",
+}
+
+
+def test_add_family_member_and_a_retried_post_creates_nothing_twice(citizen, login):
+    client = login(citizen)
+    page = client.get("/me/household/add/")
+    assert page.status_code == 200 and b'name="idempotency_key"' in page.content
+    first = client.post("/me/household/add/", FORM)
+    assert first.status_code == 302 and first["Location"] == "/me/household/"
+    again = client.post("/me/household/add/", FORM)
+    assert again.status_code == 302
+    assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
+    member = Person.objects.get(full_name="Trần Văn Ông")
+    assert member.managed_by == citizen and member.birth_date is None and member.birth_year == 1950
+    assert "Trần Văn Ông" in client.get("/me/household/").content.decode()
+
+
+def test_contradictory_cccd_is_refused_with_a_field_message(citizen, login):
+    client = login(citizen)
+    response = client.post(
+        "/me/household/add/",
+        {
+            **FORM,
+            "idempotency_key": "",
+            "id_type": "cccd",
+            "id_number": "030185000001",
+            "birth": "1950",
+            "sex": "M",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "does not match the sex" in html or "does not match the year" in html
+    assert not Person.objects.filter(full_name="Trần Văn Ông").exists()
+
+
+def test_nfd_name_is_stored_nfc(citizen, login):
+    import unicodedata
+
+    client = login(citizen)
+    client.post(
+        "/me/household/add/",
+        {**FORM, "idempotency_key": "", "full_name": unicodedata.normalize("NFD", "Trần Văn Ông")},
+    )
+    person = Person.objects.get(relationship="parent")
+    assert person.full_name == unicodedata.normalize("NFC", "Trần Văn Ông")
+    assert person.icao_name == "TRAN<VAN<ONG" and person.search_name == "tran van ong"
+
+
+def test_profile_creation_after_first_sign_in(area_tree, login):
+    from covidhub.accounts.models import User
+
+    user = User.objects.create(username="c-new", phone="+84912777777", kind="citizen")
+    client = login(user)
+    assert client.get("/me/household/").status_code == 200
+    response = client.post(
+        "/me/profile/",
+        {
+            **FORM,
+            "idempotency_key": "",
+            "full_name": "Vũ Thị Mới",
+            "sex": "F",
+            "birth": "01/01/1995",
+        },
+    )
+    assert response.status_code == 302
+    assert Person.objects.get(managed_by=user).relationship == "self"
+    assert client.get("/me/profile/")["Location"] == "/me/household/"
+
+
+def test_staff_cannot_use_citizen_pages(commune_officer, login):
+    assert login(commune_officer).get("/me/household/")["Location"] == "/staff/"

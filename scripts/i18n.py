@@ -1,0 +1,183 @@
+#!/usr/bin/env python
+"""Translations: `update` extracts messages into each app's locale/ and compiles them;
+`check` fails when a message is missing from a catalogue, untranslated, fuzzy, or when a
+compiled .mo file is stale. English is the source language, so en.po mirrors msgids."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("vi", "en")
+
+
+def catalogues() -> list[Path]:
+    return sorted(ROOT.glob("covidhub/**/locale/*/LC_MESSAGES/*.po"))
+
+
+def ensure_locale_dirs() -> None:
+    # One catalogue per app (so that work on one app never conflicts with another), and
+    # covidhub/locale (LOCALE_PATHS) for the shared templates and settings.
+    homes = [app for app in sorted((ROOT / "covidhub").iterdir()) if (app / "apps.py").exists()]
+    for home in [*homes, ROOT / "covidhub"]:
+        for language in LANGUAGES:
+            (home / "locale" / language / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+
+
+def makemessages() -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for domain in ("django", "djangojs"):
+        args = [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "--no-obsolete",
+            "--no-location",
+            "-d",
+            domain,
+        ]
+        for language in LANGUAGES:
+            args += ["-l", language]
+        if domain == "djangojs":
+            args += ["-e", "js", "--ignore", "covidhub/core/templates/core/sw.js"]
+        subprocess.run(args, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def mirror_english(po: polib.POFile) -> None:
+    for entry in po:
+        if entry.msgid_plural:
+            if not any(entry.msgstr_plural.values()):
+                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+        elif not entry.msgstr:
+            entry.msgstr = entry.msgid
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+
+
+def compile_all() -> None:
+    for path in catalogues():
+        po = polib.pofile(str(path))
+        if path.parts[-3] == "en":
+            mirror_english(po)
+            po.save(str(path))
+        po.save_as_mofile(str(path.with_suffix(".mo")))
+
+
+def snapshot() -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in ROOT.glob("covidhub/**/locale/*/LC_MESSAGES/*.po")}
+
+
+def msgids(path: Path) -> set[tuple[str, str]]:
+    return {(e.msgctxt or "", e.msgid) for e in polib.pofile(str(path)) if not e.obsolete}
+
+
+def check() -> int:
+    problems: list[str] = []
+    before = snapshot()
+    try:
+        makemessages()
+        after = snapshot()
+        for path in after:
+            old = before.get(path)
+            if old is None:
+                problems.append(
+                    f"{path.relative_to(ROOT)}: not committed (run scripts/i18n.py update)"
+                )
+                continue
+            path_old = path.with_suffix(".po.orig")
+            path_old.write_bytes(old)
+            try:
+                missing = msgids(path) - msgids(path_old)
+            finally:
+                path_old.unlink()
+            for _ctxt, msgid in sorted(missing)[:20]:
+                problems.append(f"{path.relative_to(ROOT)}: missing {msgid!r}")
+    finally:
+        for path in snapshot():
+            if path not in before:
+                path.unlink()
+        for path, content in before.items():
+            path.write_bytes(content)
+    for path in catalogues():
+        po = polib.pofile(str(path))
+        for entry in po:
+            if entry.obsolete:
+                continue
+            untranslated = not (entry.msgstr or any(entry.msgstr_plural.values()))
+            if untranslated or "fuzzy" in entry.flags:
+                problems.append(f"{path.relative_to(ROOT)}: untranslated or fuzzy {entry.msgid!r}")
+        mo = path.with_suffix(".mo")
+        if not mo.exists():
+            problems.append(f"{mo.relative_to(ROOT)}: not compiled")
+            continue
+        compiled = {
+            (e.msgctxt or "", e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+            for e in polib.mofile(str(mo))
+        }
+        for entry in po.translated_entries():
+            key = (entry.msgctxt or "", entry.msgid)
+            if compiled.get(key) != (entry.msgstr, tuple(sorted(entry.msgstr_plural.items()))):
+                problems.append(f"{mo.relative_to(ROOT)}: stale (run scripts/i18n.py update)")
+                break
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"translations: {len(problems)} problem(s)")
+        return 1
+    print(f"translations: {len(catalogues())} catalogues complete")
+    return 0
+
+
+def fill(mapping_path: Path) -> int:
+    """Fill Vietnamese msgstr from a JSON {msgid: msgstr} (plurals: msgid → [one, other])."""
+    import json
+
+    mapping = json.loads(mapping_path.read_text(encoding="utf-8"))
+    filled = 0
+    for path in catalogues():
+        if path.parts[-3] != "vi":
+            continue
+        po = polib.pofile(str(path))
+        for entry in po:
+            value = mapping.get(entry.msgid)
+            if value is None:
+                continue
+            if entry.msgid_plural:
+                forms = value if isinstance(value, list) else [value]
+                entry.msgstr_plural = {0: forms[-1]}  # Vietnamese has one plural form
+            else:
+                entry.msgstr = value
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+            filled += 1
+        po.save(str(path))
+    compile_all()
+    print(f"filled {filled} entries")
+    return 0
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if command == "fill" and len(sys.argv) > 2:
+        return fill(Path(sys.argv[2]))
+    if command == "update":
+        ensure_locale_dirs()
+        makemessages()
+        compile_all()
+        return 0
+    if command == "compile":
+        compile_all()
+        return 0
+    if command == "check":
+        return check()
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
