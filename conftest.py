@@ -192,14 +192,18 @@ def chromium() -> Any:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def page(chromium: Any, live_server: Any) -> Any:
-    context = chromium.new_context(base_url=live_server.url, locale="vi-VN", viewport={"width": 390, "height": 844})
+    context = chromium.new_context(
+        base_url=live_server.url, locale="vi-VN", viewport={"width": 390, "height": 844}
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -212,3 +216,27 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
     results = Axe().run(page)
     return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.fixture
+def auth_headers() -> Callable[[Any], dict[str, str]]:
+    """Headers that authenticate real HTTP requests (for races against the live server):
+    a bearer token for a citizen, a TOTP-verified session with CSRF for staff."""
+
+    def make(user: Any) -> dict[str, str]:
+        if user.kind == "citizen":
+            from covidhub.accounts.services import api_token_issue
+
+            return {"Authorization": f"Bearer {api_token_issue(user=user).token}"}
+        from django.middleware.csrf import _get_new_csrf_string
+
+        client = _verified_client(user)
+        session_cookie = client.cookies["sessionid"].value
+        csrf = _get_new_csrf_string()
+        return {
+            "Cookie": f"sessionid={session_cookie}; csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Referer": "http://127.0.0.1/",
+        }
+
+    return make

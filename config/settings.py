@@ -61,6 +61,12 @@ INSTALLED_APPS = [
     "covidhub.people",
     "covidhub.audit",
     "covidhub.notifications",
+    "covidhub.declarations",
+    "covidhub.testing",
+    "covidhub.vaccination",
+    "covidhub.certificates",
+    "covidhub.portal",
+    "covidhub.adoption",
     "covidhub.api",
     "covidhub.demo",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from covidhub.accounts.api_auth import any_auth, citizen_auth
@@ -40,13 +40,20 @@ def _mount() -> None:
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
     api.add_router("/", inbox_router, auth=citizen_auth)
-    for router in extra_routers():
-        api.add_router(router[0], router[1])
+    # Each capability's router, under its own prefix.
+    from covidhub.adoption.api import router as adoption_router
+    from covidhub.certificates.api import router as certificates_router
+    from covidhub.declarations.api import router as declarations_router
+    from covidhub.portal.api import router as portal_router
+    from covidhub.testing.api import router as testing_router
+    from covidhub.vaccination.api import router as vaccination_router
 
-
-def extra_routers() -> list[tuple[str, Router]]:
-    """Capability routers, mounted here as their issues land."""
-    return []
+    api.add_router("/declarations", declarations_router)
+    api.add_router("/testing", testing_router)
+    api.add_router("/vaccination", vaccination_router)
+    api.add_router("/certificates", certificates_router)
+    api.add_router("/portal", portal_router)
+    api.add_router("/adoption", adoption_router)
 
 
 _mount()

@@ -36,3 +36,72 @@ def run_queued_tasks(*, include_future: bool = True, limit: int = 10_000) -> int
         worker.run_task(task)
         ran += 1
     return ran
+
+
+# --- racing real requests ---------------------------------------------------------------
+
+import http.client  # noqa: E402
+import json as jsonlib  # noqa: E402
+import threading  # noqa: E402
+import urllib.parse  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def http_request(
+    method: str,
+    url: str,
+    *,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> HttpResult:
+    """One real HTTP request (a new connection), for tests that race a live server."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=timeout
+    )
+    body = None if json is None else jsonlib.dumps(json).encode()
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    try:
+        connection.request(
+            method,
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            body=body,
+            headers=all_headers,
+        )
+        response = connection.getresponse()
+        raw = response.read()
+        content_type = response.getheader("Content-Type", "")
+        parsed: Any = (
+            jsonlib.loads(raw) if "json" in content_type and raw else raw.decode("utf-8", "replace")
+        )
+        return HttpResult(response.status, parsed, {k.lower(): v for k, v in response.getheaders()})
+    finally:
+        connection.close()
+
+
+def race(calls: list[Callable[[], T]], *, workers: int = 32) -> list[T]:
+    """Run the calls in parallel threads released together by a barrier."""
+    barrier = threading.Barrier(min(workers, len(calls)))
+
+    def run(call: Callable[[], T]) -> T:
+        try:
+            barrier.wait(timeout=30)
+        except threading.BrokenBarrierError:
+            pass
+        return call()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, calls))

@@ -22,7 +22,9 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    messages = Message.objects.filter(user_id=int(request.user.pk or 0), channel=Message.Channel.INAPP)
+    messages = Message.objects.filter(
+        user_id=int(request.user.pk or 0), channel=Message.Channel.INAPP
+    )
     page = Paginator(messages, 20).get_page(request.GET.get("page"))
     unread = [m.pk for m in page if m.read_at is None]
     if unread:
