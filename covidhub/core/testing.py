@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json as jsonlib
+import threading
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,18 +48,7 @@ def run_queued_tasks(*, include_future: bool = True, limit: int = 10_000) -> int
     return ran
 
 
-# --- racing real requests ---------------------------------------------------------------
-
-import http.client  # noqa: E402
-import json as jsonlib  # noqa: E402
-import threading  # noqa: E402
-import urllib.parse  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any, TypeVar  # noqa: E402
-
-T = TypeVar("T")
+# Racing real requests against a live server.
 
 
 @dataclass(frozen=True)
@@ -92,15 +91,13 @@ def http_request(
         connection.close()
 
 
-def race(calls: list[Callable[[], T]], *, workers: int = 32) -> list[T]:
+def race[T](calls: list[Callable[[], T]], *, workers: int = 32) -> list[T]:
     """Run the calls in parallel threads released together by a barrier."""
     barrier = threading.Barrier(min(workers, len(calls)))
 
     def run(call: Callable[[], T]) -> T:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=30)
-        except threading.BrokenBarrierError:
-            pass
         return call()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
