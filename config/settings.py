@@ -260,6 +260,9 @@ PROVINCE_CODE = env_str("PROVINCE_CODE", "30")
 SUPPORT_PHONE = env_str("SUPPORT_PHONE", "02203.897.353")
 PLATFORM_NAME = env_str("PLATFORM_NAME", "covidhub Hải Dương")
 
+# Benchmarks: bare baseline views (bench/harness.py); never set in a real deployment.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
 # API ---------------------------------------------------------------------------------
 API_PAGE_SIZE_MAX = 100
 NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX

@@ -63,3 +63,16 @@ class Setting(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BenchProbe(models.Model):
+    """The row the benchmarks' bare baseline view inserts and selects (bench/harness.py)."""
+
+    key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,400 @@
+"""Benchmark harness: the production server on PostgreSQL, the worker, a load driver,
+and bare Django views as the baseline measured in the same run.
+
+    from bench.harness import Bench
+    with Bench("foundation") as bench:
+        bench.manage("seed_demo", "--people", "20000", "--quiet")
+        base = bench.wrk(name="baseline: bare view", path="/_bench/noop")
+        rows = [base, bench.wrk(name="who am I", path="/api/v1/me", headers={...})]
+        bench.report(rows)
+
+Each bench gets its own database (covidhub_bench_<name>, dropped and created anew), runs
+with DJANGO_ENV=production settings (DEBUG off, manifest static files, Redis cache) behind
+granian on 127.0.0.1, and the load comes from wrk (C, one thread per core) on loopback
+only, bounded in time. Results are printed as a table and written to bench/results/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_BASE_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    seconds: float
+    connections: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _duration_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        return float("nan")
+    value, unit = float(match[1]), match[2]
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    pg = subprocess.run(
+        ["psql", PG_ADMIN_URL, "-Atc", "show server_version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "postgresql": pg,
+    }
+
+
+class Bench:
+    def __init__(
+        self, name: str, *, web_workers: int = 2, blocking_threads: int = 4, worker: bool = True
+    ) -> None:
+        self.name = name
+        self.database = f"covidhub_bench_{name}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.web_workers = web_workers
+        self.blocking_threads = blocking_threads
+        self.with_worker = worker
+        self.var_dir = Path(f"/tmp/covidhub-bench-{name}")
+        self.secret_key = secrets.token_urlsafe(50)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE",)},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_ENV": "production",
+            "DATABASE_URL": f"{PG_BASE_URL}/{self.database}",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+            "SECRET_KEY": self.secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(free_port()),
+            "BENCH_ENDPOINTS": "1",
+            "COVIDHUB_VAR_DIR": str(self.var_dir),
+            "PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR": "1000000000",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> Bench:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self._psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self._psql(f'CREATE DATABASE "{self.database}"')
+        self._flush_redis()
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("load_areas")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start granian (production WSGI server) and, by default, the task worker."""
+        if self.processes:
+            return
+        log = open(self.var_dir / "server.log", "ab")  # noqa: SIM115 - kept open for the process
+        server = subprocess.Popen(
+            [
+                str(Path(PYTHON).parent / "granian"),
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.web_workers),
+                "--blocking-threads",
+                str(self.blocking_threads),
+                "--backlog",
+                "2048",
+                "--no-ws",
+                "--log-level",
+                "warning",
+                "config.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.processes.append(server)
+        if self.with_worker:
+            worker = subprocess.Popen(
+                [PYTHON, "manage.py", "run_worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+            self.processes.append(worker)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_bench/noop", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not start; see {self.var_dir / 'server.log'}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        self.processes = []
+
+    # -- helpers --------------------------------------------------------------------------
+    def manage(self, *args: str, capture: bool = False, development: bool = False) -> str:
+        """Run manage.py against the bench database; `development=True` for commands that
+        production refuses, such as seed_demo (the data is synthetic)."""
+        env = {**self.env, "DJANGO_ENV": "development"} if development else self.env
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=capture,
+            text=True,
+        )
+        return result.stdout if capture else ""
+
+    def seed(self, people: int) -> str:
+        """The synthetic province (seed_demo, COPY on PostgreSQL) with `people` people."""
+        return self.manage(
+            "seed_demo", "--people", str(people), "--quiet", capture=True, development=True
+        )
+
+    def django_setup(self) -> None:
+        """Use the ORM in this process against the bench database (same settings)."""
+        os.environ.update(self.env)
+        import django
+
+        django.setup()
+
+    def sql(self, statement: str) -> str:
+        return subprocess.run(
+            ["psql", self.env["DATABASE_URL"], "-Atc", statement],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    def _psql(self, statement: str) -> None:
+        subprocess.run(["psql", PG_ADMIN_URL, "-qc", statement], check=True, capture_output=True)
+
+    def _flush_redis(self) -> None:
+        url = self.env["REDIS_URL"]
+        database = url.rsplit("/", 1)[-1]
+        with contextlib.suppress(FileNotFoundError):
+            subprocess.run(
+                ["redis-cli", "-n", database, "FLUSHDB"], check=False, capture_output=True
+            )
+
+    # -- load -----------------------------------------------------------------------------
+    def wrk(
+        self,
+        *,
+        name: str,
+        path: str,
+        method: str = "GET",
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+        lua: str | None = None,
+        lua_args: list[str] | None = None,
+        connections: int = 32,
+        duration: int = 10,
+        threads: int = 2,
+        warmup: int = 2,
+        ok_statuses: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> Result:
+        """Drive the server with wrk; a response outside `ok_statuses` counts as an error."""
+        if not shutil.which("wrk"):
+            raise RuntimeError("wrk is missing: apt-get install -y wrk")
+        self.start()
+        script = self._script(
+            method=method, body=body, headers=headers or {}, lua=lua, ok_statuses=ok_statuses
+        )
+        base = ["wrk", "-t", str(threads), "-c", str(connections), "--latency", "-s", str(script)]
+        if warmup:
+            subprocess.run(
+                [*base, "-d", f"{warmup}s", f"{self.url}{path}", "--", *(lua_args or []), "warmup"],
+                capture_output=True,
+                check=False,
+            )
+        started = time.perf_counter()
+        output = subprocess.run(
+            [
+                *base,
+                "-d",
+                f"{duration}s",
+                "--timeout",
+                "10s",
+                f"{self.url}{path}",
+                "--",
+                *(lua_args or []),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        elapsed = time.perf_counter() - started
+        return self._parse(name, output, connections, elapsed)
+
+    def _script(
+        self,
+        *,
+        method: str,
+        body: str | None,
+        headers: dict[str, str],
+        lua: str | None,
+        ok_statuses: tuple[int, ...],
+    ) -> Path:
+        """A wrk script: the given request (or a bench/lua file) plus error counting by status."""
+        statuses = ", ".join(f"[{s}]=true" for s in ok_statuses)
+        counting = f"""
+local ok_status = {{{statuses}}}
+bad = 0
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body)
+  if not ok_status[status] then
+    bad = bad + 1
+    if bad <= 3 then io.stderr:write("status " .. status .. ": " .. string.sub(body or "", 1, 200) .. "\\n") end
+  end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + (t:get("bad") or 0) end
+  io.write(string.format("BAD_STATUS %d\\n", total))
+end
+"""
+        if lua:
+            user = (ROOT / lua).read_text()
+            text = (
+                user
+                + "\n"
+                + counting.replace(
+                    "function setup(thread) table.insert(threads, thread) end",
+                    "local user_setup = setup\nfunction setup(thread) table.insert(threads, thread); if user_setup then user_setup(thread) end end",
+                )
+            )
+        else:
+            header_lines = "".join(
+                f'wrk.headers["{k}"] = {json.dumps(v)}\n' for k, v in headers.items()
+            )
+            body_line = f"wrk.body = {json.dumps(body)}\n" if body is not None else ""
+            text = f'wrk.method = "{method}"\n{header_lines}{body_line}{counting}'
+        path = self.var_dir / f"wrk-{abs(hash(text))}.lua"
+        path.write_text(text)
+        return path
+
+    def _parse(self, name: str, output: str, connections: int, elapsed: float) -> Result:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+        total = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+        p50 = _duration_ms(re.search(r"\s50%\s+(\S+)", output)[1])  # type: ignore[index]
+        p99 = _duration_ms(re.search(r"\s99%\s+(\S+)", output)[1])  # type: ignore[index]
+        socket_errors = sum(
+            int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output)
+        )
+        bad = int(m[1]) if (m := re.search(r"BAD_STATUS (\d+)", output)) else 0
+        return Result(
+            name, rps, p50, p99, total, bad + socket_errors, round(elapsed, 1), connections
+        )
+
+    # -- reporting ------------------------------------------------------------------------
+    def report(self, results: list[Result], *, notes: dict[str, Any] | None = None) -> Path:
+        info = machine()
+        lines = [
+            f"# bench {self.name} — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+            f"machine: {info['cores']} cores, {info['cpu']}, {info['memory']}; Python {info['python']}; PostgreSQL {info['postgresql']}",
+            f"server: granian WSGI, {self.web_workers} workers × {self.blocking_threads} threads, DJANGO_ENV=production; worker running: {self.with_worker}",
+            "",
+            "| scenario | req/s | p50 ms | p99 ms | requests | errors | connections |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests:,} | {r.errors} | {r.connections} |"
+            )
+        for key, value in (notes or {}).items():
+            lines.append(f"- {key}: {value}")
+        text = "\n".join(lines)
+        print(text, flush=True)
+        out = ROOT / "bench" / "results"
+        out.mkdir(exist_ok=True)
+        path = out / f"{self.name}-{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%S}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "results": [asdict(r) for r in results],
+                    "notes": notes or {},
+                    "table": text,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return path
