@@ -303,5 +303,8 @@ LOGGING = {
         # Django logs the full request path of 4xx/5xx; our URLs carry no personal data.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # One line per task run is noise at INFO; failures still show.
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
     },
 }
