@@ -7,7 +7,7 @@ import uuid
 
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from covidhub.accounts.api_auth import request_user
 from covidhub.accounts.scoping import actor_scope
@@ -87,7 +87,7 @@ def me_out(user: object) -> MeOut:
 @router.post(
     "/auth/code", response={202: CodeRequestOut}, auth=None, summary="Send a sign-in code by SMS"
 )
-def code_request(request: HttpRequest, payload: CodeRequestIn) -> tuple[int, CodeRequestOut]:
+def code_request(request: HttpRequest, payload: CodeRequestIn) -> Status[CodeRequestOut]:
     context = request_context.current()
     language = payload.language if payload.language in ("vi", "en") else "vi"
     sent = phone_code_request(
@@ -95,26 +95,30 @@ def code_request(request: HttpRequest, payload: CodeRequestIn) -> tuple[int, Cod
         client_address=context.client_address if context else None,
         language=language,
     )
-    return 202, CodeRequestOut(phone_masked=phone_masked(sent.phone), expires_at=sent.expires_at)
+    return Status(
+        202, CodeRequestOut(phone_masked=phone_masked(sent.phone), expires_at=sent.expires_at)
+    )
 
 
 @router.post(
     "/auth/token", response={201: TokenOut}, auth=None, summary="Exchange a code for a token"
 )
-def code_verify(request: HttpRequest, payload: CodeVerifyIn) -> tuple[int, TokenOut]:
+def code_verify(request: HttpRequest, payload: CodeVerifyIn) -> Status[TokenOut]:
     user = phone_code_verify(
         phone=payload.phone, code=payload.code, language=translation.get_language() or "vi"
     )
     issued = api_token_issue(user=user, label=payload.device_label)
-    return 201, TokenOut(token=issued.token, expires_at=issued.record.expires_at, me=me_out(user))
+    return Status(
+        201, TokenOut(token=issued.token, expires_at=issued.record.expires_at, me=me_out(user))
+    )
 
 
 @router.post("/auth/logout", response={204: None}, summary="Revoke the token in use")
-def logout(request: HttpRequest) -> tuple[int, None]:
+def logout(request: HttpRequest) -> Status[None]:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.lower().startswith("bearer "):
         api_token_revoke(user=request_user(request), token=header[7:].strip())
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="Who am I")

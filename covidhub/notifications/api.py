@@ -5,7 +5,7 @@ import uuid
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from covidhub.accounts.api_auth import request_user
@@ -31,6 +31,6 @@ def inbox(request: HttpRequest) -> QuerySet[Message]:
 
 
 @router.post("/inbox/{uuid:message_uuid}/read", response={204: None})
-def mark_read(request: HttpRequest, message_uuid: uuid.UUID) -> tuple[int, None]:
+def mark_read(request: HttpRequest, message_uuid: uuid.UUID) -> Status[None]:
     inbox_mark_read(user=request_user(request), message_uuid=str(message_uuid))
-    return 204, None
+    return Status(204, None)

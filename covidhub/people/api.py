@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.audit.selectors import audit_list_for_person
@@ -87,7 +87,7 @@ def household(request: HttpRequest) -> list[Person]:
 @router.post(
     "/household/self", response={201: PersonOut}, auth=citizen_auth, summary="Create my own profile"
 )
-def self_create(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
+def self_create(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     account = request_user(request)
     data = _clean(payload)
     if data.phone and data.phone != account.phone:
@@ -95,19 +95,18 @@ def self_create(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
     person = person_create(
         actor=account, data=data, managed_by=account, relationship=Person.Relationship.SELF
     )
-    return 201, person
+    return Status(201, person)
 
 
 @router.post(
     "/household", response={201: PersonOut}, auth=citizen_auth, summary="Add a family member"
 )
-def member_add(request: HttpRequest, payload: FamilyMemberIn) -> tuple[int, Person]:
+def member_add(request: HttpRequest, payload: FamilyMemberIn) -> Status[Person]:
     data = _clean(payload)
-    return 201, family_member_add(
-        account=request_user(request),
-        data=data,
-        relationship=payload.relationship,
+    member = family_member_add(
+        account=request_user(request), data=data, relationship=payload.relationship
     )
+    return Status(201, member)
 
 
 @router.put(
