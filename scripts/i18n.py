@@ -133,8 +133,9 @@ def check() -> int:
     return 0
 
 
-def fill(mapping_path: Path) -> int:
-    """Fill Vietnamese msgstr from a JSON {msgid: msgstr} (plurals: msgid → [one, other])."""
+def fill(mapping_path: Path, *, force: bool = False) -> int:
+    """Fill untranslated Vietnamese msgstr from a JSON {msgid: msgstr} (plurals: msgid →
+    [one, other]); with --force also replace existing translations."""
     import json
 
     mapping = json.loads(mapping_path.read_text(encoding="utf-8"))
@@ -145,8 +146,9 @@ def fill(mapping_path: Path) -> int:
         po = polib.pofile(str(path))
         for entry in po:
             value = mapping.get(entry.msgid)
-            if value is None:
-                continue
+            translated = entry.msgstr or any(entry.msgstr_plural.values())
+            if value is None or (translated and "fuzzy" not in entry.flags and not force):
+                continue  # never overwrite another catalogue's translation unasked
             if entry.msgid_plural:
                 forms = value if isinstance(value, list) else [value]
                 entry.msgstr_plural = {0: forms[-1]}  # Vietnamese has one plural form
@@ -164,7 +166,7 @@ def fill(mapping_path: Path) -> int:
 def main() -> int:
     command = sys.argv[1] if len(sys.argv) > 1 else "check"
     if command == "fill" and len(sys.argv) > 2:
-        return fill(Path(sys.argv[2]))
+        return fill(Path(sys.argv[2]), force="--force" in sys.argv[3:])
     if command == "update":
         ensure_locale_dirs()
         makemessages()
