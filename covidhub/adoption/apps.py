@@ -8,8 +8,25 @@ class AdoptionConfig(AppConfig):
     verbose_name = _("Adoption")
 
     def ready(self) -> None:
-        # Register here: citizen task entries (covidhub.core.tasks_catalog.register_entry),
-        # staff workspace links (covidhub.accounts.workspaces.register_workspace_link),
-        # periodic jobs (covidhub.core.schedule.register) and demo seeders
-        # (covidhub.demo.seeders.register_seeder).
-        pass
+        from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
+        from covidhub.adoption import tasks
+        from covidhub.adoption.selectors import REPORT_ROLES
+        from covidhub.core.schedule import register
+        from covidhub.demo.seeders import register_seeder
+
+        register_workspace_link(
+            WorkspaceLink(
+                _("Staff adoption (100% directive)"), "adoption:staff_home", REPORT_ROLES, 60
+            )
+        )
+        register(
+            "adoption.roster_members_match", every_seconds=3600, task=tasks.roster_members_match
+        )
+        register("adoption.snapshot_take", every_seconds=3600, task=tasks.adoption_snapshot_take)
+        register(
+            "adoption.roster_upload_prune", every_seconds=6 * 3600, task=tasks.roster_upload_prune
+        )
+
+        from covidhub.adoption.demo import adoption_seed
+
+        register_seeder("adoption", adoption_seed, order=60)
