@@ -70,11 +70,13 @@ class IdempotencyMiddleware:
         if request.method != "POST":
             return self.get_response(request)
         key = request.META.get(HEADER, "")
+        from_form = False
         if not key and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
             key = request.POST.get(FORM_FIELD, "")
+            from_form = bool(key)
         if not key:
             return self.get_response(request)
         if not _VALID_KEY.fullmatch(key):
@@ -98,8 +100,13 @@ class IdempotencyMiddleware:
         except BaseException:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        if response.status_code >= 500 or getattr(response, "streaming", False):
-            # Nothing was done (the transaction rolled back): let a retry do the work.
+        done = response.status_code < 500 and not getattr(response, "streaming", False)
+        if from_form:
+            # A page form that succeeded redirects (post/redirect/get); one shown again with
+            # field errors did nothing, and its corrected resubmission carries the same key.
+            done = 300 <= response.status_code < 400
+        if not done:
+            # Nothing was done (or the transaction rolled back): let a retry do the work.
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(

@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+import importlib
+import logging
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger("covidhub.declarations")
 
 
 class DeclarationsConfig(AppConfig):
@@ -8,8 +15,50 @@ class DeclarationsConfig(AppConfig):
     verbose_name = _("Health declarations")
 
     def ready(self) -> None:
-        # Register here: citizen task entries (covidhub.core.tasks_catalog.register_entry),
-        # staff workspace links (covidhub.accounts.workspaces.register_workspace_link),
-        # periodic jobs (covidhub.core.schedule.register) and demo seeders
-        # (covidhub.demo.seeders.register_seeder).
-        pass
+        from covidhub.accounts.scoping import OFFICER_ROLES
+        from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
+        from covidhub.core.metrics import register_daily_counts
+        from covidhub.core.schedule import register
+        from covidhub.core.tasks_catalog import register_entry
+        from covidhub.declarations import services
+        from covidhub.declarations.tasks import declarations_retention
+        from covidhub.demo.seeders import register_seeder
+
+        register_entry("declare", "declarations:home")
+        roles = tuple(str(r) for r in OFFICER_ROLES)
+        register_workspace_link(
+            WorkspaceLink(
+                _("Follow-up of health declarations"), "declarations:followup_list", roles, 20
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(
+                _("Confirmed cases and exposure tracing"), "declarations:case_list", roles, 21
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Venues and QR check-in"), "declarations:venue_list", roles, 22)
+        )
+        register("declarations.retention", every_seconds=24 * 3600, task=declarations_retention)
+        register_daily_counts("declarations", services.declarations_daily_counts)
+        register_daily_counts("checkins", services.checkins_daily_counts)
+
+        from covidhub.declarations.demo import declarations_seed
+
+        register_seeder("declarations", declarations_seed, order=30)
+        self._connect_testing()
+
+    def _connect_testing(self) -> None:
+        """Subscribe to testing's positive-result signal if that app provides it."""
+        try:
+            signals = importlib.import_module("covidhub.testing.signals")
+        except ModuleNotFoundError as exc:
+            if exc.name in ("covidhub.testing.signals", "covidhub.testing"):
+                return
+            raise
+        signal = getattr(signals, "positive_result_released", None)
+        if signal is None:
+            return
+        from covidhub.declarations.receivers import positive_result_received
+
+        signal.connect(positive_result_received, dispatch_uid="declarations.positive_result")

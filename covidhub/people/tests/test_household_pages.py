@@ -91,3 +91,14 @@ def test_profile_creation_after_first_sign_in(area_tree, login):
 
 def test_staff_cannot_use_citizen_pages(commune_officer, login):
     assert login(commune_officer).get("/me/household/")["Location"] == "/staff/"
+
+
+def test_a_form_shown_again_with_errors_accepts_the_corrected_resubmission(citizen, login):
+    client = login(citizen)
+    bad = client.post("/me/household/add/", {**FORM, "birth": "31/02/1950"})
+    assert bad.status_code == 200 and Person.objects.filter(full_name="Trần Văn Ông").count() == 0
+    fixed = client.post("/me/household/add/", FORM)  # same idempotency key, corrected body
+    assert fixed.status_code == 302
+    assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
+    assert client.post("/me/household/add/", FORM).status_code == 302  # a retry: replayed
+    assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
