@@ -56,7 +56,12 @@ def mirror_english(po: polib.POFile) -> None:
         elif not entry.msgstr:
             entry.msgstr = entry.msgid
         if "fuzzy" in entry.flags:
+            # makemessages guessed from a similar msgid; English mirrors the source exactly.
             entry.flags.remove("fuzzy")
+            if entry.msgid_plural:
+                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+            else:
+                entry.msgstr = entry.msgid
 
 
 def compile_all() -> None:
