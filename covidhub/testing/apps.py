@@ -8,8 +8,42 @@ class TestingConfig(AppConfig):
     verbose_name = _("Testing")
 
     def ready(self) -> None:
-        # Register here: citizen task entries (covidhub.core.tasks_catalog.register_entry),
-        # staff workspace links (covidhub.accounts.workspaces.register_workspace_link),
-        # periodic jobs (covidhub.core.schedule.register) and demo seeders
-        # (covidhub.demo.seeders.register_seeder).
-        pass
+        from covidhub.accounts.models import Role
+        from covidhub.accounts.scoping import OFFICER_ROLES
+        from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
+        from covidhub.core import schedule
+        from covidhub.core.metrics import register_daily_counts
+        from covidhub.core.tasks_catalog import register_entry
+        from covidhub.demo.seeders import register_seeder
+        from covidhub.testing.demo import testing_seed
+        from covidhub.testing.metrics import testing_daily_counts
+        from covidhub.testing.tasks import results_notify_sweep
+
+        register_entry("test_register", "testing:register")
+        register_entry("test_lookup", "testing:lookup")
+        register_entry("test_results", "testing:my_results")
+        register_workspace_link(
+            WorkspaceLink(_("Sample collection"), "testing:sampling", (Role.SAMPLER,), 20)
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Laboratory"), "testing:lab_home", (Role.LAB_TECHNICIAN,), 21)
+        )
+        register_workspace_link(
+            WorkspaceLink(
+                _("Testing rounds and slots"),
+                "testing:staff_rounds",
+                (*OFFICER_ROLES, Role.SITE_MANAGER),
+                22,
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Test turnaround board"), "testing:board", OFFICER_ROLES, 23)
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Positive test results"), "testing:staff_cases", OFFICER_ROLES, 24)
+        )
+        register_daily_counts("testing", testing_daily_counts)
+        schedule.register(
+            "testing.results_notify_sweep", every_seconds=60, task=results_notify_sweep
+        )
+        register_seeder("testing", testing_seed, order=40)

@@ -1,0 +1,467 @@
+"""Sample collection: sessions, scans, tubes (single or pooled), walk-ins, corrections,
+and the handover of a session's tubes to a laboratory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from covidhub.audit.services import audit_record
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.people.models import Person
+from covidhub.people.services import person_create
+from covidhub.people.validation import person_input_clean
+from covidhub.testing.codes import scan_parse
+from covidhub.testing.errors import (
+    AlreadyInTube,
+    AppointmentUsed,
+    HandedOver,
+    ScanNotRecognised,
+    SessionClosed,
+    TubeFull,
+    TubeNotOpen,
+    TubeTaken,
+)
+from covidhub.testing.models import (
+    Appointment,
+    Lab,
+    Sample,
+    SamplingSession,
+    Shipment,
+    Site,
+    TestingRound,
+    TestType,
+    Tube,
+)
+from covidhub.testing.scope import role_of, sampling_sites_for_actor
+
+UNSHIPPED = (Tube.Status.OPEN, Tube.Status.CLOSED)
+
+
+def _check_site(actor: Any, site: Site) -> None:
+    # Checked once per request and site (a scan passes through several services).
+    checked: set[int] = actor.__dict__.setdefault("_testing_sites_checked", set())
+    if site.pk in checked:
+        return
+    if not sampling_sites_for_actor(actor).filter(pk=site.pk).exists():
+        raise NotFound()
+    checked.add(site.pk)
+
+
+@transaction.atomic
+def session_open(
+    *,
+    actor: Any,
+    site: Site,
+    testing_round: TestingRound | None = None,
+    test_type: str = TestType.PCR,
+    pool_size: int = 1,
+) -> SamplingSession:
+    """A sampler starts work at a site; a round's test type and pool size apply."""
+    _check_site(actor, site)
+    if testing_round is not None:
+        if not testing_round.sites.filter(pk=site.pk).exists():
+            raise InvalidInput(
+                details={"fields": {"testing_round": [_("This site is not in the round.")]}}
+            )
+        test_type, pool_size = testing_round.test_type, testing_round.pool_size
+    if test_type not in TestType.values:
+        raise InvalidInput(details={"fields": {"test_type": [_("Choose the test type.")]}})
+    if test_type == TestType.RAPID:
+        pool_size = 1
+    if not 1 <= pool_size <= 10:
+        raise InvalidInput(
+            details={"fields": {"pool_size": [_("Pool size must be between 1 and 10.")]}}
+        )
+    session = SamplingSession.objects.create(
+        site=site,
+        testing_round=testing_round,
+        test_type=test_type,
+        pool_size=pool_size,
+        opened_by=actor,
+    )
+    audit_record(
+        actor=actor, actor_role=role_of(actor), action="testing.session.opened", obj=session
+    )
+    return session
+
+
+def _check_session(actor: Any, session: SamplingSession) -> None:
+    _check_site(actor, session.site)
+    if session.status != SamplingSession.Status.OPEN:
+        raise SessionClosed()
+
+
+@dataclass
+class ScanOutcome:
+    """What a scan did, for the sampler's screen: one line of feedback."""
+
+    kind: str  # "tube_opened" | "sample_added" | "person_waiting"
+    tube: Tube | None = None
+    person: Person | None = None
+    sample: Sample | None = None
+
+
+def _person_for_appointment(code: str) -> tuple[Person, Appointment]:
+    appointment = Appointment.objects.select_related("person").filter(code=code).first()
+    if appointment is None:
+        raise NotFound(_("No appointment has this code."), code="appointment_unknown")
+    if appointment.status == Appointment.Status.COLLECTED:
+        raise AppointmentUsed()
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise NotFound(_("This appointment was cancelled."), code="appointment_cancelled")
+    return appointment.person, appointment
+
+
+def _open_tube_of(session: SamplingSession, *, lock: bool = False) -> Tube | None:
+    qs = Tube.objects.filter(session=session, status=Tube.Status.OPEN).order_by("-id")
+    if lock:
+        qs = qs.select_for_update()
+    return qs.first()
+
+
+@transaction.atomic
+def scan_handle(*, actor: Any, session: SamplingSession, text: str) -> ScanOutcome:
+    """One scan from the camera or a barcode scanner: a person joins the open tube, or
+    waits for their tube; a tube barcode opens the next tube (taking a waiting person)."""
+    _check_session(actor, session)
+    scan = scan_parse(text)
+    if scan is None:
+        raise ScanNotRecognised()
+    if scan.kind == "tube":
+        tube = tube_open(actor=actor, session=session, barcode=scan.value)
+        return _take_waiting(actor, session, tube)
+    appointment: Appointment | None = None
+    if scan.kind == "appointment":
+        person, appointment = _person_for_appointment(scan.value)
+    else:
+        found = Person.objects.filter(uuid=scan.value).first()
+        if found is None:
+            raise NotFound(_("No person has this personal code."), code="person_unknown")
+        person = found
+        appointment = _booked_appointment_for(person, session)
+    return person_to_tube(actor=actor, session=session, person=person, appointment=appointment)
+
+
+def _booked_appointment_for(person: Person, session: SamplingSession) -> Appointment | None:
+    """A person who shows a personal QR: use their booked appointment here, if any."""
+    booked = list(
+        Appointment.objects.filter(person=person, status=Appointment.Status.BOOKED)
+        .select_related("slot")
+        .order_by("created_at")[:20]
+    )
+    for wanted in (
+        lambda a: session.testing_round_id and a.testing_round_id == session.testing_round_id,
+        lambda a: a.slot is not None and a.slot.site_id == session.site_id,
+        lambda a: a.kind == Appointment.Kind.RETEST,
+    ):
+        match = next((a for a in booked if wanted(a)), None)
+        if match is not None:
+            return match
+    return None
+
+
+def person_to_tube(
+    *,
+    actor: Any,
+    session: SamplingSession,
+    person: Person,
+    appointment: Appointment | None = None,
+) -> ScanOutcome:
+    """Put an identified person into the open tube, or make them wait for the next tube."""
+    with transaction.atomic(savepoint=False):
+        tube = _open_tube_of(session)
+        if tube is None or tube.member_count >= tube.capacity:
+            SamplingSession.objects.filter(pk=session.pk).update(
+                pending_person=person, pending_appointment=appointment
+            )
+            session.pending_person, session.pending_appointment = person, appointment
+            audit_record(
+                actor=actor,
+                actor_role=role_of(actor),
+                action="testing.sample.person_identified",
+                obj=session,
+                person_uuid=person.uuid,
+            )
+            return ScanOutcome("person_waiting", person=person)
+        sample = sample_collect(
+            actor=actor, session=session, tube=tube, person=person, appointment=appointment
+        )
+        return ScanOutcome("sample_added", tube=sample.tube, person=person, sample=sample)
+
+
+def _take_waiting(actor: Any, session: SamplingSession, tube: Tube) -> ScanOutcome:
+    fresh = SamplingSession.objects.select_related("pending_person", "pending_appointment").get(
+        pk=session.pk
+    )
+    if fresh.pending_person is None:
+        return ScanOutcome("tube_opened", tube=tube)
+    person, appointment = fresh.pending_person, fresh.pending_appointment
+    SamplingSession.objects.filter(pk=session.pk).update(
+        pending_person=None, pending_appointment=None
+    )
+    sample = sample_collect(
+        actor=actor, session=session, tube=tube, person=person, appointment=appointment
+    )
+    return ScanOutcome("sample_added", tube=sample.tube, person=person, sample=sample)
+
+
+@transaction.atomic
+def tube_open(*, actor: Any, session: SamplingSession, barcode: str) -> Tube:
+    """Start a new tube in the session; the previous open tube is closed (an empty one is
+    dropped). Scanning the session's current tube again just returns it."""
+    _check_session(actor, session)
+    existing = Tube.objects.filter(barcode=barcode).first()
+    if existing is not None:
+        if existing.session_id != session.pk:
+            raise TubeTaken()
+        if existing.status != Tube.Status.OPEN:
+            raise TubeNotOpen()
+        return existing
+    now = timezone.now()
+    for previous in Tube.objects.select_for_update().filter(
+        session=session, status=Tube.Status.OPEN
+    ):
+        if previous.member_count == 0 and not previous.samples.exists():
+            previous.delete()
+        else:
+            previous.status, previous.closed_at = Tube.Status.CLOSED, now
+            previous.save(update_fields=["status", "closed_at"])
+    capacity = 1 if session.test_type == TestType.RAPID else session.pool_size
+    try:
+        with transaction.atomic():
+            tube = Tube.objects.create(
+                barcode=barcode,
+                session=session,
+                site_id=session.site_id,
+                test_type=session.test_type,
+                capacity=capacity,
+            )
+    except IntegrityError as exc:
+        raise TubeTaken() from exc
+    audit_record(actor=actor, actor_role=role_of(actor), action="testing.tube.opened", obj=tube)
+    return tube
+
+
+@transaction.atomic
+def tube_close(*, actor: Any, tube: Tube) -> Tube:
+    """Close a pooled tube before it is full (the end of a queue)."""
+    _check_site(actor, tube.site)
+    locked = Tube.objects.select_for_update().get(pk=tube.pk)
+    if locked.status != Tube.Status.OPEN:
+        raise TubeNotOpen()
+    if locked.member_count == 0 and not locked.samples.exists():
+        locked.delete()
+        return locked
+    locked.status, locked.closed_at = Tube.Status.CLOSED, timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    audit_record(actor=actor, actor_role=role_of(actor), action="testing.tube.closed", obj=locked)
+    return locked
+
+
+@transaction.atomic(savepoint=False)
+def sample_collect(
+    *,
+    actor: Any,
+    session: SamplingSession,
+    tube: Tube,
+    person: Person,
+    appointment: Appointment | None = None,
+) -> Sample:
+    """One person's swab into a tube. The tube's row lock and its `member_count <=
+    capacity` constraint keep a pool from overfilling; a full tube closes itself."""
+    _check_session(actor, session)
+    if appointment is not None:
+        locked_appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked_appointment.status != Appointment.Status.BOOKED:
+            raise AppointmentUsed()
+        if locked_appointment.person_id != person.pk:
+            raise InvalidInput(_("This appointment belongs to someone else."))
+    # The tube may have been closed, or dropped empty, by a tube scanned at the same moment.
+    locked = Tube.objects.select_for_update().filter(pk=tube.pk).first()
+    if locked is None or locked.session_id != session.pk or locked.status != Tube.Status.OPEN:
+        raise TubeNotOpen()
+    if locked.member_count >= locked.capacity:
+        raise TubeFull()
+    if Sample.objects.filter(tube=locked, person=person, status=Sample.Status.ACTIVE).exists():
+        raise AlreadyInTube()
+    sample = Sample.objects.create(
+        tube=locked, person=person, appointment=appointment, collected_by=actor
+    )
+    locked.member_count += 1
+    fields = ["member_count"]
+    if locked.member_count >= locked.capacity:
+        locked.status, locked.closed_at = Tube.Status.CLOSED, timezone.now()
+        fields += ["status", "closed_at"]
+    locked.save(update_fields=fields)
+    if appointment is not None:
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status=Appointment.Status.COLLECTED, updated_at=timezone.now()
+        )
+    audit_record(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="testing.sample.collected",
+        obj=sample,
+        person_uuid=person.uuid,
+        details={"tube": str(locked.uuid)},
+    )
+    sample.tube = locked
+    return sample
+
+
+def person_find_by_identity(
+    *, actor: Any, session: SamplingSession, id_number: str
+) -> Person | None:
+    """The sampler types an identity number (sent in a POST body, never a URL)."""
+    _check_session(actor, session)
+    digits = "".join(ch for ch in (id_number or "") if ch.isalnum()).upper()
+    if len(digits) < 6:
+        raise InvalidInput(
+            details={"fields": {"id_number": [_("Enter the whole identity number.")]}}
+        )
+    person = Person.objects.filter(id_number=digits).select_related("commune").first()
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.person.found_by_identity",
+            obj=person or session,
+            details={"found": person is not None},
+        )
+    return person
+
+
+def walk_in_register(*, actor: Any, session: SamplingSession, raw: dict[str, Any]) -> ScanOutcome:
+    """Register someone with no appointment with the minimum fields, then place them."""
+    _check_session(actor, session)
+    data = person_input_clean(raw)
+    with transaction.atomic():
+        person = person_create(actor=actor, data=data)
+        return person_to_tube(actor=actor, session=session, person=person)
+
+
+def _correctable(sample: Sample) -> Tube:
+    tube = Tube.objects.select_for_update().get(pk=sample.tube_id)
+    if tube.status not in UNSHIPPED:
+        raise HandedOver()
+    return tube
+
+
+@transaction.atomic
+def sample_remove(*, actor: Any, sample: Sample, reason: str) -> Sample:
+    """Take a wrongly placed person out of a tube before handover (reason required)."""
+    _check_site(actor, sample.tube.site)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            details={"fields": {"reason": [_("Give the reason for the correction.")]}}
+        )
+    if sample.appointment_id:
+        Appointment.objects.select_for_update().filter(pk=sample.appointment_id).first()
+    tube = _correctable(sample)
+    locked = Sample.objects.select_for_update().get(pk=sample.pk)
+    if locked.status != Sample.Status.ACTIVE:
+        raise NotFound()
+    locked.status, locked.removed_reason = Sample.Status.REMOVED, reason[:200]
+    locked.save(update_fields=["status", "removed_reason"])
+    Tube.objects.filter(pk=tube.pk).update(member_count=F("member_count") - 1)
+    if locked.appointment_id:
+        Appointment.objects.filter(pk=locked.appointment_id).update(
+            status=Appointment.Status.BOOKED
+        )
+    audit_record(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="testing.sample.removed",
+        obj=locked,
+        person_uuid=locked.person.uuid,
+        details={"tube": str(tube.uuid), "reason": reason[:200]},
+    )
+    return locked
+
+
+@transaction.atomic
+def sample_move(*, actor: Any, sample: Sample, barcode: str, reason: str) -> Sample:
+    """Move a sample recorded in the wrong tube to the right one (same session)."""
+    _check_site(actor, sample.tube.site)
+    if not (reason or "").strip():
+        raise InvalidInput(
+            details={"fields": {"reason": [_("Give the reason for the correction.")]}}
+        )
+    target = Tube.objects.filter(barcode=(barcode or "").strip().upper()).first()
+    if target is None or target.session_id != sample.tube.session_id:
+        raise InvalidInput(details={"fields": {"barcode": [_("Scan a tube of this session.")]}})
+    if target.pk == sample.tube_id:
+        return sample
+    # Fixed lock order for tubes: by id.
+    for tube_id in sorted([sample.tube_id, target.pk]):
+        tube = Tube.objects.select_for_update().get(pk=tube_id)
+        if tube.status not in UNSHIPPED:
+            raise HandedOver()
+    target.refresh_from_db()
+    if target.member_count >= target.capacity:
+        raise TubeFull()
+    if Sample.objects.filter(tube=target, person_id=sample.person_id, status="active").exists():
+        raise AlreadyInTube()
+    source_id = sample.tube_id
+    Sample.objects.filter(pk=sample.pk).update(tube=target)
+    Tube.objects.filter(pk=source_id).update(member_count=F("member_count") - 1)
+    Tube.objects.filter(pk=target.pk).update(member_count=F("member_count") + 1)
+    sample.refresh_from_db()
+    audit_record(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="testing.sample.moved",
+        obj=sample,
+        person_uuid=sample.person.uuid,
+        details={"to_tube": str(target.uuid), "reason": reason.strip()[:200]},
+    )
+    return sample
+
+
+@transaction.atomic
+def shipment_create(*, actor: Any, session: SamplingSession, lab: Lab) -> Shipment:
+    """Hand the session's collected PCR tubes to a laboratory (open tubes are closed)."""
+    _check_site(actor, session.site)
+    SamplingSession.objects.select_for_update().filter(pk=session.pk).first()
+    now = timezone.now()
+    tubes = list(
+        Tube.objects.select_for_update()
+        .filter(session=session, status__in=UNSHIPPED, test_type=TestType.PCR)
+        .order_by("id")
+    )
+    empty = [t.pk for t in tubes if t.member_count == 0]
+    if empty:
+        # Tubes never used are dropped; emptied by corrections, they stay closed and unsent.
+        Tube.objects.filter(pk__in=empty, samples__isnull=True).delete()
+        Tube.objects.filter(pk__in=empty).update(status=Tube.Status.CLOSED)
+    tubes = [t for t in tubes if t.member_count > 0]
+    if not tubes:
+        raise InvalidInput(_("There are no tubes to hand over."), code="nothing_to_ship")
+    shipment = Shipment.objects.create(session=session, site=session.site, lab=lab, sent_by=actor)
+    Tube.objects.filter(pk__in=[t.pk for t in tubes]).update(
+        status=Tube.Status.SHIPPED, shipment=shipment, lab=lab, shipped_at=now
+    )
+    Tube.objects.filter(pk__in=[t.pk for t in tubes], closed_at__isnull=True).update(closed_at=now)
+    audit_record(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="testing.shipment.sent",
+        obj=shipment,
+        details={"tubes": len(tubes)},
+    )
+    return shipment
+
+
+@transaction.atomic
+def session_close(*, actor: Any, session: SamplingSession) -> SamplingSession:
+    _check_site(actor, session.site)
+    session.status, session.closed_at = SamplingSession.Status.CLOSED, timezone.now()
+    session.save(update_fields=["status", "closed_at"])
+    return session

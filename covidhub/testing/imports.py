@@ -1,0 +1,261 @@
+"""Importing an instrument's CSV/XLSX export of tube results.
+
+Validation looks at every row (unknown tube, another lab's tube, duplicate row, result
+already recorded, tube not received, malformed value) and stores the verdict; the
+technician then imports nothing or exactly the good rows. The good rows are re-checked
+under row locks at commit, stored with one bulk insert and released set-based. Importing
+the same file again finds every row already recorded and so changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from covidhub.audit.services import audit_record
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.text import fold_ascii
+from covidhub.testing.codes import barcode_normalise
+from covidhub.testing.errors import ImportDecided
+from covidhub.testing.models import ImportBatch, Lab, Tube, TubeResult
+from covidhub.testing.release import results_release
+from covidhub.testing.results import ct_parse, value_parse
+from covidhub.testing.scope import labs_for_actor, role_of
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+CHUNK = 5000
+
+REASONS = {
+    "malformed": gettext_lazy("The barcode, result or Ct value is not valid."),
+    "duplicate_row": gettext_lazy("This tube appears in an earlier row of the file."),
+    "unknown_tube": gettext_lazy("No tube has this barcode."),
+    "other_lab": gettext_lazy("This tube was sent to another laboratory."),
+    "already_recorded": gettext_lazy("A result is already recorded for this tube."),
+    "not_received": gettext_lazy("This tube has not been received by the laboratory."),
+}
+
+_HEADERS = {
+    "barcode": {
+        "barcode",
+        "tube",
+        "tube barcode",
+        "tube_barcode",
+        "ma ong",
+        "sample id",
+        "sample_id",
+        "sample",
+        "ma mau",
+        "id",
+    },
+    "value": {"result", "value", "ket qua", "interpretation", "outcome"},
+    "ct": {"ct", "ct value", "ct_value", "cq"},
+}
+
+
+def reason_text(code: str) -> str:
+    return str(REASONS.get(code, code))
+
+
+def _rows_csv(content: bytes) -> Iterator[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1258", errors="replace")
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    if "\t" in sample and sample.count("\t") > sample.count(delimiter):
+        delimiter = "\t"
+    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
+
+
+def _rows_xlsx(content: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield ["" if cell is None else str(cell) for cell in row]
+    finally:
+        workbook.close()
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = fold_ascii(unicodedata.normalize("NFC", name)).replace("-", " ").strip()
+        for column, aliases in _HEADERS.items():
+            if key in aliases and column not in found:
+                found[column] = index
+    return found
+
+
+def _file_error(message: str) -> InvalidInput:
+    return InvalidInput(details={"fields": {"file": [message]}}, code="import_unreadable")
+
+
+def rows_parse(*, file_name: str, content: bytes) -> list[tuple[int, str, str, str]]:
+    """(row number as the spreadsheet shows it, barcode, result, Ct) for each data row."""
+    if not content:
+        raise _file_error(_("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise _file_error(_("The file is too large (20 MB at most)."))
+    is_xlsx = content[:2] == b"PK" or file_name.lower().endswith(".xlsx")
+    try:
+        rows = list(_rows_xlsx(content) if is_xlsx else _rows_csv(content))
+    except Exception as exc:
+        raise _file_error(_("The file cannot be read as CSV or XLSX.")) from exc
+    if not rows:
+        raise _file_error(_("The file is empty."))
+    columns = _columns(rows[0])
+    if "barcode" not in columns or "value" not in columns:
+        raise _file_error(
+            _("The first row must name the columns: barcode, result and (optionally) ct.")
+        )
+    if len(rows) - 1 > MAX_ROWS:
+        raise _file_error(_("The file has too many rows (50,000 at most)."))
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(name: str, row: list[str] = row) -> str:
+            index = columns.get(name)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        out.append((number, cell("barcode"), cell("value"), cell("ct")))
+    return out
+
+
+def import_validate(*, actor: Any, lab: Lab, file_name: str, content: bytes) -> ImportBatch:
+    """Check every row and keep the verdict; nothing is recorded yet."""
+    if not labs_for_actor(actor).filter(pk=lab.pk).exists():
+        raise NotFound()
+    rows = rows_parse(file_name=file_name, content=content)
+    good: list[list[Any]] = []
+    bad: list[list[Any]] = []
+    seen: set[str] = set()
+    candidates: list[tuple[int, str, str, str]] = []
+    for number, raw_barcode, raw_value, raw_ct in rows:
+        barcode = barcode_normalise(raw_barcode)
+        value = value_parse(raw_value)
+        try:
+            ct = ct_parse(raw_ct)
+        except ValueError:
+            ct, value = None, None
+        if barcode is None or value is None:
+            bad.append([number, raw_barcode[:40], "malformed"])
+            continue
+        if barcode in seen:
+            bad.append([number, barcode, "duplicate_row"])
+            continue
+        seen.add(barcode)
+        candidates.append((number, barcode, value, "" if ct is None else str(ct)))
+    tubes: dict[str, tuple[int | None, str]] = {}
+    barcodes = [c[1] for c in candidates]
+    for start in range(0, len(barcodes), CHUNK):
+        for code, lab_id, status in Tube.objects.filter(
+            barcode__in=barcodes[start : start + CHUNK]
+        ).values_list("barcode", "lab_id", "status"):
+            tubes[code] = (lab_id, status)
+    for number, barcode, value, ct_text in candidates:
+        tube = tubes.get(barcode)
+        if tube is None:
+            bad.append([number, barcode, "unknown_tube"])
+        elif tube[0] != lab.pk:
+            bad.append([number, barcode, "other_lab"])
+        elif tube[1] == Tube.Status.RESULTED:
+            bad.append([number, barcode, "already_recorded"])
+        elif tube[1] != Tube.Status.RECEIVED:
+            bad.append([number, barcode, "not_received"])
+        else:
+            good.append([number, barcode, value, ct_text])
+    bad.sort(key=lambda row: row[0])
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            lab=lab,
+            file_name=file_name[:200],
+            file_sha256=hashlib.sha256(content).hexdigest(),
+            rows_total=len(rows),
+            good_rows=good,
+            bad_rows=bad,
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.import.validated",
+            obj=batch,
+            details={"rows": len(rows), "good": len(good), "bad": len(bad)},
+        )
+    return batch
+
+
+@transaction.atomic
+def import_commit(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -> ImportBatch:
+    """Import exactly the good rows (re-checked under lock), or nothing."""
+    if not labs_for_actor(actor).filter(pk=batch.lab_id).exists():
+        raise NotFound()
+    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != ImportBatch.Status.VALIDATED:
+        raise ImportDecided()
+    now = timezone.now()
+    locked.decided_at = now
+    if not import_good_rows:
+        locked.status = ImportBatch.Status.DISCARDED
+        locked.save(update_fields=["status", "decided_at"])
+        audit_record(
+            actor=actor, actor_role=role_of(actor), action="testing.import.discarded", obj=locked
+        )
+        return locked
+    wanted = {row[1]: row for row in locked.good_rows}
+    ready: list[TubeResult] = []
+    codes = sorted(wanted)
+    for start in range(0, len(codes), CHUNK):
+        for tube_id, code, status in (
+            Tube.objects.select_for_update()
+            .filter(barcode__in=codes[start : start + CHUNK], lab_id=locked.lab_id)
+            .order_by("id")
+            .values_list("id", "barcode", "status")
+        ):
+            if status != Tube.Status.RECEIVED:
+                continue  # recorded by someone else since the check: left out
+            _n, _b, value, ct_text = wanted[code]
+            ready.append(
+                TubeResult(
+                    tube_id=tube_id,
+                    lab_id=locked.lab_id,
+                    value=value,
+                    ct_value=ct_parse(ct_text),
+                    recorded_by=actor,
+                    recorded_at=now,
+                    import_batch=locked,
+                )
+            )
+    TubeResult.objects.bulk_create(ready, batch_size=CHUNK)
+    people = 0
+    if ready:
+        people = results_release(
+            actor=actor, actor_role=role_of(actor), import_batch_id=locked.pk, released_at=now
+        )
+    locked.status = ImportBatch.Status.COMMITTED
+    locked.imported_count = len(ready)
+    locked.save(update_fields=["status", "decided_at", "imported_count"])
+    audit_record(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="testing.import.committed",
+        obj=locked,
+        details={"tubes": len(ready), "people": people},
+    )
+    return locked

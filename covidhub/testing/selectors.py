@@ -1,0 +1,453 @@
+"""Reads: a citizen's appointments and results, the lookup by code and date of birth,
+and the staff lists (scoped to the actor's sites, labs or areas; audited when they show
+a person's health data)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
+from covidhub.audit.services import audit_record, audit_record_many
+from covidhub.core.dates import partial_date_parse
+from covidhub.core.errors import InvalidInput, NotFound, RateLimited
+from covidhub.people.models import Person
+from covidhub.testing.codes import appointment_code_normalise
+from covidhub.testing.models import (
+    Amendment,
+    Appointment,
+    CaseReport,
+    ImportBatch,
+    Lab,
+    Result,
+    Sample,
+    SamplingSession,
+    Shipment,
+    Slot,
+    TestingRound,
+    Tube,
+    TubeResult,
+)
+from covidhub.testing.scope import labs_for_actor, parse_uuid, role_of, sampling_sites_for_actor
+
+LOOKUP_MAX_FAILURES_PER_ADDRESS = getattr(settings, "TESTING_LOOKUP_MAX_FAILURES_PER_ADDRESS", 10)
+LOOKUP_MAX_FAILURES_PER_CODE = getattr(settings, "TESTING_LOOKUP_MAX_FAILURES_PER_CODE", 5)
+LOOKUP_WINDOW_SECONDS = 15 * 60
+
+
+class LookupFailed(NotFound):
+    code = "lookup_failed"
+    default_message = _(
+        "No test matches this appointment code and date of birth. Check both and try again."
+    )
+
+
+# Citizens ------------------------------------------------------------------------------
+
+
+def appointments_for_account(*, account: Any) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(person__managed_by=account)
+        .select_related("person", "slot__site", "testing_round")
+        .order_by("-created_at")[:50]
+    )
+
+
+def appointment_get_for_account(*, account: Any, appointment_uuid: Any) -> Appointment:
+    appointment = (
+        Appointment.objects.filter(person__managed_by=account, uuid=parse_uuid(appointment_uuid))
+        .select_related("person", "slot__site", "testing_round")
+        .first()
+    )
+    if appointment is None:
+        raise NotFound()
+    return appointment
+
+
+def _result_qs() -> QuerySet[Result]:
+    return Result.objects.select_related(
+        "person", "site", "sample__tube__site", "tube_result__lab", "sample__appointment"
+    )
+
+
+def results_for_account(*, account: Any) -> list[Result]:
+    """Every result of the account's household, newest first (two joins: the hot path of
+    a result release, when the whole province opens the app)."""
+    return list(
+        Result.objects.filter(person__managed_by=account)
+        .select_related("person", "site")
+        .order_by("-released_at")[:100]
+    )
+
+
+def result_get_for_account(*, account: Any, result_uuid: Any) -> Result:
+    result = _result_qs().filter(person__managed_by=account, uuid=parse_uuid(result_uuid)).first()
+    if result is None:
+        raise NotFound()
+    return result
+
+
+def slots_open_for_booking(*, test_type: str | None = None, limit: int = 60) -> list[Slot]:
+    now = timezone.now()
+    qs = Slot.objects.filter(
+        ends_at__gt=now, site__is_active=True, booked__lt=F("capacity")
+    ).select_related("site__commune")
+    if test_type:
+        qs = qs.filter(test_type=test_type)
+    return list(qs.order_by("starts_at")[:limit])
+
+
+def rounds_for_person(*, person: Person) -> list[TestingRound]:
+    """Current rounds whose area contains the person's commune."""
+    today = timezone.localdate()
+    prefixes = []
+    path = ""
+    for part in person.commune_path.strip("/").split("/"):
+        path += part + "/"
+        prefixes.append(path)
+    return list(
+        TestingRound.objects.filter(area_path__in=prefixes, ends_on__gte=today)
+        .select_related("area")
+        .prefetch_related("sites")
+        .order_by("starts_on")
+    )
+
+
+@dataclass(frozen=True)
+class Lookup:
+    appointment: Appointment
+    results: list[Result]
+
+
+def result_lookup(*, code: str, birth: str, client_address: str | None) -> Lookup:
+    """Find an appointment's results by its code and the person's date of birth.
+
+    A wrong code and a wrong date of birth get the same answer (and the same work); the
+    failures are counted per client address and per code and then refused for a while.
+    """
+    normalised = appointment_code_normalise(code) or ""
+    keys = [f"testing:lookup:a:{client_address or '-'}", f"testing:lookup:c:{normalised}"]
+    failures = cache.get_many(keys)
+    if (
+        failures.get(keys[0], 0) >= LOOKUP_MAX_FAILURES_PER_ADDRESS
+        or failures.get(keys[1], 0) >= LOOKUP_MAX_FAILURES_PER_CODE
+    ):
+        raise RateLimited()
+    try:
+        entered = partial_date_parse(birth)
+    except InvalidInput:
+        entered = None
+    # One query on the usual path (a collected appointment with its results).
+    results = (
+        list(
+            Result.objects.filter(sample__appointment__code=normalised)
+            .select_related("sample__appointment__person")
+            .order_by("-released_at")
+        )
+        if normalised
+        else []
+    )
+    appointment = (
+        results[0].sample.appointment
+        if results
+        else Appointment.objects.select_related("person").filter(code=normalised).first()
+        if normalised
+        else None
+    )
+    if appointment is None or entered is None or appointment.person.birth != entered:
+        for key in keys:
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
+        raise LookupFailed()
+    for result in results:
+        result.person = appointment.person
+    return Lookup(appointment=appointment, results=results)
+
+
+def result_get_public(*, result_uuid: Any) -> Result | None:
+    return _result_qs().filter(uuid=parse_uuid(result_uuid)).first()
+
+
+# Samplers ------------------------------------------------------------------------------
+
+
+def session_get_for_actor(*, actor: Any, session_uuid: Any) -> SamplingSession:
+    session = (
+        SamplingSession.objects.filter(
+            uuid=parse_uuid(session_uuid), site__in=sampling_sites_for_actor(actor)
+        )
+        .select_related("site", "testing_round", "pending_person")
+        .first()
+    )
+    if session is None:
+        raise NotFound()
+    return session
+
+
+def sessions_for_actor(*, actor: Any) -> list[SamplingSession]:
+    return list(
+        SamplingSession.objects.filter(site__in=sampling_sites_for_actor(actor))
+        .select_related("site")
+        .order_by("-opened_at")[:20]
+    )
+
+
+def session_tubes(*, actor: Any, session: SamplingSession) -> list[Tube]:
+    """The session's tubes with their samples (names shown to the sampler: audited)."""
+    tubes = list(
+        Tube.objects.filter(session=session).select_related("result").order_by("-id")[:200]
+    )
+    samples = list(
+        Sample.objects.filter(tube__in=tubes, status=Sample.Status.ACTIVE)
+        .select_related("person")
+        .order_by("id")
+    )
+    by_tube: dict[int, list[Sample]] = {}
+    for sample in samples:
+        by_tube.setdefault(sample.tube_id, []).append(sample)
+    for tube in tubes:
+        tube.active_samples = by_tube.get(tube.pk, [])  # type: ignore[attr-defined]
+    with transaction.atomic():
+        audit_record_many(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.sample.listed",
+            objects=[s.person for s in samples],
+        )
+    return tubes
+
+
+def sample_get_for_actor(*, actor: Any, sample_uuid: Any) -> Sample:
+    sample = (
+        Sample.objects.filter(
+            uuid=parse_uuid(sample_uuid), tube__site__in=sampling_sites_for_actor(actor)
+        )
+        .select_related("tube__site", "person")
+        .first()
+    )
+    if sample is None:
+        raise NotFound()
+    return sample
+
+
+def tube_get_for_sampler(*, actor: Any, tube_uuid: Any) -> Tube:
+    tube = (
+        Tube.objects.filter(uuid=parse_uuid(tube_uuid), site__in=sampling_sites_for_actor(actor))
+        .select_related("site", "session")
+        .first()
+    )
+    if tube is None:
+        raise NotFound()
+    return tube
+
+
+# Laboratories --------------------------------------------------------------------------
+
+
+def shipments_for_lab(*, actor: Any, lab: Lab) -> list[Shipment]:
+    if not labs_for_actor(actor).filter(pk=lab.pk).exists():
+        raise NotFound()
+    return list(Shipment.objects.filter(lab=lab).select_related("site").order_by("-sent_at")[:50])
+
+
+def shipment_get_for_actor(*, actor: Any, shipment_uuid: Any) -> Shipment:
+    """A shipment seen from its lab, or from its sending site."""
+    shipment = (
+        Shipment.objects.filter(uuid=parse_uuid(shipment_uuid))
+        .filter(Q(lab__in=labs_for_actor(actor)) | Q(site__in=sampling_sites_for_actor(actor)))
+        .select_related("site", "lab")
+        .first()
+    )
+    if shipment is None:
+        raise NotFound()
+    return shipment
+
+
+def tube_result_get_for_lab(*, actor: Any, tube_result_uuid: Any) -> TubeResult:
+    tube_result = (
+        TubeResult.objects.filter(uuid=parse_uuid(tube_result_uuid), lab__in=labs_for_actor(actor))
+        .select_related("tube", "lab")
+        .first()
+    )
+    if tube_result is None:
+        raise NotFound()
+    return tube_result
+
+
+def tube_result_get_by_barcode(*, actor: Any, lab: Lab, barcode: str) -> TubeResult:
+    tube_result = (
+        TubeResult.objects.filter(tube__barcode=barcode.strip().upper(), lab=lab)
+        .filter(lab__in=labs_for_actor(actor))
+        .select_related("tube", "lab")
+        .first()
+    )
+    if tube_result is None:
+        raise NotFound()
+    return tube_result
+
+
+def amendments_pending_for_lab(*, actor: Any, lab: Lab) -> list[Amendment]:
+    if not labs_for_actor(actor).filter(pk=lab.pk).exists():
+        raise NotFound()
+    return list(
+        Amendment.objects.filter(tube_result__lab=lab, status=Amendment.Status.PENDING)
+        .select_related("tube_result__tube", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def amendment_get_for_actor(*, actor: Any, amendment_uuid: Any) -> Amendment:
+    amendment = (
+        Amendment.objects.filter(
+            uuid=parse_uuid(amendment_uuid), tube_result__lab__in=labs_for_actor(actor)
+        )
+        .select_related("tube_result__tube")
+        .first()
+    )
+    if amendment is None:
+        raise NotFound()
+    return amendment
+
+
+def import_get_for_actor(*, actor: Any, import_uuid: Any) -> ImportBatch:
+    batch = (
+        ImportBatch.objects.filter(uuid=parse_uuid(import_uuid), lab__in=labs_for_actor(actor))
+        .select_related("lab")
+        .first()
+    )
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+# Officers ------------------------------------------------------------------------------
+
+
+def rounds_for_actor(*, actor: Any) -> list[TestingRound]:
+    scope = actor_scope(actor)
+    return list(
+        TestingRound.objects.filter(area_path_q(scope, "area_path"))
+        .select_related("area")
+        .order_by("-starts_on")[:100]
+    )
+
+
+def case_reports_for_actor(*, actor: Any, limit: int = 100) -> list[CaseReport]:
+    """Positive individual results in the officer's areas (audited: names are shown)."""
+    scope = actor_scope(actor)
+    reports = list(
+        CaseReport.objects.filter(area_path_q(scope, "commune_path"), withdrawn_at__isnull=True)
+        .select_related("person", "commune", "result")
+        .order_by("-reported_at")[:limit]
+    )
+    with transaction.atomic():
+        audit_record_many(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.case.listed",
+            objects=[r.person for r in reports],
+        )
+    return reports
+
+
+def case_report_get_for_actor(*, actor: Any, case_uuid: Any) -> CaseReport:
+    scope = actor_scope(actor)
+    if not scope.has_role(*OFFICER_ROLES):
+        raise NotFound()
+    report = (
+        CaseReport.objects.filter(area_path_q(scope, "commune_path"), uuid=parse_uuid(case_uuid))
+        .select_related("person__commune", "result__sample__tube__site", "commune")
+        .first()
+    )
+    if report is None:
+        raise NotFound()
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.case.viewed",
+            obj=report,
+            person_uuid=report.person.uuid,
+        )
+    return report
+
+
+@dataclass
+class BoardRow:
+    kind: str  # "site" | "lab"
+    name: str
+    collected: int
+    received: int
+    resulted: int
+    median_hours: float | None
+    late_receipt: int
+    late_result: int
+
+
+def turnaround_board(
+    *, actor: Any, since: datetime.datetime, late_hours: int = 24
+) -> list[BoardRow]:
+    """Per site and per lab, for tubes collected since `since` at sites in the officer's
+    areas: counts, median hours from collection to result, and tubes late to arrive or to
+    be resulted (`late_hours` after handover or receipt). Counts only — no people."""
+    scope = actor_scope(actor)
+    if not scope.has_role(*OFFICER_ROLES):
+        raise NotFound()
+    now = timezone.now()
+    late = now - datetime.timedelta(hours=late_hours)
+    tubes = Tube.objects.filter(
+        area_path_q(scope, "site__commune_path"), collected_at__gte=since
+    ).values_list(
+        "site__name",
+        "lab__name",
+        "status",
+        "collected_at",
+        "shipped_at",
+        "received_at",
+        "resulted_at",
+    )
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for site, lab, status, collected, shipped, received, resulted in tubes.iterator():
+        for key in (("site", site), ("lab", lab)) if lab else (("site", site),):
+            row = rows.setdefault(
+                key,
+                {"collected": 0, "received": 0, "resulted": 0, "hours": [], "lr": 0, "lres": 0},
+            )
+            row["collected"] += 1
+            if received:
+                row["received"] += 1
+            if resulted:
+                row["resulted"] += 1
+                row["hours"].append((resulted - collected).total_seconds() / 3600)
+            if shipped and not received and shipped < late:
+                row["lr"] += 1
+            if received and not resulted and received < late:
+                row["lres"] += 1
+            _ = status
+    out = []
+    for (kind, name), row in sorted(rows.items()):
+        hours = sorted(row["hours"])
+        median = hours[len(hours) // 2] if hours else None
+        out.append(
+            BoardRow(
+                kind=kind,
+                name=name,
+                collected=row["collected"],
+                received=row["received"],
+                resulted=row["resulted"],
+                median_hours=round(median, 1) if median is not None else None,
+                late_receipt=row["lr"],
+                late_result=row["lres"],
+            )
+        )
+    return out

@@ -1,0 +1,267 @@
+"""Sample collection: pools fill and close, single tubes take one, corrections before the
+handover only, walk-ins, identity search, and scoping to the sampler's own site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from covidhub.audit.models import AuditEvent
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.testing import collection, registration, results
+from covidhub.testing.errors import AppointmentUsed, HandedOver, ScanNotRecognised, TubeTaken
+from covidhub.testing.models import Appointment, Sample, Shipment, Slot, Tube
+
+pytestmark = pytest.mark.django_db
+
+
+def test_person_then_tube_for_single_tubes(
+    make_person: Any, sampler: Any, pcr_session: Any
+) -> None:
+    session = pcr_session()
+    a, b = make_person(full_name="A Một"), make_person(full_name="B Hai")
+    assert collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{a.uuid}").kind == (
+        "person_waiting"
+    )
+    assert (
+        collection.scan_handle(actor=sampler, session=session, text="T0001").kind == "sample_added"
+    )
+    assert collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{b.uuid}").kind == (
+        "person_waiting"
+    )
+    collection.scan_handle(actor=sampler, session=session, text="T0002")
+    assert list(Tube.objects.order_by("barcode").values_list("member_count", "status")) == [
+        (1, "closed"),
+        (1, "closed"),
+    ]
+
+
+def test_pool_takes_people_until_full_then_waits_for_a_new_tube(
+    make_person: Any, sampler: Any, pcr_session: Any
+) -> None:
+    session = pcr_session(pool_size=2)
+    collection.scan_handle(actor=sampler, session=session, text="POOL0009")
+    people = [make_person(full_name=f"Người {c}") for c in "ABC"]
+    kinds = [
+        collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{p.uuid}").kind
+        for p in people
+    ]
+    assert kinds == ["sample_added", "sample_added", "person_waiting"]
+    collection.scan_handle(actor=sampler, session=session, text="POOL0010")
+    assert Tube.objects.get(barcode="POOL0010").member_count == 1
+
+
+def test_appointment_used_once_and_bad_scans_refused(
+    citizen: Any, citizen_person: Any, slot: Slot, sampler: Any, pcr_session: Any
+) -> None:
+    appointment = registration.appointment_book(actor=citizen, person=citizen_person, slot=slot)
+    session = pcr_session(pool_size=5)
+    collection.scan_handle(actor=sampler, session=session, text="POOL0001")
+    collection.scan_handle(actor=sampler, session=session, text=appointment.qr_text)
+    with pytest.raises(AppointmentUsed):
+        collection.scan_handle(actor=sampler, session=session, text=appointment.qr_text)
+    with pytest.raises(ScanNotRecognised):
+        collection.scan_handle(actor=sampler, session=session, text="!!")
+    other = pcr_session()
+    with pytest.raises(TubeTaken):
+        collection.scan_handle(actor=sampler, session=other, text="POOL0001")
+
+
+def test_corrections_until_handover_with_reason_audited(
+    make_person: Any, sampler: Any, pcr_session: Any, lab: Any
+) -> None:
+    session = pcr_session(pool_size=3)
+    collection.scan_handle(actor=sampler, session=session, text="AAA0001")
+    wrong = make_person(full_name="Nhầm Người")
+    out = collection.person_to_tube(actor=sampler, session=session, person=wrong)
+    assert out.sample is not None
+    with pytest.raises(InvalidInput):
+        collection.sample_remove(actor=sampler, sample=out.sample, reason=" ")
+    collection.sample_remove(actor=sampler, sample=out.sample, reason="Wrong person scanned")
+    assert Tube.objects.get(barcode="AAA0001").member_count == 0
+    event = AuditEvent.objects.get(action="testing.sample.removed")
+    assert event.person_uuid == wrong.uuid and event.details["reason"] == "Wrong person scanned"
+    right = make_person(full_name="Đúng Người")
+    placed = collection.person_to_tube(actor=sampler, session=session, person=right).sample
+    collection.scan_handle(actor=sampler, session=session, text="BBB0002")
+    assert placed is not None
+    collection.sample_move(actor=sampler, sample=placed, barcode="bbb0002", reason="Wrong tube")
+    assert Sample.objects.get(pk=placed.pk).tube.barcode == "BBB0002"
+    collection.shipment_create(actor=sampler, session=session, lab=lab)
+    with pytest.raises(HandedOver):
+        collection.sample_remove(actor=sampler, sample=Sample.objects.get(pk=placed.pk), reason="x")
+
+
+def test_walk_in_and_find_by_identity(sampler: Any, pcr_session: Any, area_tree: Any) -> None:
+    session = pcr_session()
+    with pytest.raises(InvalidInput):
+        collection.walk_in_register(actor=sampler, session=session, raw={"full_name": ""})
+    out = collection.walk_in_register(
+        actor=sampler,
+        session=session,
+        raw={
+            "full_name": "Khách Vãng Lai",
+            "birth": "1970",
+            "sex": "F",
+            "commune": area_tree["commune"].code,
+            "id_type": "cccd",
+            "id_number": "030170000123",
+        },
+    )
+    assert out.kind == "person_waiting"
+    found = collection.person_find_by_identity(
+        actor=sampler, session=session, id_number="030170000123"
+    )
+    assert found is not None and found.full_name == "Khách Vãng Lai"
+    assert AuditEvent.objects.filter(action="testing.person.found_by_identity").exists()
+
+
+def test_handover_and_receipt_report_missing_and_unexpected(
+    make_person: Any, sampler: Any, technician: Any, pcr_session: Any, lab: Any
+) -> None:
+    from covidhub.notifications.models import Message
+
+    session = pcr_session()
+    for n in range(3):
+        collection.scan_handle(actor=sampler, session=session, text=f"TB{n:04d}")
+        collection.person_to_tube(
+            actor=sampler, session=session, person=make_person(full_name=f"Người {'ABC'[n]}")
+        )
+    shipment = collection.shipment_create(actor=sampler, session=session, lab=lab)
+    results.shipment_receive(
+        actor=technician, shipment=shipment, barcodes=["TB0000", "TB0001", "XX9999"]
+    )
+    shipment = Shipment.objects.get()
+    assert shipment.missing_barcodes == ["TB0002"] and shipment.unexpected_barcodes == ["XX9999"]
+    assert Tube.objects.get(barcode="TB0002").status == "missing"
+    assert (
+        Message.objects.filter(user=sampler).exists()
+        and Message.objects.filter(user=technician).exists()
+    )
+    results.tube_receive(actor=technician, lab=lab, barcode="TB0002")
+    assert Tube.objects.get(barcode="TB0002").status == "received"
+
+
+def test_scan_through_the_api_and_another_sites_sampler_gets_404(
+    make_person: Any, sampler: Any, far_sampler: Any, pcr_session: Any, login: Any
+) -> None:
+    session = pcr_session(pool_size=3)
+    client = login(sampler)
+    url = f"/api/v1/testing/sessions/{session.uuid}/scan"
+    assert (
+        client.post(url, {"value": "API00001"}, content_type="application/json").json()["kind"]
+        == "tube_opened"
+    )
+    person = make_person(full_name="Qua API")
+    body = client.post(
+        url, {"value": f"CVHP:{person.uuid}"}, content_type="application/json"
+    ).json()
+    assert body["kind"] == "sample_added" and body["tube"]["member_count"] == 1
+    assert (
+        login(far_sampler)
+        .post(url, {"value": "X0000001"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert login(far_sampler).get(f"/staff/testing/sessions/{session.uuid}/").status_code == 404
+    page = client.get(f"/staff/testing/sessions/{session.uuid}/")
+    assert page.status_code == 200 and "Qua API" in page.content.decode()
+    found = client.post(
+        f"/api/v1/testing/sessions/{session.uuid}/find",
+        {"id_number": "000000000"},
+        content_type="application/json",
+    )
+    assert found.status_code == 404
+
+
+def test_slot_capacity_cancel_and_move(
+    citizen: Any, make_person: Any, slot: Slot, site: Any
+) -> None:
+    import datetime
+
+    from covidhub.testing.errors import AlreadyRegistered, SlotFull
+
+    people = [
+        make_person(managed_by=citizen, relationship="child", full_name=f"Con {c}") for c in "ABCD"
+    ]
+    booked = [registration.appointment_book(actor=citizen, person=p, slot=slot) for p in people[:3]]
+    with pytest.raises(SlotFull):
+        registration.appointment_book(actor=citizen, person=people[3], slot=slot)
+    with pytest.raises(AlreadyRegistered):
+        registration.appointment_book(actor=citizen, person=people[0], slot=slot)
+    registration.appointment_cancel(actor=citizen, appointment=booked[0])
+    registration.appointment_book(actor=citizen, person=people[3], slot=slot)
+    other = Slot.objects.create(
+        site=site,
+        starts_at=slot.starts_at + datetime.timedelta(days=1),
+        ends_at=slot.ends_at + datetime.timedelta(days=1),
+        capacity=1,
+    )
+    registration.appointment_move(actor=citizen, appointment=booked[1], slot=other)
+    slot.refresh_from_db()
+    other.refresh_from_db()
+    assert (slot.booked, other.booked) == (2, 1)
+    assert Appointment.objects.get(pk=booked[1].pk).slot == other
+
+
+def test_round_registration_only_in_its_area(
+    citizen: Any,
+    citizen_person: Any,
+    make_person: Any,
+    commune_officer: Any,
+    site: Any,
+    area_tree: Any,
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from covidhub.testing.errors import NotEligible
+
+    today = timezone.localdate()
+    testing_round = registration.round_create(
+        actor=commune_officer,
+        name="Đợt 1",
+        area=area_tree["commune"],
+        sites=[site],
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=2),
+        test_type="pcr",
+        pool_size=10,
+    )
+    registration.appointment_book(actor=citizen, person=citizen_person, testing_round=testing_round)
+    far = make_person(
+        managed_by=citizen,
+        relationship="parent",
+        commune=area_tree["far_commune"],
+        full_name="Ông Xa",
+    )
+    with pytest.raises(NotEligible):
+        registration.appointment_book(actor=citizen, person=far, testing_round=testing_round)
+    with pytest.raises(NotFound):
+        registration.round_create(
+            actor=commune_officer,
+            name="X",
+            area=area_tree["far_commune"],
+            sites=[site],
+            starts_on=today,
+            ends_on=today,
+            test_type="pcr",
+            pool_size=5,
+        )
+
+
+def test_a_tube_dropped_at_the_same_moment_is_a_conflict_not_an_error(
+    make_person: Any, sampler: Any, pcr_session: Any
+) -> None:
+    from covidhub.testing.errors import TubeNotOpen
+
+    session = pcr_session(pool_size=3)
+    collection.scan_handle(actor=sampler, session=session, text="GONE0001")
+    tube = Tube.objects.get(barcode="GONE0001")
+    collection.scan_handle(actor=sampler, session=session, text="NEXT0001")  # drops it, empty
+    with pytest.raises(TubeNotOpen):
+        collection.sample_collect(
+            actor=sampler, session=session, tube=tube, person=make_person(full_name="Chậm")
+        )

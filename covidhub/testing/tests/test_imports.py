@@ -1,0 +1,145 @@
+"""Importing an instrument export: every bad row reported; nothing or exactly the good
+rows imported; the same file again changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.testing import imports
+from covidhub.testing.errors import ImportDecided
+from covidhub.testing.models import ImportBatch, Result, Tube, TubeResult
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tubes(make_person: Any, collected_tube: Any) -> list[Tube]:
+    a = collected_tube([make_person(full_name="An"), make_person(full_name="Bình")])
+    b = collected_tube([make_person(full_name="Chi")])
+    c = collected_tube([make_person(full_name="Dũng")])
+    return [a, b, c]
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("\n".join(["Barcode,Result,Ct", *rows]) + "\n").encode()
+
+
+def test_every_kind_of_bad_row_is_reported_with_its_number(
+    tubes: list[Tube],
+    technician: Any,
+    lab: Any,
+    other_lab: Any,
+    sampler: Any,
+    make_person: Any,
+    collected_tube: Any,
+) -> None:
+    a, b, c = tubes
+    foreign = collected_tube([make_person(full_name="Gia")], receive=False)
+    Tube.objects.filter(pk=foreign.pk).update(lab=other_lab)
+    content = _csv(
+        [
+            f"{a.barcode},negative,",
+            f"{b.barcode},maybe,",
+            f"{a.barcode},negative,",
+            "NOPE0001,positive,20",
+            f"{foreign.barcode},negative,",
+            f'{c.barcode},Dương tính,"31,2"',
+            f"{b.barcode},negative,99",
+        ]
+    )
+    batch = imports.import_validate(actor=technician, lab=lab, file_name="run.csv", content=content)
+    assert [row[0] for row in batch.good_rows] == [2, 7]
+    assert [(row[0], row[2]) for row in batch.bad_rows] == [
+        (3, "malformed"),
+        (4, "duplicate_row"),
+        (5, "unknown_tube"),
+        (6, "other_lab"),
+        (8, "malformed"),
+    ]
+    assert not TubeResult.objects.exists()
+
+
+def test_import_nothing_or_exactly_the_good_rows_and_again_changes_nothing(
+    tubes: list[Tube], technician: Any, lab: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    a, b, _c = tubes
+    content = _csv([f"{a.barcode},negative,", "BAD,,", f"{b.barcode},positive,22.1"])
+    first = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    imports.import_commit(actor=technician, batch=first, import_good_rows=False)
+    assert not TubeResult.objects.exists()
+    with pytest.raises(ImportDecided):
+        imports.import_commit(actor=technician, batch=first, import_good_rows=True)
+    second = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = imports.import_commit(actor=technician, batch=second, import_good_rows=True)
+    assert done.imported_count == 2
+    assert Result.objects.count() == 3
+    assert set(Result.objects.values_list("outcome", flat=True)) == {"negative", "positive"}
+    again = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    assert again.good_rows == []
+    assert {row[2] for row in again.bad_rows} == {"already_recorded", "malformed"}
+    imports.import_commit(actor=technician, batch=again, import_good_rows=True)
+    assert TubeResult.objects.count() == 2 and Result.objects.count() == 3
+
+
+def test_xlsx_is_read_like_csv(tubes: list[Tube], technician: Any, lab: Any) -> None:
+    import io
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Mã ống", "Kết quả", "CT"])
+    sheet.append([tubes[0].barcode, "Âm tính", None])
+    sheet.append([tubes[1].barcode, "invalid", 35.5])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    batch = imports.import_validate(
+        actor=technician, lab=lab, file_name="run.xlsx", content=buffer.getvalue()
+    )
+    assert [row[2] for row in batch.good_rows] == ["negative", "invalid"]
+
+
+def test_unreadable_file_and_missing_columns_are_refused(technician: Any, lab: Any) -> None:
+    with pytest.raises(InvalidInput):
+        imports.import_validate(actor=technician, lab=lab, file_name="x.csv", content=b"")
+    with pytest.raises(InvalidInput):
+        imports.import_validate(actor=technician, lab=lab, file_name="x.csv", content=b"a,b\n1,2\n")
+    assert not ImportBatch.objects.exists()
+
+
+def test_another_labs_technician_cannot_import_or_see_the_import(
+    tubes: list[Tube], technician: Any, other_technician: Any, lab: Any, login: Any
+) -> None:
+    with pytest.raises(NotFound):
+        imports.import_validate(
+            actor=other_technician, lab=lab, file_name="r.csv", content=_csv(["X,negative,"])
+        )
+    batch = imports.import_validate(
+        actor=technician, lab=lab, file_name="r.csv", content=_csv([f"{tubes[0].barcode},neg,"])
+    )
+    response = login(other_technician).get(f"/api/v1/testing/imports/{batch.uuid}")
+    assert response.status_code == 404
+    page = login(other_technician).get(f"/staff/testing/imports/{batch.uuid}/")
+    assert page.status_code == 404
+
+
+def test_import_through_the_api(tubes: list[Tube], technician: Any, lab: Any, login: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(technician)
+    upload = SimpleUploadedFile("r.csv", _csv([f"{tubes[0].barcode},negative,", "Q,?,"]))
+    response = client.post(f"/api/v1/testing/labs/{lab.uuid}/imports", {"file": upload})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["good_count"] == 1
+    assert body["bad_rows"][0]["row"] == 3 and body["bad_rows"][0]["reason"] == "malformed"
+    committed = client.post(
+        f"/api/v1/testing/imports/{body['uuid']}/commit",
+        {"import_good_rows": True},
+        content_type="application/json",
+    )
+    assert committed.status_code == 200 and committed.json()["imported_count"] == 1
