@@ -10,6 +10,8 @@ handler404 = "covidhub.core.views.error_404"
 handler500 = "covidhub.core.views.error_500"
 
 urlpatterns = [
+    # The API first: most requests are API requests, and URL resolution tries in order.
+    path("api/v1/", api.urls),
     path("", include("covidhub.core.urls")),
     path("", include("covidhub.accounts.urls")),
     path("", include("covidhub.people.urls")),
@@ -20,7 +22,6 @@ urlpatterns = [
     path("", include("covidhub.certificates.urls")),
     path("", include("covidhub.portal.urls")),
     path("", include("covidhub.adoption.urls")),
-    path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from covidhub.accounts.models import User
 
 STAFF_AUTH_AT = "covidhub_staff_auth_at"
 LAST_ACTIVITY = "covidhub_last_activity"
+ACTIVITY_RESOLUTION_SECONDS = 30
 
 
 class SessionLifetimeMiddleware:
@@ -42,7 +43,13 @@ class SessionLifetimeMiddleware:
                         return self.get_response(request)
                     return redirect("accounts:staff_login")
                 request.session.setdefault(STAFF_AUTH_AT, now)
-                request.session[LAST_ACTIVITY] = now
+                if (
+                    now - last >= ACTIVITY_RESOLUTION_SECONDS
+                    or LAST_ACTIVITY not in request.session
+                ):
+                    # Writing the session on every request (every scan) is a database write;
+                    # the idle limit only needs the last activity to the nearest half minute.
+                    request.session[LAST_ACTIVITY] = now
             seen = user.last_seen_at  # type: ignore[union-attr]
             if seen is None or timezone.now() - seen > datetime.timedelta(hours=1):
                 User.objects.filter(pk=user.pk).update(last_seen_at=timezone.now())
