@@ -46,6 +46,11 @@ class DeclarationsConfig(AppConfig):
         from covidhub.declarations.demo import declarations_seed
 
         register_seeder("declarations", declarations_seed, order=30)
+
+        from covidhub.people.personal_qr import register_personal_qr_reader
+
+        # Scanners everywhere also honour printed-card revocation, which lives here.
+        register_personal_qr_reader(services.personal_qr_person)
         self._connect_testing()
 
     def _connect_testing(self) -> None:

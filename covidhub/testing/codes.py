@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from dataclasses import dataclass
+
+from covidhub.people.personal_qr import looks_like_personal_qr
 
 # No 0/O, 1/I/L: read aloud over the phone and typed from paper without mistakes.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 APPOINTMENT_QR_PREFIX = "CVHT:"
-PERSON_QR_PREFIX = "CVHP:"
 _CODE = re.compile(rf"[{ALPHABET}]{{{CODE_LENGTH}}}")
 _BARCODE = re.compile(r"[A-Z0-9][A-Z0-9\-_.]{3,31}")
 
@@ -39,24 +39,22 @@ def barcode_normalise(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Scan:
-    kind: str  # "appointment" | "person" | "tube"
+    kind: str  # "appointment" | "personal_qr" | "tube"
     value: str
 
 
 def scan_parse(text: str) -> Scan | None:
     """Classify what a camera or a barcode scanner produced.
 
-    Appointment QR codes read "CVHT:<code>" and personal QR codes "CVHP:<person uuid>"; a
+    Appointment QR codes read "CVHT:<code>" and personal QR codes carry the signed token of
+    `covidhub.people.personal_qr` ("CHP1:…"); a
     typed appointment code is "XXXX-XXXX" (the dash tells it from a tube barcode, which
     carries none at that place); anything else of 4–32 letters and digits is a tube.
     """
     raw = (text or "").strip()
     upper = raw.upper()
-    if upper.startswith(PERSON_QR_PREFIX):
-        try:
-            return Scan("person", str(uuid.UUID(raw[len(PERSON_QR_PREFIX) :].strip())))
-        except ValueError:
-            return None
+    if looks_like_personal_qr(raw):
+        return Scan("personal_qr", raw)
     if upper.startswith(APPOINTMENT_QR_PREFIX) or re.fullmatch(r"\w{4}[\-\s]\w{4}", upper):
         code = appointment_code_normalise(upper)
         return Scan("appointment", code) if code else None

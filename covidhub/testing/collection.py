@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.people.models import Person
+from covidhub.people.personal_qr import personal_qr_person
 from covidhub.people.services import person_create
 from covidhub.people.validation import person_input_clean
 from covidhub.testing.codes import scan_parse
@@ -140,10 +141,8 @@ def scan_handle(*, actor: Any, session: SamplingSession, text: str) -> ScanOutco
     if scan.kind == "appointment":
         person, appointment = _person_for_appointment(scan.value)
     else:
-        found = Person.objects.filter(uuid=scan.value).first()
-        if found is None:
-            raise NotFound(_("No person has this personal code."), code="person_unknown")
-        person = found
+        # Refused tokens (forged, expired, revoked card) raise with their own message.
+        person = personal_qr_person(scan.value)
         appointment = _booked_appointment_for(person, session)
     return person_to_tube(actor=actor, session=session, person=person, appointment=appointment)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import _verified_client, axe_violations
+from covidhub.people.personal_qr import personal_qr_text
 from covidhub.testing.models import Appointment, Result, Shipment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,7 +56,7 @@ def test_register_collect_pool_import_and_read_the_result(
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/staff/testing/sessions/**")
     assert axe_violations(page) == []
-    for typed in ["pool3001", f"{code[:4]}-{code[4:]}", *[f"CVHP:{p.uuid}" for p in others]]:
+    for typed in ["pool3001", f"{code[:4]}-{code[4:]}", *[personal_qr_text(p) for p in others]]:
         page.locator("#scan").fill(typed)
         page.locator("#scan").press("Enter")
         page.wait_for_load_state()

@@ -9,6 +9,7 @@ import pytest
 
 from covidhub.audit.models import AuditEvent
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.people.personal_qr import personal_qr_text
 from covidhub.testing import collection, registration, results
 from covidhub.testing.errors import AppointmentUsed, HandedOver, ScanNotRecognised, TubeTaken
 from covidhub.testing.models import Appointment, Sample, Shipment, Slot, Tube
@@ -21,15 +22,15 @@ def test_person_then_tube_for_single_tubes(
 ) -> None:
     session = pcr_session()
     a, b = make_person(full_name="A Một"), make_person(full_name="B Hai")
-    assert collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{a.uuid}").kind == (
-        "person_waiting"
-    )
+    assert collection.scan_handle(
+        actor=sampler, session=session, text=personal_qr_text(a)
+    ).kind == ("person_waiting")
     assert (
         collection.scan_handle(actor=sampler, session=session, text="T0001").kind == "sample_added"
     )
-    assert collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{b.uuid}").kind == (
-        "person_waiting"
-    )
+    assert collection.scan_handle(
+        actor=sampler, session=session, text=personal_qr_text(b)
+    ).kind == ("person_waiting")
     collection.scan_handle(actor=sampler, session=session, text="T0002")
     assert list(Tube.objects.order_by("barcode").values_list("member_count", "status")) == [
         (1, "closed"),
@@ -44,7 +45,7 @@ def test_pool_takes_people_until_full_then_waits_for_a_new_tube(
     collection.scan_handle(actor=sampler, session=session, text="POOL0009")
     people = [make_person(full_name=f"Người {c}") for c in "ABC"]
     kinds = [
-        collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{p.uuid}").kind
+        collection.scan_handle(actor=sampler, session=session, text=personal_qr_text(p)).kind
         for p in people
     ]
     assert kinds == ["sample_added", "sample_added", "person_waiting"]
@@ -155,7 +156,7 @@ def test_scan_through_the_api_and_another_sites_sampler_gets_404(
     )
     person = make_person(full_name="Qua API")
     body = client.post(
-        url, {"value": f"CVHP:{person.uuid}"}, content_type="application/json"
+        url, {"value": personal_qr_text(person)}, content_type="application/json"
     ).json()
     assert body["kind"] == "sample_added" and body["tube"]["member_count"] == 1
     assert (

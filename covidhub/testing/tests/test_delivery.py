@@ -11,6 +11,7 @@ from covidhub.audit.models import AuditEvent
 from covidhub.core.errors import RateLimited
 from covidhub.core.testing import run_queued_tasks
 from covidhub.notifications.models import Message
+from covidhub.people.personal_qr import personal_qr_text
 from covidhub.testing import collection, registration, results, selectors
 from covidhub.testing.codes import appointment_code_display
 from covidhub.testing.document import token_read, verification_token
@@ -169,7 +170,7 @@ def test_rapid_result_on_the_spot(
     session = pcr_session(test_type="rapid", pool_size=5)
     assert session.pool_size == 1
     person = make_person(full_name="Trần Nhanh")
-    collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{person.uuid}")
+    collection.scan_handle(actor=sampler, session=session, text=personal_qr_text(person))
     out = collection.scan_handle(actor=sampler, session=session, text="RAPID001")
     assert out.kind == "sample_added"
     tube = Tube.objects.get(barcode="RAPID001")

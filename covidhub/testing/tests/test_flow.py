@@ -9,6 +9,7 @@ import pytest
 
 from covidhub.core.testing import run_queued_tasks
 from covidhub.notifications.models import Message
+from covidhub.people.personal_qr import personal_qr_text
 from covidhub.testing import collection, registration, results
 from covidhub.testing.models import Appointment, CaseReport, Result, Tube
 from covidhub.testing.signals import positive_result_released, result_released
@@ -34,8 +35,8 @@ def test_pool_negative_makes_every_member_negative_and_notifies(
     collection.scan_handle(actor=sampler, session=session, text="POOL0001")
     out = collection.scan_handle(actor=sampler, session=session, text=appointment.qr_text)
     assert out.kind == "sample_added"
-    collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{child.uuid}")
-    out = collection.scan_handle(actor=sampler, session=session, text=f"CVHP:{walk.uuid}")
+    collection.scan_handle(actor=sampler, session=session, text=personal_qr_text(child))
+    out = collection.scan_handle(actor=sampler, session=session, text=personal_qr_text(walk))
     assert out.tube is not None and out.tube.status == Tube.Status.CLOSED
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.COLLECTED

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from covidhub.core.errors import DomainError
+from covidhub.people.personal_qr import personal_qr_text
 from covidhub.testing import collection, imports, registration, results
 from covidhub.testing.models import (
     Amendment,
@@ -91,7 +92,7 @@ class TestingMachine(RuleBasedStateMachine):
             return
         person = self.world.people[who]
         booked = Appointment.objects.filter(person=person, status="booked").first()
-        text = booked.qr_text if (by_appointment and booked) else f"CVHP:{person.uuid}"
+        text = booked.qr_text if (by_appointment and booked) else personal_qr_text(person)
         with contextlib.suppress(DomainError):
             collection.scan_handle(actor=self.world.sampler, session=self.session, text=text)
 
