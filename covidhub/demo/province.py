@@ -7,6 +7,7 @@ PostgreSQL rows go in with COPY (≥ 20,000 people a second); elsewhere in bulk 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import io
@@ -237,33 +238,68 @@ def province_generate(*, people: int, log: io.TextIOBase | None = None) -> dict[
     write = _copy_rows if postgres else _insert_rows
     started = time.perf_counter()
     made = 0
-    # Several chunks per transaction and COPY: fewer round trips, same rows.
-    per_batch = 20 if postgres else 2
-    for first in range(done, wanted_chunks, per_batch):
-        last = min(first + per_batch, wanted_chunks)
-        with transaction.atomic():
-            next_id = _next_user_id()
-            users: list[tuple[object, ...]] = []
-            people_rows: list[tuple[object, ...]] = []
-            for chunk in range(first, last):
-                generated = generate_chunk(
-                    chunk=chunk, communes=communes, first_user_id=next_id, password=password
-                )
-                users += [(next_id + n + 1, *row) for n, row in enumerate(generated.users)]
-                people_rows += generated.people
-                next_id += len(generated.users)
-            write(User._meta.db_table, ("id", *USER_COLUMNS), users)
-            write(Person._meta.db_table, PERSON_COLUMNS, people_rows)
-            Setting.objects.filter(key=PROGRESS_KEY).update(value={"chunks": last})
-        made += len(people_rows)
-        if log is not None and (last // per_batch) % 10 == 0:
-            log.write(f"  {made:,} people ({made / (time.perf_counter() - started):,.0f}/s)\n")
+    # A large load on PostgreSQL runs as one transaction that defers the secondary
+    # indexes: a run killed half-way leaves the database as it was, indexes included.
+    bulk = postgres and (wanted_chunks - done) * CHUNK >= 100_000
+    outer = transaction.atomic() if bulk else contextlib.nullcontext()
+    with (
+        outer,
+        (
+            _secondary_indexes_deferred([User._meta.db_table, Person._meta.db_table])
+            if bulk
+            else contextlib.nullcontext()
+        ),
+    ):
+        # Several chunks per COPY: fewer round trips, same rows.
+        per_batch = 20 if postgres else 2
+        for first in range(done, wanted_chunks, per_batch):
+            last = min(first + per_batch, wanted_chunks)
+            with transaction.atomic():
+                next_id = _next_user_id()
+                users: list[tuple[object, ...]] = []
+                people_rows: list[tuple[object, ...]] = []
+                for chunk in range(first, last):
+                    generated = generate_chunk(
+                        chunk=chunk, communes=communes, first_user_id=next_id, password=password
+                    )
+                    users += [(next_id + n + 1, *row) for n, row in enumerate(generated.users)]
+                    people_rows += generated.people
+                    next_id += len(generated.users)
+                write(User._meta.db_table, ("id", *USER_COLUMNS), users)
+                write(Person._meta.db_table, PERSON_COLUMNS, people_rows)
+                Setting.objects.filter(key=PROGRESS_KEY).update(value={"chunks": last})
+            made += len(people_rows)
+            if log is not None and (last // per_batch) % 10 == 0:
+                log.write(f"  {made:,} people ({made / (time.perf_counter() - started):,.0f}/s)\n")
     if postgres and made:
         _resync_sequence(User._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Person._meta.db_table}")
     elapsed = time.perf_counter() - started
     return {"people": made, "seconds": elapsed, "per_second": made / elapsed if elapsed else 0.0}
+
+
+@contextlib.contextmanager
+def _secondary_indexes_deferred(tables: list[str]) -> Iterator[None]:
+    """PostgreSQL, large loads: drop the non-unique indexes and build them once at the end
+    (far cheaper than maintaining them row by row). Unique indexes stay: they guard data."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary",
+            [tables],
+        )
+        saved = cursor.fetchall()
+        for name, _definition in saved:
+            cursor.execute(f"DROP INDEX {name}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            # Deferred foreign-key checks must run before an index can be built.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for _name, definition in saved:
+                cursor.execute(definition)
 
 
 def _next_user_id() -> int:
