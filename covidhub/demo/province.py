@@ -29,6 +29,7 @@ from covidhub.demo import names
 from covidhub.people.models import Person
 
 CHUNK = 1_000
+BULK_THRESHOLD = 100_000  # people; from here a PostgreSQL load defers secondary indexes
 PROGRESS_KEY = "demo.people_chunks"
 TODAY = datetime.date(2021, 8, 17)  # the day of the seed letter: ages are as of then
 
@@ -240,7 +241,7 @@ def province_generate(*, people: int, log: io.TextIOBase | None = None) -> dict[
     made = 0
     # A large load on PostgreSQL runs as one transaction that defers the secondary
     # indexes: a run killed half-way leaves the database as it was, indexes included.
-    bulk = postgres and (wanted_chunks - done) * CHUNK >= 100_000
+    bulk = postgres and (wanted_chunks - done) * CHUNK >= BULK_THRESHOLD
     outer = transaction.atomic() if bulk else contextlib.nullcontext()
     with (
         outer,

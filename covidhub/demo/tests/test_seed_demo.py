@@ -54,3 +54,25 @@ def test_generated_people_pass_the_same_validation_as_typed_ones():
                 "phone": person.phone,
             }
         )
+
+
+@pytest.mark.postgres
+def test_bulk_load_defers_and_rebuilds_the_secondary_indexes(monkeypatch):
+    from django.db import connection
+
+    from covidhub.demo import province
+
+    def index_names():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename IN ('people_person', 'accounts_user')"
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+    call_command("load_areas", stdout=StringIO())
+    before = index_names()
+    monkeypatch.setattr(province, "BULK_THRESHOLD", 1000)
+    result = province.province_generate(people=3000)
+    assert result["people"] == 3000
+    assert index_names() == before
+    assert Person.objects.filter(search_name__startswith="nguyen").exists()
