@@ -1,0 +1,81 @@
+"""Caching of the public pages, charts and open-data files.
+
+Two layers: the shared cache (Redis in production) keyed by a *generation* number that every
+rollup and every announcement change bumps, and a few seconds of process memory in front of
+it so that a burst of readers costs no round trip at all. A published change therefore
+reaches every reader within `PORTAL_LOCAL_CACHE_SECONDS` (5 s by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+GENERATION_KEY = "portal:generation"
+SHARED_TTL = 24 * 3600
+LOCAL_MAX_ENTRIES = 512
+
+_local: dict[str, tuple[float, Any]] = {}
+
+
+def local_seconds() -> float:
+    return float(getattr(settings, "PORTAL_LOCAL_CACHE_SECONDS", 5))
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, None)
+        value = cache.get(GENERATION_KEY) or 1
+    return int(value)
+
+
+def bump() -> None:
+    """Everything cached so far is stale (figures or announcements changed)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+    _local.clear()
+
+
+def clear_local() -> None:
+    _local.clear()
+
+
+def cached[T](key: str, build: Callable[[], T], *, timeout: int = SHARED_TTL) -> T:
+    """The value for `key` in the current generation, built once."""
+    now = time.monotonic()
+    hit = _local.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]  # type: ignore[no-any-return]
+    full_key = f"portal:{generation()}:{key}"
+    stale_key = f"portal:stale:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        # One process builds; the others serve the previous version meanwhile, so that a
+        # rollup finishing under load does not make every request render at once.
+        lock_key = f"{full_key}:building"
+        if cache.add(lock_key, 1, 60):
+            try:
+                value = build()
+                cache.set_many({full_key: value, stale_key: value}, timeout)
+            finally:
+                cache.delete(lock_key)
+        else:
+            value = cache.get(stale_key)
+            if value is None:
+                value = build()
+            else:
+                return value  # type: ignore[no-any-return]  # not kept locally
+    result: T = value
+    if len(_local) >= LOCAL_MAX_ENTRIES:
+        _local.clear()
+    seconds = local_seconds()
+    if seconds > 0:
+        _local[key] = (now + seconds, result)
+    return result
