@@ -79,6 +79,19 @@ UNIT_ROLES: dict[str, str] = {
     Role.LAB_TECHNICIAN: "lab",
     Role.AGENCY_HEAD: "agency",
 }
+# Further unit kinds a unit role may also be given for (vaccination sites are not sampling
+# sites: both capabilities define a "site", so vaccination's units have their own kind).
+UNIT_ROLE_EXTRA_KINDS: dict[str, tuple[str, ...]] = {
+    Role.VACCINATOR: ("vaccination_site",),
+    Role.SITE_MANAGER: ("vaccination_site",),
+}
+
+
+def unit_kinds_for(role: str) -> tuple[str, ...]:
+    """Every unit kind that `role` may be given for (empty for a role that is not a unit role)."""
+    if role not in UNIT_ROLES:
+        return ()
+    return (UNIT_ROLES[role], *UNIT_ROLE_EXTRA_KINDS.get(role, ()))
 
 
 class RoleAssignment(models.Model):

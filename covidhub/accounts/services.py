@@ -23,6 +23,7 @@ from covidhub.accounts.models import (
     PhoneCode,
     RoleAssignment,
     User,
+    unit_kinds_for,
 )
 from covidhub.areas.models import Area
 from covidhub.core.errors import DomainError, InvalidInput, RateLimited
@@ -233,7 +234,7 @@ def role_assign(
         )
         return assignment
     if role in UNIT_ROLES:
-        if unit_uuid is None or unit_kind != UNIT_ROLES[role]:
+        if unit_uuid is None or unit_kind not in unit_kinds_for(role):
             raise InvalidInput(
                 _("This role must be given for a unit (site, laboratory or agency).")
             )

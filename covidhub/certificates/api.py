@@ -1,3 +1,279 @@
-from ninja import Router
+"""Certificates API: the citizen's certificates and status, verification for staff, the
+public trust and revocation lists, and administration (revocation, status rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+
+from covidhub.accounts.api_auth import any_auth, citizen_auth, request_user, staff_auth
+from covidhub.accounts.models import Role
+from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
+from covidhub.audit.services import audit_record
+from covidhub.certificates import selectors, services, status_rules
+from covidhub.certificates.models import IssuedCertificate
+from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf
+from covidhub.certificates.verification import certificate_verify
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.people.selectors import person_get_for_actor
 
 router = Router(tags=["certificates"])
+
+ADMIN_ROLES = (Role.ADMINISTRATOR,)
+RULE_ROLES = (Role.ADMINISTRATOR, Role.PROVINCE_OFFICER)
+
+
+class CertificateOut(Schema):
+    uuid: UUID
+    person_uuid: UUID
+    kind: str
+    uvci: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked: bool
+    hc1: str | None = None
+
+    @staticmethod
+    def of(certificate: IssuedCertificate, *, with_hc1: bool = False) -> dict[str, Any]:
+        return {
+            "uuid": certificate.uuid,
+            "person_uuid": certificate.person.uuid,
+            "kind": certificate.kind,
+            "uvci": certificate.uvci,
+            "issued_at": certificate.issued_at,
+            "expires_at": certificate.expires_at,
+            "revoked": certificate.revoked_at is not None,
+            "hc1": certificate.hc1 if with_hc1 else None,
+        }
+
+
+class StatusOut(Schema):
+    person_uuid: UUID
+    colour: str
+    reason: str
+    rules_version: int
+
+
+class PersonCertificatesOut(Schema):
+    person_uuid: UUID
+    full_name: str
+    status: StatusOut
+    certificates: list[CertificateOut]
+
+
+def _require(request: HttpRequest, roles: tuple[str, ...]) -> Any:
+    user = request_user(request)
+    if not actor_scope(user).has_role(*roles):
+        raise NotFound()
+    return user
+
+
+@router.get("/mine", response=list[PersonCertificatesOut], auth=citizen_auth)
+def my_certificates(request: HttpRequest) -> list[dict[str, Any]]:
+    """The signed-in citizen's and their family's live certificates and status cards."""
+    user = request_user(request)
+    rows = []
+    for person, certificates in selectors.household_certificates(account=user):
+        status = status_rules.person_status(person=person)
+        rows.append(
+            {
+                "person_uuid": person.uuid,
+                "full_name": person.full_name,
+                "status": {"person_uuid": person.uuid, **status.__dict__},
+                "certificates": [CertificateOut.of(c) for c in certificates],
+            }
+        )
+    return rows
+
+
+@router.get("/certificates/{certificate_uuid}", response=CertificateOut, auth=any_auth)
+def certificate_detail(request: HttpRequest, certificate_uuid: UUID) -> dict[str, Any]:
+    """One certificate with its QR text (HC1)."""
+    certificate = selectors.certificate_get_for_actor(
+        actor=request_user(request), certificate_uuid=certificate_uuid
+    )
+    return CertificateOut.of(certificate, with_hc1=True)
+
+
+@router.get("/certificates/{certificate_uuid}/pdf", auth=any_auth)
+def certificate_pdf_download(
+    request: HttpRequest, certificate_uuid: UUID, size: str = "a4"
+) -> HttpResponse:
+    """The certificate as a PDF: `size` is `a4` or `card` (wallet card)."""
+    if size not in PDF_SIZES:
+        raise InvalidInput(details={"fields": {"size": ["a4, card"]}})
+    certificate = selectors.certificate_get_for_actor(
+        actor=request_user(request), certificate_uuid=certificate_uuid
+    )
+    response = HttpResponse(
+        certificate_pdf(certificate=certificate, size=size),  # type: ignore[arg-type]
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="certificate-{size}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/status/{person_uuid}", response=StatusOut, auth=any_auth)
+def person_status(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
+    """A person's status card: own household for citizens, own area for officers."""
+    user = request_user(request)
+    person = person_get_for_actor(
+        actor=user, person_uuid=person_uuid, action="certificates.status.viewed"
+    )
+    status = status_rules.person_status(person=person)
+    return {"person_uuid": person.uuid, **status.__dict__}
+
+
+class VerifyIn(Schema):
+    text: str = Field(..., max_length=10_000)
+
+
+class VerifyOut(Schema):
+    valid: bool
+    reason: str
+    message: str
+    failures: list[str]
+    certificate_type: str | None
+    family_name: str
+    given_name: str
+    date_of_birth: str
+    expires_at: datetime | None
+    uvci: str | None
+    kid: str | None
+
+
+@router.post("/verify", response=VerifyOut, auth=staff_auth)
+def verify(request: HttpRequest, payload: VerifyIn) -> dict[str, Any]:
+    """Verify a scanned QR text (online path of the verifier). Never an error for bad text:
+    the answer says why a certificate is refused (`reason`, translated `message`)."""
+    user = request_user(request)
+    outcome = certificate_verify(text=payload.text)
+    verification_audit(actor=user, outcome_reason=outcome.reason, uvci=outcome.uvci)
+    return {
+        "valid": outcome.valid,
+        "reason": outcome.reason,
+        "message": outcome.message,
+        "failures": [str(reason) for reason in outcome.result.failures],
+        "certificate_type": outcome.certificate_type,
+        "family_name": outcome.family_name,
+        "given_name": outcome.given_name,
+        "date_of_birth": outcome.date_of_birth,
+        "expires_at": outcome.expires_at,
+        "uvci": outcome.uvci,
+        "kid": outcome.kid,
+    }
+
+
+def verification_audit(*, actor: Any, outcome_reason: str, uvci: str | None) -> None:
+    """A verification shows a person's data: audit it, linked to the person if ours."""
+    person_uuid = None
+    if uvci:
+        person_uuid = (
+            IssuedCertificate.objects.filter(uvci=uvci)
+            .values_list("person__uuid", flat=True)
+            .first()
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="certificates.certificate.verified",
+            person_uuid=person_uuid,
+            details={"reason": outcome_reason},
+        )
+
+
+@router.get("/trust-list", auth=None)
+def trust_list(request: HttpRequest) -> dict[str, Any]:
+    """The public trust list (DSCs with kid, validity, certificate and SPKI public key)."""
+    return selectors.trust_list_document()
+
+
+@router.get("/revocations", auth=None)
+def revocation_list(request: HttpRequest) -> dict[str, Any]:
+    """The public revocation list: SHA-256 of revoked UVCIs (upper case) and revoked kids."""
+    return selectors.revocation_list_document()
+
+
+class RevokeIn(Schema):
+    uvci: str = Field(..., min_length=10, max_length=80)
+    reason: str = Field(..., min_length=3, max_length=200)
+
+
+class RevokeOut(Schema):
+    uvci: str
+    revoked: bool
+
+
+@router.post("/revocations", response=RevokeOut, auth=staff_auth)
+def revoke(request: HttpRequest, payload: RevokeIn) -> dict[str, Any]:
+    """Revoke one certificate by UVCI (administrators)."""
+    user = _require(request, ADMIN_ROLES)
+    revocation = services.uvci_revoke(uvci=payload.uvci, reason=payload.reason, actor=user)
+    return {"uvci": revocation.value, "revoked": True}
+
+
+class RulesIn(Schema):
+    green_full_series_days: int = 14
+    green_recovery_days: int = 180
+    green_negative_test_hours: int = 0
+    yellow_one_dose: bool = True
+    yellow_negative_test_hours: int = 72
+    note: str = Field("", max_length=200)
+
+
+class RulesOut(Schema):
+    version: int
+    state: str
+    rules: dict[str, Any]
+    note: str
+
+
+class PreviewOut(Schema):
+    people: int
+    changed: int
+    current: dict[str, int]
+    candidate: dict[str, int]
+    transitions: dict[str, int]
+
+
+@router.get("/status-rules", response=list[RulesOut], auth=staff_auth)
+def rules_list(request: HttpRequest) -> list[Any]:
+    _require(request, (*RULE_ROLES, *OFFICER_ROLES))
+    from covidhub.certificates.models import StatusRuleSet
+
+    return list(StatusRuleSet.objects.all()[:100])
+
+
+@router.post("/status-rules", response={201: RulesOut}, auth=staff_auth)
+def rules_draft(request: HttpRequest, payload: RulesIn) -> tuple[int, Any]:
+    """A new draft version of the status rules (administrators, province officers)."""
+    user = _require(request, RULE_ROLES)
+    data = payload.dict()
+    note = data.pop("note")
+    rules = status_rules.status_rules_clean(data)
+    return 201, status_rules.status_rules_draft_create(actor=user, rules=rules, note=note)
+
+
+@router.get("/status-rules/{version}/preview", response=PreviewOut, auth=staff_auth)
+def rules_preview(request: HttpRequest, version: int) -> dict[str, Any]:
+    """How many people in the officer's areas would change colour under this version."""
+    user = _require(request, (*RULE_ROLES, *OFFICER_ROLES))
+    row = status_rules.status_rules_get(version=version)
+    preview = status_rules.status_rules_preview(
+        actor=user, candidate=status_rules.status_rules_clean(row.rules)
+    )
+    return {**preview.__dict__, "changed": preview.changed}
+
+
+@router.post("/status-rules/{version}/activate", response=RulesOut, auth=staff_auth)
+def rules_activate(request: HttpRequest, version: int) -> Any:
+    user = _require(request, RULE_ROLES)
+    row = status_rules.status_rules_get(version=version)
+    return status_rules.status_rules_activate(actor=user, rule_set=row)

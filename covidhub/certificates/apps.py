@@ -8,8 +8,42 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self) -> None:
-        # Register here: citizen task entries (covidhub.core.tasks_catalog.register_entry),
-        # staff workspace links (covidhub.accounts.workspaces.register_workspace_link),
-        # periodic jobs (covidhub.core.schedule.register) and demo seeders
-        # (covidhub.demo.seeders.register_seeder).
-        pass
+        from covidhub.accounts.models import Role
+        from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
+        from covidhub.certificates import receivers
+        from covidhub.certificates.demo import certificates_seed
+        from covidhub.certificates.status_rules import status_provider
+        from covidhub.core.tasks_catalog import register_entry
+        from covidhub.demo.seeders import register_seeder
+        from covidhub.people.status import register_status_provider
+
+        register_entry("certificate", "certificates:mine")
+        all_staff = tuple(Role.values)
+        officers = (
+            Role.COMMUNE_OFFICER,
+            Role.DISTRICT_OFFICER,
+            Role.PROVINCE_OFFICER,
+            Role.ADMINISTRATOR,
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Verify a COVID certificate"), "certificates:verify", all_staff, 60)
+        )
+        register_workspace_link(
+            WorkspaceLink(_("Status card rules"), "certificates:rules", officers, 61)
+        )
+        register_workspace_link(
+            WorkspaceLink(
+                _("Certificate signing keys"), "certificates:keys", (Role.ADMINISTRATOR,), 62
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(
+                _("Certificate revocations"),
+                "certificates:revocations",
+                (Role.ADMINISTRATOR,),
+                63,
+            )
+        )
+        register_status_provider(status_provider)
+        receivers.connect()
+        register_seeder("certificates", certificates_seed, order=90)

@@ -1,4 +1,24 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from covidhub.certificates import views
 
 app_name = "certificates"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("certificates/", views.mine, name="mine"),
+    path("certificates/trust-list.json", views.trust_list_json, name="trust_list_json"),
+    path("certificates/revocations.json", views.revocations_json, name="revocations_json"),
+    path("certificates/<uuid:certificate_uuid>/", views.detail, name="detail"),
+    path("certificates/<uuid:certificate_uuid>/qr/", views.qr_full, name="qr_full"),
+    path("certificates/<uuid:certificate_uuid>/pdf/<str:size>/", views.pdf, name="pdf"),
+    path("staff/certificates/verify/", views.verify, name="verify"),
+    path("staff/certificates/verify/sw.js", views.verify_sw, name="verify_sw"),
+    path("staff/certificates/keys/", views.keys, name="keys"),
+    path("staff/certificates/keys/<uuid:key_uuid>/retire/", views.key_retire, name="key_retire"),
+    path("staff/certificates/revocations/", views.revocations, name="revocations"),
+    path("staff/certificates/status-rules/", views.rules, name="rules"),
+    path(
+        "staff/certificates/status-rules/<int:version>/",
+        views.rules_preview,
+        name="rules_preview",
+    ),
+]

@@ -40,7 +40,7 @@ from .payload import (
     hcert_build_vaccination,
     hcert_issuable_check,
 )
-from .qr import qr_png, qr_svg
+from .qr import qr_matrix, qr_png, qr_svg
 from .schema import SchemaIssue, hcert_schema_check, hcert_schema_issues
 from .signing import hc1_issue, hcert_sign
 from .uvci import uvci_checksum_character, uvci_generate, uvci_validate
@@ -96,6 +96,7 @@ __all__ = [
     "name_transliterate_icao",
     "private_key_load",
     "private_key_serialize",
+    "qr_matrix",
     "qr_png",
     "qr_svg",
     "signer_from_keys",

@@ -11,8 +11,8 @@ import io
 import segno
 
 
-def _qr(hc1_text: str) -> segno.QRCode:
-    return segno.make_qr(hc1_text, error="q", boost_error=False, mode="alphanumeric")
+def _qr(hc1_text: str, mask: int | None = None) -> segno.QRCode:
+    return segno.make_qr(hc1_text, error="q", boost_error=False, mode="alphanumeric", mask=mask)
 
 
 def qr_svg(*, hc1_text: str, scale: int = 4, border: int = 4) -> bytes:
@@ -22,8 +22,18 @@ def qr_svg(*, hc1_text: str, scale: int = 4, border: int = 4) -> bytes:
     return buffer.getvalue()
 
 
-def qr_png(*, hc1_text: str, scale: int = 4, border: int = 4) -> bytes:
-    """A PNG image for screens and wallets; `scale` is pixels per module."""
+def qr_png(*, hc1_text: str, scale: int = 4, border: int = 4, mask: int | None = None) -> bytes:
+    """A PNG image for screens and wallets; `scale` is pixels per module.
+
+    `mask` fixes the data mask (0-7) instead of scoring all eight, which is most of the
+    encoding time; any mask is valid for a reader, the choice only tunes contrast
+    patterns. Bulk rendering (PDFs) fixes it.
+    """
     buffer = io.BytesIO()
-    _qr(hc1_text).save(buffer, kind="png", scale=scale, border=border)
+    _qr(hc1_text, mask).save(buffer, kind="png", scale=scale, border=border)
     return buffer.getvalue()
+
+
+def qr_matrix(*, hc1_text: str, border: int = 2, mask: int | None = None) -> list[list[int]]:
+    """The modules (1 = dark) with a quiet zone, for drawing the code as vector squares."""
+    return [list(row) for row in _qr(hc1_text, mask).matrix_iter(scale=1, border=border)]

@@ -1,6 +1,9 @@
-"""Signing: the CWT claims around the payload, COSE_Sign1 with pycose, the HC1 text.
+"""Signing: the CWT claims around the payload, COSE_Sign1, the HC1 text.
 
-The signer is pycose (the reference COSE implementation in Python); verification in
+ES256 is signed with `cryptography` (OpenSSL) directly: pycose signs EC keys with the
+pure-Python `ecdsa` package, about twenty times slower, which would make signing the
+bottleneck of a result-release burst. The COSE structure is the one pycose builds (the
+tests verify our output with pycose). PS256 goes through pycose. Verification in
 `verify.py` parses COSE itself, because it must survive arbitrary input.
 """
 
@@ -11,8 +14,10 @@ from datetime import datetime
 from typing import Any, Final
 
 import cbor2
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from pycose.algorithms import Es256, Ps256
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from pycose.algorithms import Ps256
 from pycose.headers import KID, Algorithm
 from pycose.keys.curves import P256
 from pycose.keys.ec2 import EC2Key
@@ -30,6 +35,10 @@ CLAIM_EXPIRES_AT: Final = 4
 CLAIM_ISSUED_AT: Final = 6
 CLAIM_HCERT: Final = -260
 HCERT_EU_DCC_V1: Final = 1
+COSE_TAG_SIGN1: Final = 18
+COSE_HEADER_ALGORITHM: Final = 1
+COSE_HEADER_KID: Final = 4
+COSE_ALGORITHM_ES256: Final = -7
 
 
 def _integer_bytes(value: int, length: int | None = None) -> bytes:
@@ -57,6 +66,15 @@ def _cose_key(private_key: SigningKey) -> EC2Key | RSAKey:
         dq=_integer_bytes(rsa_numbers.dmq1),
         qinv=_integer_bytes(rsa_numbers.iqmp),
     )
+
+
+def _sign1_es256(*, private_key: ec.EllipticCurvePrivateKey, kid: bytes, payload: bytes) -> bytes:
+    """A tagged COSE_Sign1 (RFC 9052 section 4.4) signed with ES256 through OpenSSL."""
+    protected = cbor2.dumps({COSE_HEADER_ALGORITHM: COSE_ALGORITHM_ES256, COSE_HEADER_KID: kid})
+    to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
+    r, s = decode_dss_signature(private_key.sign(to_be_signed, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return cbor2.dumps(cbor2.CBORTag(COSE_TAG_SIGN1, [protected, {}, payload, signature]))
 
 
 def _require_aware(value: datetime) -> None:
@@ -94,9 +112,12 @@ def hcert_sign(
         CLAIM_EXPIRES_AT: int(expires_at.timestamp()),
         CLAIM_HCERT: {HCERT_EU_DCC_V1: dict(hcert)},
     }
-    algorithm = Es256 if signer.algorithm == "ES256" else Ps256
+    if isinstance(signer.private_key, ec.EllipticCurvePrivateKey):
+        return _sign1_es256(
+            private_key=signer.private_key, kid=signer.kid, payload=cbor2.dumps(claims)
+        )
     message = Sign1Message(
-        phdr={Algorithm: algorithm, KID: signer.kid},
+        phdr={Algorithm: Ps256, KID: signer.kid},
         payload=cbor2.dumps(claims),
         key=_cose_key(signer.private_key),
     )

@@ -529,3 +529,20 @@ def test_qr_svg_and_png_use_error_level_q(signer):
     level_l = segno.make_qr(text, error="l", boost_error=False)
     assert modules == level_q.symbol_size(scale=1, border=0)[0]
     assert modules != level_l.symbol_size(scale=1, border=0)[0]
+
+
+def test_es256_output_verifies_with_pycose(dsc, signer):
+    """Our OpenSSL ES256 path must produce what the reference COSE library accepts."""
+    from pycose.keys.curves import P256
+    from pycose.keys.ec2 import EC2Key
+    from pycose.messages.sign1message import Sign1Message
+
+    cose = hc1_decode(_issue(signer, _vaccination()))
+    message = Sign1Message.decode(cose)
+    numbers = dsc.certificate.public_key().public_numbers()
+    message.key = EC2Key(crv=P256, x=numbers.x.to_bytes(32, "big"), y=numbers.y.to_bytes(32, "big"))
+    assert message.verify_signature()
+    tampered = Sign1Message.decode(cose)
+    tampered.key = message.key
+    tampered.payload = tampered.payload[:-1] + bytes([tampered.payload[-1] ^ 1])
+    assert not tampered.verify_signature()

@@ -1,0 +1,61 @@
+"""What a certificate is issued from, independent of the vaccination and testing models.
+
+The receivers (`receivers.py`) map a dose or a released test result to these facts;
+tests and imports build them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from covidhub.people.models import Person
+
+DEFAULT_ISSUER: Final = "Sở Y tế tỉnh Hải Dương"
+RECOVERY_VALID_FROM_DAY: Final = 11
+RECOVERY_VALID_UNTIL_DAY: Final = 180
+
+
+@dataclass(frozen=True)
+class VaccinationFacts:
+    person: Person
+    source_type: str
+    source_id: str
+    medicinal_product: str
+    manufacturer: str
+    prophylaxis: str
+    dose_number: int
+    total_doses: int
+    vaccination_date: date
+    country: str = "VN"
+    issuer: str = DEFAULT_ISSUER
+
+
+@dataclass(frozen=True)
+class TestFacts:
+    person: Person
+    source_type: str
+    source_id: str
+    test_type: str  # LP6464-4 (NAAT) or LP217198-3 (rapid antigen)
+    positive: bool
+    sample_collected_at: datetime
+    naa_test_name: str = ""
+    rat_device: str = ""
+    testing_centre: str = ""
+    country: str = "VN"
+    issuer: str = DEFAULT_ISSUER
+
+
+@dataclass(frozen=True)
+class RecoveryFacts:
+    person: Person
+    source_type: str
+    source_id: str
+    first_positive_on: date
+    country: str = "VN"
+    issuer: str = DEFAULT_ISSUER
+
+
+type Facts = VaccinationFacts | TestFacts | RecoveryFacts

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class _IdempotentForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["idempotency_key"].initial = secrets.token_urlsafe(16)
+
+
+class VerifyForm(forms.Form):
+    text = forms.CharField(
+        label=_("QR code text"),
+        help_text=_(
+            "Scan with the camera, a barcode scanner (it types and presses Enter), or paste."
+        ),
+        max_length=10_000,
+        strip=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+                "inputmode": "text",
+            }
+        ),
+    )
+
+
+class RevokeForm(_IdempotentForm):
+    uvci = forms.CharField(label=_("Certificate identifier (UVCI)"), max_length=80, min_length=10)
+    reason = forms.CharField(label=_("Reason"), max_length=200, min_length=3)
+
+
+class RevokeKeyForm(_IdempotentForm):
+    kid = forms.RegexField(
+        label=_("Key identifier (hex)"), regex=r"^[0-9a-fA-F]{16}$", max_length=16
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, min_length=3)
+    reissue = forms.BooleanField(
+        label=_("Issue new certificates with the current key to the people concerned"),
+        required=False,
+        initial=True,
+    )
+
+    def clean_kid(self) -> str:
+        return str(self.cleaned_data["kid"]).lower()
+
+
+class RulesForm(_IdempotentForm):
+    green_full_series_days = forms.IntegerField(
+        label=_("Green: days after completing the primary series"),
+        min_value=0,
+        max_value=365,
+        help_text=_("0 switches this clause off."),
+    )
+    green_recovery_days = forms.IntegerField(
+        label=_("Green: recovered, days after the first positive test"),
+        min_value=0,
+        max_value=365,
+    )
+    green_negative_test_hours = forms.IntegerField(
+        label=_("Green: hours after a negative test"),
+        min_value=0,
+        max_value=168,
+        help_text=_("0 switches this clause off."),
+    )
+    yellow_one_dose = forms.BooleanField(label=_("Yellow: at least one dose"), required=False)
+    yellow_negative_test_hours = forms.IntegerField(
+        label=_("Yellow: hours after a negative test"), min_value=0, max_value=168
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data.pop("idempotency_key", None)
+        return data

@@ -1,0 +1,373 @@
+"""The status card ("Thẻ COVID"): green / yellow / red by versioned province rules.
+
+A person's colour is computed from their live (unrevoked) certificates, so it agrees
+with what they can prove. The rules are a small set of parameters rather than an
+expression language: officers can read every version and compare two of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from covidhub.accounts.scoping import actor_scope, area_path_q
+from covidhub.audit.services import audit_record
+from covidhub.certificates.models import IssuedCertificate, StatusRuleSet
+from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.people.models import Person
+from covidhub.people.status import StatusColour
+
+GREEN: Final = "green"
+YELLOW: Final = "yellow"
+RED: Final = "red"
+COLOURS: Final = (GREEN, YELLOW, RED)
+RULES_TTL_SECONDS: Final = 30
+
+
+@dataclass(frozen=True)
+class StatusRules:
+    """The parameters of one rule version; 0 hours/days switch a clause off."""
+
+    green_full_series_days: int = 14
+    green_recovery_days: int = 180
+    green_negative_test_hours: int = 0
+    yellow_one_dose: bool = True
+    yellow_negative_test_hours: int = 72
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_RULES: Final = StatusRules()
+_LIMITS: Final = {
+    "green_full_series_days": (0, 365),
+    "green_recovery_days": (0, 365),
+    "green_negative_test_hours": (0, 168),
+    "yellow_negative_test_hours": (0, 168),
+}
+
+
+def status_rules_clean(raw: Mapping[str, Any]) -> StatusRules:
+    """Typed rules from a form or API body; field errors otherwise (nothing saved)."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name, (low, high) in _LIMITS.items():
+        value = raw.get(name, getattr(DEFAULT_RULES, name))
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            errors[name] = [_("Enter a whole number.")]
+            continue
+        if isinstance(value, bool) or not low <= number <= high:
+            errors[name] = [
+                _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            ]
+            continue
+        values[name] = number
+    one_dose = raw.get("yellow_one_dose", DEFAULT_RULES.yellow_one_dose)
+    if isinstance(one_dose, str):
+        one_dose = one_dose.lower() in ("1", "true", "on", "yes")
+    values["yellow_one_dose"] = bool(one_dose)
+    if errors:
+        raise InvalidInput(details={"fields": errors})
+    return StatusRules(**values)
+
+
+@dataclass
+class PersonFacts:
+    """What the rules look at, from a person's live certificates."""
+
+    series_completed_on: date | None = None
+    has_dose: bool = False
+    recovery_first_positive: date | None = None
+    negative_test_at: datetime | None = None
+
+    def add(
+        self,
+        *,
+        kind: str,
+        event_date: date,
+        dose_number: int | None,
+        total_doses: int | None,
+        test_positive: bool | None,
+        sampled_at: datetime | None,
+    ) -> None:
+        if kind == "v":
+            self.has_dose = True
+            completes = bool(dose_number and total_doses and dose_number >= total_doses)
+            if completes and (
+                self.series_completed_on is None or event_date < self.series_completed_on
+            ):
+                self.series_completed_on = event_date
+        elif kind == "r" and (
+            self.recovery_first_positive is None or event_date > self.recovery_first_positive
+        ):
+            self.recovery_first_positive = event_date
+        elif (
+            kind == "t"
+            and test_positive is False
+            and sampled_at is not None
+            and (self.negative_test_at is None or sampled_at > self.negative_test_at)
+        ):
+            self.negative_test_at = sampled_at
+
+
+def _within_hours(moment: datetime | None, hours: int, *, now: datetime) -> bool:
+    return bool(hours) and moment is not None and now - moment <= timedelta(hours=hours)
+
+
+def colour_for(facts: PersonFacts, rules: StatusRules, *, now: datetime) -> tuple[str, str]:
+    """(colour, reason code) under `rules` at `now`; the first matching clause wins."""
+    today = timezone.localdate(now)
+    completed = facts.series_completed_on
+    first_positive = facts.recovery_first_positive
+    series_days = timedelta(days=rules.green_full_series_days)
+    if rules.green_full_series_days and completed is not None and today >= completed + series_days:
+        return GREEN, "full_series"
+    if (
+        rules.green_recovery_days
+        and first_positive is not None
+        and first_positive + timedelta(days=10)
+        <= today
+        < first_positive + timedelta(days=rules.green_recovery_days)
+    ):
+        return GREEN, "recovered"
+    if _within_hours(facts.negative_test_at, rules.green_negative_test_hours, now=now):
+        return GREEN, "negative_test"
+    if completed is not None and rules.green_full_series_days:
+        return YELLOW, "series_recent"
+    if rules.yellow_one_dose and facts.has_dose:
+        return YELLOW, "one_dose"
+    if _within_hours(facts.negative_test_at, rules.yellow_negative_test_hours, now=now):
+        return YELLOW, "negative_test"
+    return RED, "none"
+
+
+def _date_text(value: date | datetime) -> str:
+    return str(formats.date_format(value, "SHORT_DATE_FORMAT"))
+
+
+def reason_text(code: str, facts: PersonFacts, rules: StatusRules) -> str:
+    """The translated reason shown on the card and at the checkpoint."""
+    if code == "full_series" and facts.series_completed_on:
+        return _("Fully vaccinated: primary series completed on %(date)s.") % {
+            "date": _date_text(facts.series_completed_on)
+        }
+    if code == "series_recent" and facts.series_completed_on:
+        green_on = facts.series_completed_on + timedelta(days=rules.green_full_series_days)
+        return _("Primary series completed; green from %(date)s.") % {"date": _date_text(green_on)}
+    if code == "recovered" and facts.recovery_first_positive:
+        return _("Recovered from COVID-19 (positive test on %(date)s).") % {
+            "date": _date_text(facts.recovery_first_positive)
+        }
+    if code == "one_dose":
+        return _("Vaccinated with at least one dose; the primary series is not complete.")
+    if code == "negative_test" and facts.negative_test_at:
+        return _("Negative test, sample taken %(date)s.") % {
+            "date": _date_text(timezone.localtime(facts.negative_test_at))
+        }
+    return _("No vaccination, recovery or recent negative test on record.")
+
+
+_rules_lock = threading.Lock()
+_rules_cache: dict[str, tuple[float, int, StatusRules]] = {}
+
+
+def rules_cache_clear() -> None:
+    with _rules_lock:
+        _rules_cache.clear()
+
+
+def status_rules_active() -> tuple[int, StatusRules]:
+    """(version, rules) in force; version 0 means the built-in defaults."""
+    with _rules_lock:
+        cached = _rules_cache.get("active")
+    if cached is not None and time.monotonic() - cached[0] < RULES_TTL_SECONDS:
+        return cached[1], cached[2]
+    row = StatusRuleSet.objects.filter(state=StatusRuleSet.State.ACTIVE).first()
+    version, rules = (row.version, status_rules_clean(row.rules)) if row else (0, DEFAULT_RULES)
+    with _rules_lock:
+        _rules_cache["active"] = (time.monotonic(), version, rules)
+    return version, rules
+
+
+_FACT_FIELDS: Final = (
+    "person_id",
+    "kind",
+    "event_date",
+    "dose_number",
+    "total_doses",
+    "test_positive",
+    "sampled_at",
+)
+
+
+def _add_row(facts: PersonFacts, row: tuple[Any, ...]) -> None:
+    facts.add(
+        kind=row[1],
+        event_date=row[2],
+        dose_number=row[3],
+        total_doses=row[4],
+        test_positive=row[5],
+        sampled_at=row[6],
+    )
+
+
+def person_facts(person: Person) -> PersonFacts:
+    facts = PersonFacts()
+    rows = IssuedCertificate.objects.filter(person=person, revoked_at__isnull=True).values_list(
+        *_FACT_FIELDS
+    )
+    for row in rows:
+        _add_row(facts, row)
+    return facts
+
+
+@dataclass(frozen=True)
+class PersonStatus:
+    colour: str
+    reason_code: str
+    reason: str
+    rules_version: int
+
+
+def person_status(*, person: Person, now: datetime | None = None) -> PersonStatus:
+    """A person's status card under the active rules."""
+    moment = now or timezone.now()
+    version, rules = status_rules_active()
+    facts = person_facts(person)
+    colour, code = colour_for(facts, rules, now=moment)
+    return PersonStatus(
+        colour=colour,
+        reason_code=code,
+        reason=reason_text(code, facts, rules),
+        rules_version=version,
+    )
+
+
+def status_provider(person: Person) -> StatusColour | None:
+    """The `covidhub.people.status` provider: the checkpoint scan's colour."""
+    status = person_status(person=person)
+    return StatusColour(colour=status.colour, reason=status.reason)
+
+
+# Rule versions -------------------------------------------------------------------------
+
+
+def status_rules_draft_create(*, actor: Any, rules: StatusRules, note: str = "") -> StatusRuleSet:
+    """A new draft version; it changes nothing until activated."""
+    with transaction.atomic():
+        last = StatusRuleSet.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+        row = StatusRuleSet.objects.create(
+            version=last + 1, rules=rules.as_dict(), note=note[:200], created_by=actor
+        )
+        audit_record(
+            actor=actor, action="certificates.status_rules.drafted", obj=row, details=row.rules
+        )
+    return row
+
+
+@transaction.atomic
+def status_rules_activate(*, actor: Any, rule_set: StatusRuleSet) -> StatusRuleSet:
+    """Put a draft in force; the active version is retired (one active by constraint)."""
+    row = StatusRuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    if row.state != StatusRuleSet.State.DRAFT:
+        raise InvalidInput(_("Only a draft can be activated."), code="rules_not_draft")
+    StatusRuleSet.objects.filter(state=StatusRuleSet.State.ACTIVE).update(
+        state=StatusRuleSet.State.RETIRED
+    )
+    row.state = StatusRuleSet.State.ACTIVE
+    row.activated_at = timezone.now()
+    row.save(update_fields=["state", "activated_at"])
+    audit_record(actor=actor, action="certificates.status_rules.activated", obj=row, details={})
+    transaction.on_commit(rules_cache_clear)
+    return row
+
+
+def status_rules_get(*, version: int) -> StatusRuleSet:
+    row = StatusRuleSet.objects.filter(version=version).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+@dataclass(frozen=True)
+class RulesPreview:
+    """How many people (in the actor's areas) have each colour now and under a draft."""
+
+    people: int
+    current: dict[str, int]
+    candidate: dict[str, int]
+    transitions: dict[str, int]  # "green→yellow": n, only for changes
+
+    @property
+    def changed(self) -> int:
+        return sum(self.transitions.values())
+
+
+def _iter_people_facts(rows: Iterable[tuple[Any, ...]]) -> Iterable[PersonFacts]:
+    current_id: int | None = None
+    facts = PersonFacts()
+    for row in rows:
+        if row[0] != current_id:
+            if current_id is not None:
+                yield facts
+            current_id = row[0]
+            facts = PersonFacts()
+        _add_row(facts, row)
+    if current_id is not None:
+        yield facts
+
+
+def status_rules_preview(
+    *, actor: Any, candidate: StatusRules, now: datetime | None = None
+) -> RulesPreview:
+    """Compare the active rules with `candidate` over every person the actor may see.
+
+    Streams the narrow certificate columns ordered by person, so memory stays flat for
+    a province of millions; people without certificates are red under any rules.
+    """
+    moment = now or timezone.now()
+    _version, active = status_rules_active()
+    scope_q = area_path_q(actor_scope(actor), "commune_path")
+    people = Person.objects.filter(scope_q).count()
+    rows = (
+        IssuedCertificate.objects.filter(revoked_at__isnull=True)
+        .filter(person__in=Person.objects.filter(scope_q).values("pk"))
+        .order_by("person_id")
+        .values_list(*_FACT_FIELDS)
+        .iterator(chunk_size=5000)
+    )
+    current: Counter[str] = Counter()
+    proposed: Counter[str] = Counter()
+    transitions: Counter[str] = Counter()
+    seen = 0
+    for facts in _iter_people_facts(rows):
+        seen += 1
+        before, _code = colour_for(facts, active, now=moment)
+        after, _code = colour_for(facts, candidate, now=moment)
+        current[before] += 1
+        proposed[after] += 1
+        if before != after:
+            transitions[f"{before}→{after}"] += 1
+    current[RED] += people - seen
+    proposed[RED] += people - seen
+    audit_record(
+        actor=actor, action="certificates.status_rules.previewed", details={"people": people}
+    )
+    return RulesPreview(
+        people=people,
+        current={colour: current[colour] for colour in COLOURS},
+        candidate={colour: proposed[colour] for colour in COLOURS},
+        transitions=dict(transitions),
+    )

@@ -1,0 +1,42 @@
+"""Background work of the certificates capability, run by the task worker."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from covidhub.people.models import Person
+
+
+@task()
+def certificates_reissue_for_person(person_id: int, reason: str) -> int:
+    """Re-issue a person's certificates after their name or date of birth changed."""
+    from covidhub.certificates.services import certificates_reissue_for_person as reissue
+
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        return 0
+    return len(reissue(person=person, reason=reason))
+
+
+@task()
+def certificates_reissue_for_key(kid: str, reason: str) -> int:
+    """New certificates for everyone whose certificate a revoked key signed."""
+    from covidhub.certificates.services import certificates_reissue_for_key as reissue
+
+    return reissue(kid=kid, reason=reason)
+
+
+@task()
+def certificate_issue_for_dose(dose_id: int) -> str:
+    """Issue (or revoke, re-issue) the vaccination certificate of a dose."""
+    from covidhub.certificates.receivers import dose_certificate_issue
+
+    return dose_certificate_issue(dose_id=dose_id)
+
+
+@task()
+def certificate_issue_for_results(result_ids: list[int]) -> dict[str, int]:
+    """Issue the test and recovery certificates of a chunk of released results."""
+    from covidhub.certificates.receivers import results_certificates_issue
+
+    return results_certificates_issue(result_ids=result_ids)

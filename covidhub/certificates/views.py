@@ -1,0 +1,335 @@
+"""Pages: the citizen's certificates and status card, the staff verifier, key, revocation
+and status-rule administration, and the public trust and revocation lists."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from covidhub.accounts.decorators import citizen_required, staff_required
+from covidhub.accounts.models import Role
+from covidhub.accounts.scoping import OFFICER_ROLES
+from covidhub.certificates import keystore, selectors, services, status_rules
+from covidhub.certificates.api import verification_audit
+from covidhub.certificates.dcc import qr_svg
+from covidhub.certificates.forms import RevokeForm, RevokeKeyForm, RulesForm, VerifyForm
+from covidhub.certificates.models import Revocation, SigningKey, StatusRuleSet, TrustedCertificate
+from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf, certificate_rows
+from covidhub.certificates.verification import REASON_MESSAGES, certificate_verify
+from covidhub.core.errors import DomainError, NotFound
+
+ADMIN = (Role.ADMINISTRATOR,)
+RULE_EDITORS = (Role.ADMINISTRATOR, Role.PROVINCE_OFFICER)
+
+
+# Citizen ---------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for person, certificates in selectors.household_certificates(account=request.user):  # type: ignore[arg-type]
+        rows.append(
+            {
+                "person": person,
+                "status": status_rules.person_status(person=person),
+                "certificates": certificates,
+            }
+        )
+    return render(request, "certificates/mine.html", {"rows": rows})
+
+
+@citizen_required
+@require_GET
+def detail(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    title, rows = certificate_rows(certificate)
+    return render(
+        request,
+        "certificates/detail.html",
+        {
+            "certificate": certificate,
+            "title": title,
+            "rows": rows,
+            "qr": qr_svg(hc1_text=certificate.hc1, scale=4, border=4).decode().split("?>", 1)[-1],
+        },
+    )
+
+
+@citizen_required
+@require_GET
+def qr_full(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    return render(
+        request,
+        "certificates/qr_full.html",
+        {
+            "certificate": certificate,
+            "qr": qr_svg(hc1_text=certificate.hc1, scale=8, border=4).decode().split("?>", 1)[-1],
+        },
+    )
+
+
+@citizen_required
+@require_GET
+def pdf(request: HttpRequest, certificate_uuid: str, size: str) -> HttpResponse:
+    if size not in PDF_SIZES:
+        raise NotFound()
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    response = HttpResponse(
+        certificate_pdf(certificate=certificate, size=size),  # type: ignore[arg-type]
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="covid-certificate-{size}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Public lists ----------------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def trust_list_json(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(selectors.trust_list_document())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def revocations_json(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(selectors.revocation_list_document())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# Verifier --------------------------------------------------------------------------------
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        outcome = certificate_verify(text=form.cleaned_data["text"])
+        verification_audit(actor=request.user, outcome_reason=outcome.reason, uvci=outcome.uvci)
+        form = VerifyForm()
+    return render(
+        request,
+        "certificates/verify.html",
+        {
+            "form": form,
+            "outcome": outcome,
+            "messages_json": {
+                **{str(reason): str(message) for reason, message in REASON_MESSAGES.items()},
+                "offline": _("Checked offline with the trust list of %(date)s."),
+                "kind_v": _("Vaccination"),
+                "kind_t": _("Test"),
+                "kind_r": _("Recovery"),
+                "camera_error": _("The camera cannot be used; type or paste the QR text."),
+                "valid_until": _("Valid until"),
+                "valid_title": _("Valid"),
+                "invalid_title": _("Not valid"),
+                "name": _("Name"),
+                "dob": _("Date of birth"),
+                "type": _("Type"),
+                "trust_status": _("Trust list: %(count)s keys, updated %(date)s."),
+            },
+            "trust_list_url": reverse("certificates:trust_list_json"),
+            "revocations_url": reverse("certificates:revocations_json"),
+            "verify_api_url": "/api/v1/certificates/verify",
+            "sw_url": reverse("certificates:verify_sw"),
+        },
+    )
+
+
+@staff_required()
+@require_GET
+def verify_sw(request: HttpRequest) -> HttpResponse:
+    """The verifier's service worker, served under its scope so it may cache the page."""
+    page = reverse("certificates:verify")
+    assets = [
+        page,
+        static("certificates/verifier.js"),
+        static("covidhub/app.css"),
+        static("covidhub/app.js"),
+        reverse("certificates:trust_list_json"),
+        reverse("certificates:revocations_json"),
+    ]
+    response = render(
+        request,
+        "certificates/verify_sw.js",
+        {"assets": json.dumps(assets), "version": "v1"},
+        content_type="application/javascript",
+    )
+    response["Service-Worker-Allowed"] = page
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+# Administration --------------------------------------------------------------------------
+
+
+@staff_required(*ADMIN)
+@require_http_methods(["GET", "POST"])
+def keys(request: HttpRequest) -> HttpResponse:
+    form = RevokeKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kid = form.cleaned_data["kid"]
+        hit = services.signing_key_revoke(
+            kid=kid, reason=form.cleaned_data["reason"], actor=request.user
+        )
+        if form.cleaned_data["reissue"]:
+            from django.db import transaction
+
+            from covidhub.certificates.tasks import certificates_reissue_for_key
+
+            reason = form.cleaned_data["reason"]
+            transaction.on_commit(lambda: certificates_reissue_for_key.enqueue(kid, reason))
+        messages.success(
+            request, _("The key is revoked; %(count)s certificates are revoked.") % {"count": hit}
+        )
+        return redirect("certificates:keys")
+    return render(
+        request,
+        "certificates/keys.html",
+        {
+            "keys": SigningKey.objects.all()[:100],
+            "trusted": TrustedCertificate.objects.all()[:500],
+            "revoked_kids": set(
+                Revocation.objects.filter(kind=Revocation.Kind.KID).values_list("value", flat=True)
+            ),
+            "form": form,
+            "idempotency_key": secrets.token_urlsafe(16),
+        },
+    )
+
+
+@staff_required(*ADMIN)
+@require_POST
+def key_retire(request: HttpRequest, key_uuid: str) -> HttpResponse:
+    key = SigningKey.objects.filter(uuid=key_uuid).first()
+    if key is None:
+        raise NotFound()
+    keystore.signing_key_retire(actor=request.user, key=key)
+    messages.success(request, _("The key no longer signs new certificates."))
+    return redirect("certificates:keys")
+
+
+@staff_required(*ADMIN)
+@require_http_methods(["GET", "POST"])
+def revocations(request: HttpRequest) -> HttpResponse:
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.uvci_revoke(
+                uvci=form.cleaned_data["uvci"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("The certificate is revoked."))
+            return redirect("certificates:revocations")
+    return render(
+        request,
+        "certificates/revocations.html",
+        {
+            "form": form,
+            "revocations": Revocation.objects.all()[:200],
+            "idempotency_key": secrets.token_urlsafe(16),
+        },
+    )
+
+
+@staff_required(*OFFICER_ROLES)
+@require_http_methods(["GET", "POST"])
+def rules(request: HttpRequest) -> HttpResponse:
+    from covidhub.accounts.scoping import actor_scope
+
+    can_edit = actor_scope(request.user).has_role(*RULE_EDITORS)
+    version, active = status_rules.status_rules_active()
+    form = RulesForm(request.POST or None, initial=active.as_dict())
+    if request.method == "POST":
+        if not can_edit:
+            raise NotFound()
+        if form.is_valid():
+            data: dict[str, Any] = dict(form.cleaned_data)
+            note = data.pop("note", "")
+            try:
+                row = status_rules.status_rules_draft_create(
+                    actor=request.user, rules=status_rules.status_rules_clean(data), note=note
+                )
+            except DomainError as error:
+                for name, errors in error.details.get("fields", {}).items():
+                    for message in errors:
+                        form.add_error(name if name in form.fields else None, message)
+            else:
+                return redirect("certificates:rules_preview", version=row.version)
+    return render(
+        request,
+        "certificates/rules.html",
+        {
+            "form": form,
+            "can_edit": can_edit,
+            "active_version": version,
+            "versions": StatusRuleSet.objects.all()[:50],
+            "idempotency_key": secrets.token_urlsafe(16),
+        },
+    )
+
+
+@staff_required(*OFFICER_ROLES)
+@require_http_methods(["GET", "POST"])
+def rules_preview(request: HttpRequest, version: int) -> HttpResponse:
+    from covidhub.accounts.scoping import actor_scope
+
+    can_edit = actor_scope(request.user).has_role(*RULE_EDITORS)
+    row = status_rules.status_rules_get(version=version)
+    if request.method == "POST":
+        if not can_edit:
+            raise NotFound()
+        status_rules.status_rules_activate(actor=request.user, rule_set=row)
+        messages.success(
+            request,
+            _("Version %(version)s of the rules is now in force.") % {"version": row.version},
+        )
+        return redirect("certificates:rules")
+    preview = status_rules.status_rules_preview(
+        actor=request.user, candidate=status_rules.status_rules_clean(row.rules)
+    )
+    return render(
+        request,
+        "certificates/rules_preview.html",
+        {
+            "row": row,
+            "preview": preview,
+            "can_edit": can_edit,
+            "colours": [
+                (colour, preview.current[colour], preview.candidate[colour])
+                for colour in status_rules.COLOURS
+            ],
+            "transitions": sorted(preview.transitions.items()),
+            "idempotency_key": secrets.token_urlsafe(16),
+        },
+    )

@@ -1,0 +1,161 @@
+"""Demo data: vaccination sites in the demo communes with their staff, a campaign with
+sessions, lots allocated to the sites and a few doses. Idempotent."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from covidhub.accounts.models import Role, User
+from covidhub.accounts.services import role_assign
+from covidhub.areas.models import Area
+from covidhub.people.models import Person
+from covidhub.vaccination import rules
+from covidhub.vaccination.models import (
+    UNIT_KIND,
+    Campaign,
+    LotAllocation,
+    PriorityGroup,
+    Registration,
+    Session,
+    VaccinationSite,
+    Vaccine,
+    VaccineLot,
+)
+
+CAMPAIGN_NAME = "Chiến dịch tiêm chủng vắc xin COVID-19 — TP Hải Dương (demo)"
+SITES = (
+    ("10507", "Trạm Y tế Phường Cẩm Thượng", "Số 2 Nguyễn Lương Bằng"),
+    ("10510", "Trạm Y tế Phường Bình Hàn", "Số 5 Bình Lộc"),
+)
+# username, display name, role, index of the site in SITES
+DEMO_SITE_STAFF = (
+    ("tiemchung", "Điều dưỡng tiêm chủng — TYT Cẩm Thượng", Role.VACCINATOR, 0),
+    ("diemtiem", "Trưởng điểm tiêm — TYT Cẩm Thượng", Role.SITE_MANAGER, 0),
+    ("tiemchung2", "Điều dưỡng tiêm chủng — TYT Bình Hàn", Role.VACCINATOR, 1),
+)
+
+
+def _staff(username: str, display_name: str) -> User:
+    from covidhub.demo.staff import DEMO_PASSWORD, demo_totp_key
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, kind=User.Kind.STAFF, display_name=display_name)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(
+            user=user, name="demo", key=demo_totp_key(username), confirmed=True
+        )
+    return user
+
+
+@transaction.atomic
+def vaccination_seed(**context: Any) -> list[str]:
+    from covidhub.demo.staff import HOME_DISTRICT, demo_totp_secret
+    from covidhub.vaccination.services.day import _insert_dose, status_lock, status_refresh
+    from covidhub.vaccination.services.stock import allocation_take
+
+    lines: list[str] = []
+    district = Area.objects.filter(level=Area.Level.DISTRICT, code=HOME_DISTRICT).first()
+    if district is None:
+        return lines
+    sites = []
+    for code, name, address in SITES:
+        commune = Area.objects.get(level=Area.Level.COMMUNE, code=code)
+        site = VaccinationSite.objects.filter(name=name).first()
+        if site is None:
+            site = VaccinationSite.objects.create(name=name, commune=commune, address=address)
+        sites.append(site)
+    for username, display_name, role, index in DEMO_SITE_STAFF:
+        user = _staff(username, display_name)
+        role_assign(user=user, role=role, unit_kind=UNIT_KIND, unit_uuid=sites[index].uuid)
+        lines.append(
+            f"  staff  {username:<10} {role:<18} TOTP secret {demo_totp_secret(username)}"
+            f"  ({sites[index].name})"
+        )
+    if Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
+        return lines
+    today = timezone.localdate()
+    astrazeneca = Vaccine.objects.get(code="astrazeneca")
+    pfizer = Vaccine.objects.get(code="pfizer")
+    province = district.parent or district
+    lots = []
+    for vaccine, number, doses in (
+        (astrazeneca, "DEMO-AZ-2101", 2000),
+        (pfizer, "DEMO-PF-2102", 1200),
+    ):
+        lot, _created = VaccineLot.objects.get_or_create(
+            vaccine=vaccine,
+            number=number,
+            defaults={
+                "expiry_date": today + datetime.timedelta(days=180),
+                "doses_received": doses,
+                "store_area": province,
+                "store_path": province.path,
+                "received_on": today - datetime.timedelta(days=60),
+            },
+        )
+        lots.append(lot)
+        for site in sites:
+            allocation, _c = LotAllocation.objects.get_or_create(lot=lot, site=site)
+            if allocation.doses_allocated == 0:
+                allocation.doses_allocated = doses // 4
+                allocation.save()
+                lot.doses_allocated += doses // 4
+        lot.save()
+    campaign = Campaign.objects.create(
+        name=CAMPAIGN_NAME,
+        area=district,
+        area_path=district.path,
+        vaccine=astrazeneca,
+        priority_groups=[],
+        starts_on=today - datetime.timedelta(days=60),
+        ends_on=today + datetime.timedelta(days=60),
+    )
+    campaign.sites.set(sites)
+    for site in sites:
+        for offset in range(0, 7):
+            Session.objects.create(
+                campaign=campaign,
+                site=site,
+                date=today + datetime.timedelta(days=offset),
+                starts_at=datetime.time(7, 30),
+                ends_at=datetime.time(11, 30),
+                capacity=100,
+            )
+    # A few people of the home commune had their first dose two months ago.
+    allocation = LotAllocation.objects.get(lot=lots[0], site=sites[0])
+    people = Person.objects.filter(commune=sites[0].commune, birth_year__lte=today.year - 18)[:12]
+    at = timezone.now() - datetime.timedelta(days=60)
+    for person in people:
+        Registration.objects.get_or_create(
+            person=person,
+            defaults={
+                "priority_group": PriorityGroup.CHRONIC_ELDERLY,
+                "commune_path": person.commune_path,
+                "source": Registration.Source.COMMUNE,
+            },
+        )
+        status = status_lock(person)
+        if status.doses:
+            continue
+        allocation_take(allocation=allocation, day=at.date())
+        _insert_dose(
+            actor=None,  # type: ignore[arg-type]
+            person=person,
+            vaccine=astrazeneca,
+            administered_at=at,
+            nxt=rules.NextDose("primary", 1, 1, astrazeneca, None, None),
+            lot=lots[0],
+            allocation=allocation,
+            site=sites[0],
+        )
+        status_refresh(status, person)
+    lines.append(f"  vaccination: campaign with {2 * 7} sessions, 2 lots, {len(people)} doses")
+    return lines

@@ -1,0 +1,47 @@
+"""Vaccination's writes; every state change goes through one of these functions."""
+
+from covidhub.vaccination.services.aefi import aefi_report
+from covidhub.vaccination.services.booking import (
+    booking_cancel,
+    booking_create,
+    invitation_respond,
+    invitations_send,
+)
+from covidhub.vaccination.services.campaigns import campaign_create, session_create, site_create
+from covidhub.vaccination.services.day import (
+    checkin_record,
+    dose_record,
+    dose_record_elsewhere,
+    dose_void,
+    screening_record,
+)
+from covidhub.vaccination.services.followup import reminders_send
+from covidhub.vaccination.services.registration import (
+    ImportReport,
+    registration_import,
+    registration_submit,
+)
+from covidhub.vaccination.services.stock import lot_allocate, lot_receive, wastage_record
+
+__all__ = [
+    "ImportReport",
+    "aefi_report",
+    "booking_cancel",
+    "booking_create",
+    "campaign_create",
+    "checkin_record",
+    "dose_record",
+    "dose_record_elsewhere",
+    "dose_void",
+    "invitation_respond",
+    "invitations_send",
+    "lot_allocate",
+    "lot_receive",
+    "registration_import",
+    "registration_submit",
+    "reminders_send",
+    "screening_record",
+    "session_create",
+    "site_create",
+    "wastage_record",
+]
