@@ -82,6 +82,7 @@ def machine() -> dict[str, str]:
         ["psql", PG_ADMIN_URL, "-Atc", "show server_version"],
         capture_output=True,
         text=True,
+        errors="replace",
         check=False,
     ).stdout.strip()
     return {
@@ -217,6 +218,7 @@ class Bench:
             check=True,
             capture_output=capture,
             text=True,
+            errors="replace",
         )
         return result.stdout if capture else ""
 
@@ -238,6 +240,7 @@ class Bench:
             ["psql", self.env["DATABASE_URL"], "-Atc", statement],
             capture_output=True,
             text=True,
+            errors="replace",
             check=True,
         ).stdout.strip()
 
@@ -297,6 +300,7 @@ class Bench:
             ],
             capture_output=True,
             text=True,
+            errors="replace",
             check=True,
         ).stdout
         elapsed = time.perf_counter() - started
