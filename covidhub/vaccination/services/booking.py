@@ -201,7 +201,7 @@ def _waitlist_fill(session: Session) -> list[Booking]:
     promoted = []
     while session.booked_count < session.capacity:
         booking = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("person__managed_by")
             .filter(session=session, status=Booking.Status.WAITLISTED)
             .order_by("created_at", "id")
