@@ -350,8 +350,15 @@
     event.preventDefault();
     var text = input.value;
     var texts = messages();
+    // A later scan wins: an answer that arrives after a newer submission is dropped.
+    state.seq = (state.seq || 0) + 1;
+    var seq = state.seq;
+    var current = function () { return seq === state.seq; };
     var offlineNote = state.lists ? (texts.offline || "").replace("%(date)s", new Date(state.lists.fetched_at).toLocaleString()) : "";
-    if (state.lists) show(await verifyHc1(text, state.lists, Date.now() / 1000), offlineNote);
+    if (state.lists) {
+      var local = await verifyHc1(text, state.lists, Date.now() / 1000);
+      if (current()) show(local, offlineNote);
+    }
     try {
       var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
       var response = await fetch(root.dataset.verifyUrl, {
@@ -361,12 +368,14 @@
         credentials: "same-origin",
       });
       if (!response.ok) throw new Error("status " + response.status);
-      show(await response.json(), "");
+      var answer = await response.json();
+      if (current()) show(answer, "");
     } catch (e) {
       if (!state.lists) form.submit();
     }
-    input.value = "";
-    input.focus();
+    // Clear the field for the next scan, unless the next scan is already in it.
+    if (current() && input.value === text) input.value = "";
+    if (current()) input.focus();
   }
 
   async function startCamera(input, form) {
