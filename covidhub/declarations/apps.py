@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import logging
 
 from django.apps import AppConfig
@@ -54,16 +53,10 @@ class DeclarationsConfig(AppConfig):
         self._connect_testing()
 
     def _connect_testing(self) -> None:
-        """Subscribe to testing's positive-result signal if that app provides it."""
-        try:
-            signals = importlib.import_module("covidhub.testing.signals")
-        except ModuleNotFoundError as exc:
-            if exc.name in ("covidhub.testing.signals", "covidhub.testing"):
-                return
-            raise
-        signal = getattr(signals, "positive_result_released", None)
-        if signal is None:
-            return
+        """A positive result released by the testing capability proposes a case here."""
         from covidhub.declarations.receivers import positive_result_received
+        from covidhub.testing.signals import positive_result_released
 
-        signal.connect(positive_result_received, dispatch_uid="declarations.positive_result")
+        positive_result_released.connect(
+            positive_result_received, dispatch_uid="declarations.positive_result"
+        )
