@@ -23,7 +23,10 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     from django.core.cache import cache
 
+    from covidhub.core.localcache import local_caches_clear
+
     cache.clear()
+    local_caches_clear()
 
 
 @pytest.fixture

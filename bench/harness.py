@@ -287,7 +287,7 @@ class Bench:
                 check=False,
             )
         started = time.perf_counter()
-        output = subprocess.run(
+        completed = subprocess.run(
             [
                 *base,
                 "-d",
@@ -302,9 +302,16 @@ class Bench:
             text=True,
             errors="replace",
             check=True,
-        ).stdout
+        )
         elapsed = time.perf_counter() - started
-        return self._parse(name, output, connections, elapsed)
+        result = self._parse(name, completed.stdout, connections, elapsed)
+        if result.errors:
+            # The first refused responses (status and body), so that errors are explained.
+            samples = [line for line in completed.stderr.splitlines() if line.strip()][:3]
+            result.extra["error_samples"] = samples
+            for line in samples:
+                print(f"  {name}: {line}", file=sys.stderr, flush=True)
+        return result
 
     def _script(
         self,

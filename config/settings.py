@@ -136,6 +136,9 @@ if REDIS_URL:
             "KEY_PREFIX": "covidhub",
         }
     }
+    # Sessions are read from Redis and written through to the database, which stays the
+    # record (a Redis restart signs nobody out): no session query on a staff request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Shared by every server process and the worker, unlike locmem.
     CACHES = {
@@ -185,6 +188,10 @@ PHONE_CODE_MAX_ATTEMPTS = 5
 PHONE_CODE_MAX_PER_PHONE_PER_HOUR = 5
 PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR = env_int("PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR", 30)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+# Bearer tokens are looked up in the shared cache (Redis) instead of the database for up to
+# this many seconds; revoking a token, or saving or deleting its account or the token,
+# clears the entry at once. Off without Redis: the fallback cache is itself a database.
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60 if REDIS_URL else 0)
 
 # Only trust X-Forwarded-For when a reverse proxy in front sets it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

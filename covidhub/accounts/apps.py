@@ -12,3 +12,12 @@ class AccountsConfig(AppConfig):
         from covidhub.core.schedule import register
 
         register("accounts.phone_code_prune", every_seconds=3600, task=phone_code_prune)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from covidhub.accounts import signals
+        from covidhub.accounts.models import ApiToken, User
+
+        for sender in (User, ApiToken):
+            post_save.connect(signals.api_token_cache_forget, sender=sender)
+            post_delete.connect(signals.api_token_cache_forget, sender=sender)

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -164,19 +166,62 @@ def api_token_issue(*, user: User, label: str = "") -> IssuedToken:
     return IssuedToken(token=token, record=record)
 
 
+TOKEN_TOUCH_INTERVAL = datetime.timedelta(minutes=5)
+
+
+def _token_cache_key(key_hash: str) -> str:
+    return f"accounts:apitoken:{key_hash}"
+
+
+def api_token_cache_clear(key_hashes: Iterable[str]) -> None:
+    """Forget cached bearer tokens now and again after the transaction commits, so that a
+    request racing the change cannot put the old state back for long."""
+    keys = [_token_cache_key(k) for k in key_hashes]
+    if not keys or not settings.API_TOKEN_CACHE_SECONDS:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def api_token_authenticate(token: str) -> User | None:
+    """The active account a bearer token belongs to, or None.
+
+    With API_TOKEN_CACHE_SECONDS the token and its account come from the shared cache
+    (one Redis GET) instead of a query; the entry is cleared when the token is revoked or
+    the token or account is saved, and lives at most that many seconds in any case.
+    """
     now = timezone.now()
-    record = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
-    if record is None or not record.user.is_active:
-        return None
-    if record.last_used_at is None or now - record.last_used_at > datetime.timedelta(minutes=5):
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-        User.objects.filter(pk=record.user_id).update(last_seen_at=now)
-    return record.user
+    key_hash = _token_hash(token)
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    cache_key = _token_cache_key(key_hash)
+    entry = cache.get(cache_key) if ttl else None
+    if entry is not None:
+        token_id, expires_at, last_used_at, cached_user = entry
+        user: User = cached_user
+        if expires_at <= now:
+            return None
+    else:
+        record = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if record is None or not record.user.is_active:
+            return None
+        token_id, expires_at, last_used_at, user = (
+            record.pk,
+            record.expires_at,
+            record.last_used_at,
+            record.user,
+        )
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        User.objects.filter(pk=user.pk).update(last_seen_at=now)
+        last_used_at = now
+        entry = None  # store the new last use
+    if ttl and entry is None:
+        cache.set(cache_key, (token_id, expires_at, last_used_at, user), ttl)
+    return user
 
 
 def api_token_revoke(*, user: User, token: str | None = None, token_id: int | None = None) -> int:
@@ -185,6 +230,7 @@ def api_token_revoke(*, user: User, token: str | None = None, token_id: int | No
         qs = qs.filter(key_hash=_token_hash(token))
     elif token_id is not None:
         qs = qs.filter(pk=token_id)
+    api_token_cache_clear(qs.values_list("key_hash", flat=True))
     return qs.update(revoked_at=timezone.now())
 
 

@@ -7,6 +7,7 @@ import datetime
 from django.db.models import Q, QuerySet
 
 from covidhub.areas.models import Area
+from covidhub.core.localcache import LocalCache
 from covidhub.core.text import fold_ascii
 
 
@@ -46,3 +47,22 @@ def communes_of(*, parent: Area) -> QuerySet[Area]:
     return Area.objects.filter(
         path__startswith=parent.path, level=Area.Level.COMMUNE, dissolved_on__isnull=True
     )
+
+
+_communes_by_code: LocalCache[Area] = LocalCache("areas.commune_by_code", ttl_seconds=300)
+
+
+def commune_by_code(code: str) -> Area | None:
+    """The commune with this official code (reference data, cached per process for five
+    minutes and cleared when an area is saved here)."""
+    code = code.strip()
+    if not code:
+        return None
+    return _communes_by_code.get_or_load(
+        code, lambda: Area.objects.filter(code=code, level=Area.Level.COMMUNE).first()
+    )
+
+
+def areas_cache_clear(*args: object, **kwargs: object) -> None:
+    """After the tree changed in this process (loader, dissolution, admin)."""
+    _communes_by_code.clear()

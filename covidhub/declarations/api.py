@@ -115,9 +115,10 @@ def prefill(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
 )
 def declaration_create(request: HttpRequest, payload: DeclarationIn) -> tuple[int, Declaration]:
     account = request_user(request)
-    person = selectors.household_person_get(account=account, person_uuid=payload.person)
     data = declaration_input_clean(payload.dict())
-    declaration = services.declaration_submit(actor=account, person=person, data=data)
+    declaration = services.declaration_submit_for_uuid(
+        actor=account, person_uuid=payload.person, data=data
+    )
     return 201, declaration
 
 
@@ -211,8 +212,9 @@ class CheckInOut(Schema):
 def checkin_create(request: HttpRequest, payload: CheckInIn) -> tuple[int, list[CheckIn]]:
     account = request_user(request)
     venue = services.venue_by_code(payload.venue_code)
-    people = selectors.household_people_get(account=account, person_uuids=payload.people)
-    results = services.checkin_record(actor=account, venue=venue, people=people)
+    results = services.checkin_record_by_uuid(
+        actor=account, venue=venue, person_uuids=payload.people
+    )
     out = []
     for checkin, created in results:
         checkin.was_created = created  # type: ignore[attr-defined]

@@ -52,6 +52,13 @@ class DeclarationsConfig(AppConfig):
         register_personal_qr_reader(services.personal_qr_person)
         self._connect_testing()
 
+        from django.db.models.signals import post_delete, post_save
+
+        from covidhub.declarations.models import Venue
+
+        post_save.connect(services.venues_cache_clear, sender=Venue)
+        post_delete.connect(services.venues_cache_clear, sender=Venue)
+
     def _connect_testing(self) -> None:
         """A positive result released by the testing capability proposes a case here."""
         from covidhub.declarations.receivers import positive_result_received

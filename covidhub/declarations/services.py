@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,7 +20,9 @@ from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.localcache import LocalCache
 from covidhub.core.phones import phone_normalise
+from covidhub.core.rawsql import db_values, model_rows, placeholders
 from covidhub.declarations import conf
 from covidhub.declarations.errors import (
     AccountUnknown,
@@ -130,6 +133,74 @@ def declaration_submit(*, actor: Any, person: Person, data: DeclarationInput) ->
             reasons=reasons,
             urgency=_urgency(data),
         )
+    return declaration
+
+
+def declaration_submit_for_uuid(
+    *, actor: Any, person_uuid: Any, data: DeclarationInput
+) -> Declaration:
+    """declaration_submit for the API, which names the person by UUID.
+
+    Most declarations of the morning wave have no symptom and no exposure: for those the
+    household check, the name snapshot and the insert are one statement
+    (INSERT ... SELECT FROM the person WHERE the account manages them), one round trip.
+    The others read the person and go through declaration_submit.
+    """
+    try:
+        key = uuid.UUID(str(person_uuid))
+    except ValueError as exc:
+        raise NotFound() from exc
+    if data.has_symptoms or data.has_exposure or not getattr(actor, "is_authenticated", False):
+        people = model_rows(
+            Person,
+            "managed_by_id = %s AND uuid = %s",
+            [getattr(actor, "pk", None), *db_values(Person, "uuid", [key])],
+        )
+        if not people:
+            raise NotFound()
+        return declaration_submit(actor=actor, person=people[0], data=data)
+    now = timezone.now()
+    declaration = Declaration(
+        submitted_by=actor,
+        phone=data.phone,
+        address_line=data.address_line,
+        commune=data.commune,
+        commune_path=data.commune.path,
+        answers=data.answers(),
+        has_symptoms=False,
+        has_exposure=False,
+        day=timezone.localdate(now),
+        created_at=now,
+    )
+    given = [
+        "uuid", "submitted_by", "phone", "address_line", "commune", "commune_path",
+        "answers", "has_symptoms", "has_exposure", "day", "created_at",
+    ]  # fmt: skip
+    fields = [Declaration._meta.get_field(name) for name in given]
+    connection = connections[Declaration.objects.db]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(getattr(declaration, f.attname), connection) for f in fields]  # type: ignore[union-attr]
+    columns = [quote(f.column) for f in fields]  # type: ignore[union-attr,arg-type]
+    # Names come from the models; every value is a parameter.
+    table, people_table = quote(Declaration._meta.db_table), quote(Person._meta.db_table)
+    into = f"INSERT INTO {table} ({', '.join(columns)}, person_id, full_name, birth_year)"
+    select = (
+        f"SELECT {', '.join(['%s'] * len(values))}, id, full_name, birth_year FROM {people_table}"  # noqa: S608
+    )
+    where = "WHERE managed_by_id = %s AND uuid = %s"
+    sql = f"{into} {select} {where} RETURNING id, person_id, full_name, birth_year"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, actor.pk, *db_values(Person, "uuid", [key])])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    declaration.pk, declaration.person_id, declaration.full_name, declaration.birth_year = row
+    declaration._state.adding = False
+    declaration.person = Person.from_db(
+        Declaration.objects.db,
+        ["id", "uuid", "full_name", "birth_year"],
+        [row[1], key, row[2], row[3]],
+    )
     return declaration
 
 
@@ -308,10 +379,26 @@ def venue_staff_remove(*, actor: Any, venue: Venue, user_uuid: Any) -> None:
     )
 
 
+_venues_by_code: LocalCache[Venue] = LocalCache("declarations.venue_by_code", ttl_seconds=60)
+
+
+def venues_cache_clear(*args: Any, **kwargs: Any) -> None:
+    """A venue changed in this process (other processes see it within a minute)."""
+    _venues_by_code.clear()
+
+
 def venue_by_code(text: str) -> Venue:
-    """The active venue whose code was typed or scanned."""
+    """The active venue whose code was typed or scanned.
+
+    Every check-in starts here, so active venues are cached per process for a minute
+    (cleared when a venue is saved here): a venue closed elsewhere takes at most that
+    long to stop taking check-ins.
+    """
     code = venue_code_read(text)
-    venue = Venue.objects.select_related("commune").filter(code=code, is_active=True).first()
+    venue = _venues_by_code.get_or_load(
+        code,
+        lambda: Venue.objects.select_related("commune").filter(code=code, is_active=True).first(),
+    )
     if venue is None:
         logger.warning("venue code refused: %s", VenueUnknown.code)
         raise VenueUnknown()
@@ -328,25 +415,30 @@ def _checkin_people(
     method: str,
     recorded_by: Any,
     now: datetime.datetime,
+    locked: bool = False,
 ) -> list[tuple[CheckIn, bool]]:
     """Check people in, once: a repeated scan within minutes returns the same check-in.
 
     The people's rows are locked (in key order) so that two simultaneous scans of one
-    person cannot both insert.
+    person cannot both insert; `locked` says the caller already holds those locks.
     """
     ids = sorted({p.pk for p in people})
-    if LOCK_PEOPLE_ON_CHECKIN:
+    if LOCK_PEOPLE_ON_CHECKIN and not locked:
         list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
     since = now - datetime.timedelta(minutes=conf.checkin_repeat_minutes())
-    recent: dict[int, CheckIn] = {}
-    for checkin in CheckIn.objects.filter(
-        person_id__in=ids,
-        venue=venue,
-        checked_in_at__gte=since,
-        checked_out_at__isnull=True,
-    ).order_by("checked_in_at"):
-        recent[checkin.person_id] = checkin
     by_id = {p.pk: p for p in people}
+    recent: dict[int, CheckIn] = {}
+    # The busiest read of the platform: a plain statement, not compiled by the ORM each time.
+    for checkin in model_rows(
+        CheckIn,
+        f"person_id IN ({placeholders(len(ids))}) AND venue_id = %s"
+        " AND checked_in_at >= %s AND checked_out_at IS NULL",
+        [*ids, venue.pk, *db_values(CheckIn, "checked_in_at", [since])],
+        order_by="checked_in_at",
+    ):
+        checkin.venue = venue
+        checkin.person = by_id[checkin.person_id]
+        recent[checkin.person_id] = checkin
     new = [
         CheckIn(
             venue=venue,
@@ -385,6 +477,37 @@ def checkin_record(
         method=CheckIn.Method.SELF,
         recorded_by=actor,
         now=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def checkin_record_by_uuid(
+    *, actor: Any, venue: Venue, person_uuids: Iterable[Any], now: datetime.datetime | None = None
+) -> list[tuple[CheckIn, bool]]:
+    """checkin_record for the API, which names the people by UUID: the household members
+    are read and locked in one query (the busiest write of the platform)."""
+    try:
+        keys = {uuid.UUID(str(u)) for u in person_uuids}
+    except ValueError as exc:
+        raise NotFound() from exc
+    if not keys:
+        raise NoPeopleChosen(details={"fields": {"people": [str(NoPeopleChosen.default_message)]}})
+    people = model_rows(
+        Person,
+        f"managed_by_id = %s AND uuid IN ({placeholders(len(keys))})",
+        [getattr(actor, "pk", None), *db_values(Person, "uuid", keys)],
+        order_by="id",
+        for_update=LOCK_PEOPLE_ON_CHECKIN,
+    )
+    if len(people) != len(keys):
+        raise NotFound()
+    return _checkin_people(
+        venue=venue,
+        people=people,
+        method=CheckIn.Method.SELF,
+        recorded_by=actor,
+        now=now or timezone.now(),
+        locked=True,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from covidhub.areas.models import Area
+from covidhub.areas.selectors import commune_by_code
 from covidhub.core.errors import InvalidInput
 from covidhub.core.phones import phone_normalise
 from covidhub.core.text import nfc
@@ -75,7 +76,7 @@ def _commune(value: Any) -> Area | None:
         return value if value.level == Area.Level.COMMUNE else None
     if not value:
         return None
-    return Area.objects.filter(code=str(value).strip(), level=Area.Level.COMMUNE).first()
+    return commune_by_code(str(value))
 
 
 def declaration_input_clean(raw: dict[str, Any]) -> DeclarationInput:

@@ -4,6 +4,7 @@ contradictory input refused field by field with nothing saved, retries create no
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from covidhub.declarations.models import Declaration, FollowUp
 
@@ -33,6 +34,19 @@ def test_a_declaration_without_risk_is_kept_as_submitted_and_creates_no_follow_u
     assert declaration.answers["consent"] is True
     assert declaration.phone == "+84912345678"
     assert not FollowUp.objects.exists()
+    # One statement stores the snapshot of the person and answers what the ORM would.
+    assert (declaration.full_name, declaration.birth_year) == (
+        citizen_person.full_name,
+        citizen_person.birth_year,
+    )
+    assert declaration.submitted_by == citizen
+    assert declaration.commune.code == "10507" and declaration.commune_path
+    assert declaration.day == timezone.localdate(declaration.created_at)
+    assert body["uuid"] == str(declaration.uuid)
+    assert body["person"] == str(citizen_person.uuid)
+    assert body["full_name"] == citizen_person.full_name
+    assert body["commune_code"] == "10507"
+    assert body["answers"] == declaration.answers
 
 
 def test_symptoms_or_exposure_put_the_person_on_the_commune_follow_up_list(

@@ -1,0 +1,24 @@
+"""Keep the bearer-token cache honest: saving or deleting an account or a token clears the
+cached entries of that account's tokens (deactivation, a changed language or kind, a token
+edited in the admin take effect on the next request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from covidhub.accounts.models import ApiToken, User
+
+
+def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
+    if not settings.API_TOKEN_CACHE_SECONDS or kwargs.get("created"):
+        return
+    from covidhub.accounts.services import api_token_cache_clear
+
+    if isinstance(instance, ApiToken):
+        api_token_cache_clear([instance.key_hash])
+    elif isinstance(instance, User) and instance.pk is not None:
+        api_token_cache_clear(
+            ApiToken.objects.filter(user_id=instance.pk).values_list("key_hash", flat=True)
+        )

@@ -1,0 +1,103 @@
+"""The bearer-token cache: a hit costs no query; revoking, deactivating or expiring a token
+takes effect on the next request."""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from covidhub.accounts.models import ApiToken
+from covidhub.accounts.services import (
+    api_token_authenticate,
+    api_token_issue,
+    api_token_revoke,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token_cache(settings):
+    settings.API_TOKEN_CACHE_SECONDS = 60
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_cached_token_costs_no_query(token_cache, citizen, django_assert_num_queries):
+    token = api_token_issue(user=citizen).token
+    assert api_token_authenticate(token) == citizen  # miss: query, touch, store
+    with django_assert_num_queries(0):
+        assert api_token_authenticate(token) == citizen
+
+
+def test_without_the_setting_every_request_queries(settings, citizen, django_assert_num_queries):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    token = api_token_issue(user=citizen).token
+    api_token_authenticate(token)
+    with django_assert_num_queries(1):
+        assert api_token_authenticate(token) == citizen
+
+
+def test_revoking_takes_effect_on_the_next_request(token_cache, citizen):
+    token = api_token_issue(user=citizen).token
+    assert api_token_authenticate(token) == citizen
+    assert api_token_revoke(user=citizen, token=token) == 1
+    assert api_token_authenticate(token) is None
+
+
+def test_revoking_by_id_or_all_clears_the_cache(token_cache, citizen):
+    first = api_token_issue(user=citizen)
+    second = api_token_issue(user=citizen).token
+    assert api_token_authenticate(first.token) == citizen
+    assert api_token_authenticate(second) == citizen
+    api_token_revoke(user=citizen, token_id=first.record.pk)
+    assert api_token_authenticate(first.token) is None
+    assert api_token_authenticate(second) == citizen
+    api_token_revoke(user=citizen)
+    assert api_token_authenticate(second) is None
+
+
+def test_a_deactivated_account_is_refused_at_once(token_cache, citizen):
+    token = api_token_issue(user=citizen).token
+    assert api_token_authenticate(token) == citizen
+    citizen.is_active = False
+    citizen.save()
+    assert api_token_authenticate(token) is None
+
+
+def test_a_token_edited_in_the_admin_is_reread(token_cache, citizen):
+    issued = api_token_issue(user=citizen)
+    assert api_token_authenticate(issued.token) == citizen
+    record = ApiToken.objects.get(pk=issued.record.pk)
+    record.revoked_at = timezone.now()
+    record.save()
+    assert api_token_authenticate(issued.token) is None
+
+
+def test_an_expired_token_is_refused_even_from_the_cache(token_cache, citizen):
+    token = api_token_issue(user=citizen).token
+    assert api_token_authenticate(token) == citizen
+    later = timezone.now() + datetime.timedelta(days=365)
+    with mock.patch("covidhub.accounts.services.timezone.now", return_value=later):
+        assert api_token_authenticate(token) is None
+
+
+def test_last_use_is_kept_at_most_every_five_minutes(token_cache, citizen):
+    issued = api_token_issue(user=citizen)
+    api_token_authenticate(issued.token)
+    first = ApiToken.objects.get(pk=issued.record.pk).last_used_at
+    assert first is not None
+    api_token_authenticate(issued.token)
+    assert ApiToken.objects.get(pk=issued.record.pk).last_used_at == first
+    later = timezone.now() + datetime.timedelta(minutes=6)
+    with mock.patch("covidhub.accounts.services.timezone.now", return_value=later):
+        assert api_token_authenticate(issued.token) == citizen
+    assert ApiToken.objects.get(pk=issued.record.pk).last_used_at == later
