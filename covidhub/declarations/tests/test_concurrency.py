@@ -46,3 +46,55 @@ def test_simultaneous_scans_of_one_person_make_one_check_in(
             break
         CheckIn.objects.all().delete()
     assert duplicates > 1
+
+
+def _self_checkin_race(live_server, venue, headers, people, n=12):
+    url = f"{live_server.url}/api/v1/declarations/checkins"
+    body = {"venue_code": venue.code, "people": [str(p.uuid) for p in people]}
+    calls = [(lambda: http_request("POST", url, json=body, headers=headers)) for _ in range(n)]
+    return race(calls, workers=n)
+
+
+def test_simultaneous_self_check_ins_of_a_household_make_one_each(
+    live_server, citizen, citizen_person, child, venue, auth_headers, monkeypatch
+):
+    """The citizen's own check-in (one message to PostgreSQL: lock, then insert) holds the
+    same rule as the staff scan."""
+    headers = auth_headers(citizen)
+    results = _self_checkin_race(live_server, venue, headers, [citizen_person, child])
+    assert {r.status for r in results} == {201}, [r.body for r in results]
+    assert CheckIn.objects.filter(person=citizen_person).count() == 1
+    assert CheckIn.objects.filter(person=child).count() == 1
+    assert sum(item["created"] for r in results for item in r.body) == 2
+    assert len({item["uuid"] for r in results for item in r.body}) == 2
+
+    CheckIn.objects.all().delete()
+    monkeypatch.setattr(services, "LOCK_PEOPLE_ON_CHECKIN", False)
+    duplicates = 0
+    for _attempt in range(5):
+        _self_checkin_race(live_server, venue, headers, [citizen_person])
+        duplicates = CheckIn.objects.filter(person=citizen_person).count()
+        if duplicates > 1:
+            break
+        CheckIn.objects.all().delete()
+    assert duplicates > 1
+
+
+def test_a_failed_one_message_check_in_rolls_back_and_leaves_the_connection_usable(
+    citizen, citizen_person, venue
+):
+    from django.db import IntegrityError, connection
+
+    from covidhub.declarations.models import Venue
+
+    gone = Venue(pk=venue.pk + 10_000, code=venue.code, name=venue.name)
+    with pytest.raises(IntegrityError):
+        services.checkin_record_by_uuid(
+            actor=citizen, venue=gone, person_uuids=[citizen_person.uuid]
+        )
+    assert connection.connection.info.transaction_status == 0  # idle, not in a failed block
+    assert not CheckIn.objects.exists()
+    [(checkin, created)] = services.checkin_record_by_uuid(
+        actor=citizen, venue=venue, person_uuids=[citizen_person.uuid]
+    )
+    assert created and CheckIn.objects.get() == checkin
