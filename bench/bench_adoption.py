@@ -110,7 +110,7 @@ def build(bench: Bench, *, staff: int, agencies: int) -> dict[str, Any]:
 
     store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
     store["_auth_user_id"] = str(admin.pk)
-    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_backend"] = "covidhub.accounts.backends.CachedModelBackend"
     store["_auth_user_hash"] = admin.get_session_auth_hash()
     store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store.save()

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "covidhub.accounts.middleware.CachedOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "covidhub.accounts.middleware.SessionLifetimeMiddleware",
     "covidhub.core.idempotency.IdempotencyMiddleware",
@@ -158,6 +158,7 @@ TASKS = {
 
 # Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["covidhub.accounts.backends.CachedModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -188,10 +189,11 @@ PHONE_CODE_MAX_ATTEMPTS = 5
 PHONE_CODE_MAX_PER_PHONE_PER_HOUR = 5
 PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR = env_int("PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR", 30)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
-# Bearer tokens are looked up in the shared cache (Redis) instead of the database for up to
-# this many seconds; revoking a token, or saving or deleting its account or the token,
-# clears the entry at once. Off without Redis: the fallback cache is itself a database.
-API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60 if REDIS_URL else 0)
+# Bearer tokens, the accounts of web sessions and their verified TOTP devices are read from
+# the shared cache (Redis) instead of the database for up to this many seconds; revoking a
+# token, or saving or deleting the account, token or device, clears the entry at once.
+# Off without Redis: the fallback cache is itself a database.
+AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 60 if REDIS_URL else 0)
 
 # Only trust X-Forwarded-For when a reverse proxy in front sets it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

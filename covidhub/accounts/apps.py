@@ -21,3 +21,8 @@ class AccountsConfig(AppConfig):
         for sender in (User, ApiToken):
             post_save.connect(signals.api_token_cache_forget, sender=sender)
             post_delete.connect(signals.api_token_cache_forget, sender=sender)
+
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        post_save.connect(signals.device_cache_forget, sender=TOTPDevice)
+        post_delete.connect(signals.device_cache_forget, sender=TOTPDevice)

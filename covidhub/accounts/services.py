@@ -177,7 +177,7 @@ def api_token_cache_clear(key_hashes: Iterable[str]) -> None:
     """Forget cached bearer tokens now and again after the transaction commits, so that a
     request racing the change cannot put the old state back for long."""
     keys = [_token_cache_key(k) for k in key_hashes]
-    if not keys or not settings.API_TOKEN_CACHE_SECONDS:
+    if not keys or not settings.AUTH_CACHE_SECONDS:
         return
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
@@ -186,13 +186,13 @@ def api_token_cache_clear(key_hashes: Iterable[str]) -> None:
 def api_token_authenticate(token: str) -> User | None:
     """The active account a bearer token belongs to, or None.
 
-    With API_TOKEN_CACHE_SECONDS the token and its account come from the shared cache
+    With AUTH_CACHE_SECONDS the token and its account come from the shared cache
     (one Redis GET) instead of a query; the entry is cleared when the token is revoked or
     the token or account is saved, and lives at most that many seconds in any case.
     """
     now = timezone.now()
     key_hash = _token_hash(token)
-    ttl = settings.API_TOKEN_CACHE_SECONDS
+    ttl = settings.AUTH_CACHE_SECONDS
     cache_key = _token_cache_key(key_hash)
     entry = cache.get(cache_key) if ttl else None
     if entry is not None:

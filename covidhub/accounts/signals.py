@@ -8,17 +8,26 @@ from typing import Any
 
 from django.conf import settings
 
+from covidhub.accounts.backends import user_cache_clear
 from covidhub.accounts.models import ApiToken, User
 
 
+def device_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
+    if settings.AUTH_CACHE_SECONDS:
+        from covidhub.accounts.middleware import device_cache_clear
+
+        device_cache_clear(instance.persistent_id)
+
+
 def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
-    if not settings.API_TOKEN_CACHE_SECONDS or kwargs.get("created"):
+    if not settings.AUTH_CACHE_SECONDS or kwargs.get("created"):
         return
     from covidhub.accounts.services import api_token_cache_clear
 
     if isinstance(instance, ApiToken):
         api_token_cache_clear([instance.key_hash])
     elif isinstance(instance, User) and instance.pk is not None:
+        user_cache_clear(instance.pk)
         api_token_cache_clear(
             ApiToken.objects.filter(user_id=instance.pk).values_list("key_hash", flat=True)
         )

@@ -83,7 +83,7 @@ def citizen_code(request: HttpRequest) -> HttpResponse:
         else:
             next_url = request.session.pop(SIGNIN_NEXT, None)
             request.session.pop(SIGNIN_PHONE, None)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="covidhub.accounts.backends.CachedModelBackend")
             if not user.people.filter(relationship="self").exists():  # type: ignore[attr-defined]
                 return redirect("people:self_create")
             return redirect(next_url or "core:home")
@@ -137,7 +137,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 
 def _complete_staff_login(request: HttpRequest, user: User, device: TOTPDevice) -> HttpResponse:
     request.session.pop(PENDING_STAFF, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="covidhub.accounts.backends.CachedModelBackend")
     otp_login(request, device)
     now = time.time()
     request.session[STAFF_AUTH_AT] = now

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def token_cache(settings):
-    settings.API_TOKEN_CACHE_SECONDS = 60
+    settings.AUTH_CACHE_SECONDS = 60
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
     }
@@ -39,7 +39,7 @@ def test_a_cached_token_costs_no_query(token_cache, citizen, django_assert_num_q
 
 
 def test_without_the_setting_every_request_queries(settings, citizen, django_assert_num_queries):
-    settings.API_TOKEN_CACHE_SECONDS = 0
+    settings.AUTH_CACHE_SECONDS = 0
     token = api_token_issue(user=citizen).token
     api_token_authenticate(token)
     with django_assert_num_queries(1):
@@ -101,3 +101,50 @@ def test_last_use_is_kept_at_most_every_five_minutes(token_cache, citizen):
     with mock.patch("covidhub.accounts.services.timezone.now", return_value=later):
         assert api_token_authenticate(issued.token) == citizen
     assert ApiToken.objects.get(pk=issued.record.pk).last_used_at == later
+
+
+def _queries_of(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_staff_session_reads_account_and_device_from_the_cache(
+    token_cache, commune_officer, login
+):
+    client = login(commune_officer)
+    first, _ = _queries_of(client, "/api/v1/me")
+    assert first.status_code == 200  # also keeps the last activity, which clears the entry
+    client.get("/api/v1/me")
+    second, queries = _queries_of(client, "/api/v1/me")
+    assert second.status_code == 200
+    assert not any('FROM "accounts_user"' in q for q in queries), queries
+    assert not any("otp_totp_totpdevice" in q for q in queries), queries
+
+
+def test_a_deactivated_staff_account_is_signed_out_at_once(token_cache, commune_officer, login):
+    client = login(commune_officer)
+    assert client.get("/api/v1/me").status_code == 200
+    commune_officer.is_active = False
+    commune_officer.save()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_removed_device_unverifies_the_session_at_once(token_cache, commune_officer, login):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = login(commune_officer)
+    assert client.get("/api/v1/me").status_code == 200
+    TOTPDevice.objects.get(user=commune_officer).delete()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_changed_password_ends_other_sessions(token_cache, commune_officer, login):
+    client = login(commune_officer)
+    assert client.get("/api/v1/me").status_code == 200
+    commune_officer.set_password("Another-Long-Passw0rd!")
+    commune_officer.save()
+    assert client.get("/api/v1/me").status_code == 401

@@ -33,7 +33,7 @@ def _session_cookie(phone: str) -> str:
         raise CommandError(f"no citizen with phone {phone}: run seed_demo first")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "covidhub.accounts.backends.CachedModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return str(session.session_key)
