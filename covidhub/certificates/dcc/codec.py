@@ -6,7 +6,9 @@ zlib can expand to gigabytes.
 
 from __future__ import annotations
 
+import sys
 import zlib
+from array import array
 from typing import Final
 
 import base45
@@ -27,10 +29,27 @@ class DecodeFailed(DccError):
     """
 
 
+_BASE45_CHARSET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+# The two low digits of every value below 45², least significant first: a pair of bytes
+# costs one look-up of two digits and one of the third, instead of the `base45`
+# package's two divisions, three look-ups and string growth (RFC 9285 section 4.2).
+_BASE45_PAIRS: Final = tuple(low + high for high in _BASE45_CHARSET for low in _BASE45_CHARSET)
+
+
+def base45_encode(data: bytes) -> str:
+    """RFC 9285 Base45, as `base45.b45encode` (the tests compare them) but faster."""
+    words = array("H", data[: len(data) & ~1])
+    if sys.byteorder == "little":
+        words.byteswap()  # Base45 reads each pair of bytes big-endian
+    parts = [_BASE45_PAIRS[value % 2025] + _BASE45_CHARSET[value // 2025] for value in words]
+    if len(data) & 1:
+        parts.append(_BASE45_PAIRS[data[-1]])
+    return "".join(parts)
+
+
 def hc1_encode(cose: bytes) -> str:
     """The QR text for a signed COSE message: prefix, Base45, zlib at best compression."""
-    encoded: bytes = base45.b45encode(zlib.compress(cose, 9))
-    return HC1_PREFIX + encoded.decode("ascii")
+    return HC1_PREFIX + base45_encode(zlib.compress(cose, 9))
 
 
 def hc1_decode(text: str) -> bytes:

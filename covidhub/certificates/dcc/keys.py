@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
@@ -63,18 +63,18 @@ class DocumentSigner:
 
     private_key: SigningKey
     certificate: x509.Certificate
+    # Derived once: a signer signs thousands of certificates, and each would otherwise
+    # serialise and hash the DSC again for its kid.
+    kid: bytes = field(init=False, repr=False, compare=False)
+    is_development: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def kid(self) -> bytes:
-        return kid_for_certificate(self.certificate)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kid", kid_for_certificate(self.certificate))
+        object.__setattr__(self, "is_development", certificate_is_development(self.certificate))
 
     @property
     def algorithm(self) -> SigningAlgorithm:
         return "ES256" if isinstance(self.private_key, ec.EllipticCurvePrivateKey) else "PS256"
-
-    @property
-    def is_development(self) -> bool:
-        return certificate_is_development(self.certificate)
 
 
 def kid_for_certificate(certificate: x509.Certificate) -> bytes:

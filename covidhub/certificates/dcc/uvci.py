@@ -23,6 +23,7 @@ UVCI_MAX_LENGTH = 80
 """The DCC schema's maxLength for `ci`."""
 
 LUHN_MOD_N_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
+_CODE_POINTS = {character: index for index, character in enumerate(LUHN_MOD_N_CHARSET)}
 _OPAQUE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 OPAQUE_LENGTH = 26
 """26 characters of 36 symbols: about 134 bits, so guessing a valid UVCI is hopeless."""
@@ -38,7 +39,7 @@ def uvci_checksum_character(body: str) -> str:
     factor = 2
     total = 0
     for character in reversed(body):
-        code_point = LUHN_MOD_N_CHARSET.find(character)
+        code_point = _CODE_POINTS.get(character, -1)
         if code_point < 0:
             raise UvciInvalid(
                 "The UVCI contains a character outside A-Z, 0-9, '/' and ':'.",
@@ -55,7 +56,13 @@ def uvci_generate(*, country: str = "VN") -> str:
     """A new random UVCI with checksum, e.g. ``URN:UVCI:01:VN:3K9…#Q``."""
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise UvciInvalid("The country must be two uppercase letters.", code="uvci_format")
-    opaque = "".join(secrets.choice(_OPAQUE_ALPHABET) for _ in range(OPAQUE_LENGTH))
+    # One draw of 26 base-36 digits: the same uniform choice as 26 draws of one digit.
+    number = secrets.randbelow(len(_OPAQUE_ALPHABET) ** OPAQUE_LENGTH)
+    digits: list[str] = []
+    for _ in range(OPAQUE_LENGTH):
+        number, digit = divmod(number, len(_OPAQUE_ALPHABET))
+        digits.append(_OPAQUE_ALPHABET[digit])
+    opaque = "".join(digits)
     body = f"{UVCI_PREFIX}{UVCI_VERSION}:{country}:{opaque}"
     return f"{body}#{uvci_checksum_character(body)}"
 
