@@ -9,6 +9,9 @@ synthetic daily-count source registered for the bench: two bench-only tables fil
 PostgreSQL (5 million test results with a positive flag, 3 million doses with the stage
 they complete), counted by day × commune in SQL exactly as a capability's selector would.
 The population denominators are the synthetic province's people (seed_demo).
+
+The cached scenarios are answered by the portal's WSGI fast path when config/wsgi.py wraps
+the application with it (the report says whether it did).
 """
 
 from __future__ import annotations
@@ -125,6 +128,10 @@ def main() -> None:
         result = stats_rollup(since=datetime.date(2020, 1, 1), until=until)
         second = stats_rollup(since=datetime.date(2020, 1, 1), until=until)
         recent = stats_rollup(since=until - datetime.timedelta(days=2), until=until)
+        from config import wsgi as served  # what granian serves (config.wsgi:application)
+        from covidhub.portal.wsgi import PortalFastPath
+
+        fast_path = isinstance(served.application, PortalFastPath)
         people = int(bench.sql("SELECT count(*) FROM people_person"))
         cells = int(bench.sql("SELECT count(*) FROM portal_statcell"))
         suppressed = int(bench.sql("SELECT count(*) FROM portal_statcell WHERE shown IS NULL"))
@@ -184,6 +191,9 @@ def main() -> None:
                 f"population from {people:,} people (seed_demo took {seed_seconds:.0f} s)",
                 "published cells": f"{cells:,}, of which {suppressed:,} suppressed",
                 "province CSV size (every day)": f"{csv_size / 1024:.0f} KiB",
+                "portal fast path (covidhub/portal/wsgi.py) in config/wsgi.py": "on"
+                if fast_path
+                else "off",
                 "load average before the HTTP runs": load_before,
             },
         )

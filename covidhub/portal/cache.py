@@ -4,6 +4,10 @@ Two layers: the shared cache (Redis in production) keyed by a *generation* numbe
 rollup and every announcement change bumps, and a few seconds of process memory in front of
 it so that a burst of readers costs no round trip at all. A published change therefore
 reaches every reader within `PORTAL_LOCAL_CACHE_SECONDS` (5 s by default).
+
+A response made from a value in process memory may be replayed by the portal's WSGI fast
+path (`covidhub.portal.wsgi`) for as long as that entry stays current, and no longer: the
+fast path adds no staleness of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ GENERATION_KEY = "portal:generation"
 SHARED_TTL = 24 * 3600
 LOCAL_MAX_ENTRIES = 512
 
-_local: dict[str, tuple[float, Any]] = {}
+# key -> (expires at, value); an entry is replaced by a new tuple, never changed in place, so
+# that its identity tells whether a response made from it is still current.
+type LocalEntry = tuple[float, Any]
+_local: dict[str, LocalEntry] = {}
 
 
 def local_seconds() -> float:
@@ -49,10 +56,24 @@ def clear_local() -> None:
 
 def cached[T](key: str, build: Callable[[], T], *, timeout: int = SHARED_TTL) -> T:
     """The value for `key` in the current generation, built once."""
+    return cached_entry(key, build, timeout=timeout)[0]
+
+
+def is_current(key: str, entry: LocalEntry) -> bool:
+    """Whether `entry` is still what process memory holds for `key`, unexpired."""
+    hit = _local.get(key)
+    return hit is entry and entry[0] > time.monotonic()
+
+
+def cached_entry[T](
+    key: str, build: Callable[[], T], *, timeout: int = SHARED_TTL
+) -> tuple[T, LocalEntry | None]:
+    """`cached`, with the process-memory entry the value is kept in (None when it is not
+    kept: a stale value served while another process builds, or no local caching)."""
     now = time.monotonic()
     hit = _local.get(key)
     if hit is not None and hit[0] > now:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1], hit
     full_key = f"portal:{generation()}:{key}"
     stale_key = f"portal:stale:{key}"
     value = cache.get(full_key)
@@ -71,11 +92,13 @@ def cached[T](key: str, build: Callable[[], T], *, timeout: int = SHARED_TTL) ->
             if value is None:
                 value = build()
             else:
-                return value  # type: ignore[no-any-return]  # not kept locally
+                return value, None  # not kept locally
     result: T = value
     if len(_local) >= LOCAL_MAX_ENTRIES:
         _local.clear()
     seconds = local_seconds()
-    if seconds > 0:
-        _local[key] = (now + seconds, result)
-    return result
+    if seconds <= 0:
+        return result, None
+    entry = (now + seconds, result)
+    _local[key] = entry
+    return result, entry

@@ -29,8 +29,8 @@ from covidhub.portal.errors import TicketJunk, TicketRateLimited
 from covidhub.portal.forms import ContactForm
 from covidhub.portal.models import Announcement, Category, PortalImage
 from covidhub.portal.services import ticket_input_clean, ticket_open
+from covidhub.portal.wsgi import CSRF_PLACEHOLDER, mark_shared
 
-CSRF_PLACEHOLDER = "portalcsrfplaceholder" + "0" * 43  # as long as a real token
 ANNOUNCEMENTS_ON_HOME = 3
 FEED_ITEMS = 30
 
@@ -47,10 +47,15 @@ def _cacheable(request: HttpRequest) -> bool:
 
 
 def cached_page(
-    request: HttpRequest, key: str, build: Callable[[dict[str, Any]], HttpResponse]
+    request: HttpRequest,
+    key: str,
+    build: Callable[[dict[str, Any]], HttpResponse],
+    *,
+    shared: bool = True,
 ) -> HttpResponse:
     """A page rendered once per language and generation, with this visitor's CSRF token
-    put back into the shared HTML."""
+    put back into the shared HTML. `shared`: the fast path may replay it (not when the view
+    checks something per request before the cached page)."""
     if not _cacheable(request):
         return build({})
     language = _language()
@@ -59,10 +64,13 @@ def cached_page(
         response = build({"csrf_token": CSRF_PLACEHOLDER})
         return response.status_code, response["Content-Type"], response.content
 
-    status, content_type, content = portal_cache.cached(f"page:{language}:{key}", render_once)
+    cache_key = f"page:{language}:{key}"
+    (status, content_type, content), entry = portal_cache.cached_entry(cache_key, render_once)
     body = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
     response = HttpResponse(body, content_type=content_type, status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    if shared:
+        mark_shared(response, cache_key=cache_key, entry=entry, template=content)
     return response
 
 
@@ -78,7 +86,7 @@ def _cached_file(
         etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
         return content, gzip.compress(content, compresslevel=6, mtime=0), etag
 
-    content, compressed, etag = portal_cache.cached(key, build_all)
+    (content, compressed, etag), entry = portal_cache.cached_entry(key, build_all)
     if not content:
         raise Http404
     if request.headers.get("If-None-Match") == etag:
@@ -91,6 +99,7 @@ def _cached_file(
     response["ETag"] = etag
     patch_vary_headers(response, ("Accept-Encoding",))
     patch_cache_control(response, public=True, max_age=300)
+    mark_shared(response, cache_key=key, entry=entry)
     return response
 
 
@@ -267,7 +276,8 @@ def announcement(request: HttpRequest, slug: str) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         return render(request, "portal/announcement.html", {"item": item, **extra})
 
-    return cached_page(request, f"announcement:{slug}", build)
+    # Not replayed: a withdrawn announcement is gone at once (the lookup above).
+    return cached_page(request, f"announcement:{slug}", build, shared=False)
 
 
 @require_GET
