@@ -31,7 +31,6 @@ from covidhub.testing.models import (
     CaseReport,
     ImportBatch,
     Lab,
-    Result,
     SamplingSession,
     Shipment,
     Site,
@@ -144,6 +143,8 @@ class MoveIn(Schema):
 
 
 class ResultOut(Schema):
+    """A row of `selectors.result_rows_for_account`."""
+
     uuid: UUID
     person_uuid: UUID
     person_name: str
@@ -156,26 +157,6 @@ class ResultOut(Schema):
     amended: bool
     site_name: str
 
-    @staticmethod
-    def resolve_person_uuid(obj: Result) -> UUID:
-        return obj.person.uuid
-
-    @staticmethod
-    def resolve_person_name(obj: Result) -> str:
-        return obj.person.full_name
-
-    @staticmethod
-    def resolve_outcome_label(obj: Result) -> str:
-        return str(obj.get_outcome_display())
-
-    @staticmethod
-    def resolve_amended(obj: Result) -> bool:
-        return obj.version > 1
-
-    @staticmethod
-    def resolve_site_name(obj: Result) -> str:
-        return obj.site.name
-
 
 class LookupIn(Schema):
     code: str
@@ -183,6 +164,8 @@ class LookupIn(Schema):
 
 
 class LookupResultOut(Schema):
+    """A `selectors.LookupResult`."""
+
     uuid: UUID
     outcome: str
     outcome_label: str
@@ -190,14 +173,6 @@ class LookupResultOut(Schema):
     collected_at: datetime.datetime
     released_at: datetime.datetime
     amended: bool
-
-    @staticmethod
-    def resolve_outcome_label(obj: Result) -> str:
-        return str(obj.get_outcome_display())
-
-    @staticmethod
-    def resolve_amended(obj: Result) -> bool:
-        return obj.version > 1
 
 
 class LookupOut(Schema):
@@ -577,8 +552,8 @@ def appointment_move(request: HttpRequest, appointment_uuid: UUID, payload: Move
     auth=citizen_auth,
     summary="My household's results",
 )
-def my_results(request: HttpRequest) -> list[Result]:
-    return selectors.results_for_account(account=request_user(request))
+def my_results(request: HttpRequest) -> list[dict[str, Any]]:
+    return selectors.result_rows_for_account(account=request_user(request))
 
 
 @router.get(
@@ -610,8 +585,8 @@ def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
         client_address=context.client_address if context else None,
     )
     return {
-        "masked_name": masked_name(found.appointment.person.full_name),
-        "appointment_status": found.appointment.status,
+        "masked_name": masked_name(found.person_name),
+        "appointment_status": found.appointment_status,
         "results": found.results,
     }
 
@@ -700,7 +675,7 @@ def _scan_out(outcome: collection.ScanOutcome) -> dict[str, Any]:
 )
 def session_scan(request: HttpRequest, session_uuid: UUID, payload: ScanIn) -> Any:
     actor = request_user(request)
-    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
+    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     return _scan_out(collection.scan_handle(actor=actor, session=session, text=payload.value))
 
 
@@ -712,7 +687,7 @@ def session_scan(request: HttpRequest, session_uuid: UUID, payload: ScanIn) -> A
 )
 def session_find(request: HttpRequest, session_uuid: UUID, payload: FindIn) -> Any:
     actor = request_user(request)
-    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
+    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     person = collection.person_find_by_identity(
         actor=actor, session=session, id_number=payload.id_number
     )
@@ -731,7 +706,7 @@ def session_collect(request: HttpRequest, session_uuid: UUID, payload: CollectIn
     from covidhub.people.models import Person
 
     actor = request_user(request)
-    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
+    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     person = Person.objects.filter(uuid=payload.person_uuid).first()
     if person is None:
         raise NotFound()
@@ -751,7 +726,7 @@ def session_collect(request: HttpRequest, session_uuid: UUID, payload: CollectIn
 )
 def session_walk_in(request: HttpRequest, session_uuid: UUID, payload: WalkInIn) -> Any:
     actor = request_user(request)
-    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
+    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     return 201, _scan_out(
         collection.walk_in_register(actor=actor, session=session, raw=payload.dict())
     )
@@ -765,7 +740,7 @@ def session_walk_in(request: HttpRequest, session_uuid: UUID, payload: WalkInIn)
 )
 def session_ship(request: HttpRequest, session_uuid: UUID, payload: ShipmentIn) -> Any:
     actor = request_user(request)
-    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
+    session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     lab = Lab.objects.filter(uuid=payload.lab_uuid).first()
     if lab is None:
         raise NotFound()

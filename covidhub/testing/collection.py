@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,19 +39,28 @@ from covidhub.testing.models import (
     TestType,
     Tube,
 )
-from covidhub.testing.scope import role_of, sampling_sites_for_actor
+from covidhub.testing.scope import (
+    role_of,
+    sampling_site_checked,
+    sampling_site_mark_checked,
+    sampling_sites_for_actor,
+)
 
 UNSHIPPED = (Tube.Status.OPEN, Tube.Status.CLOSED)
 
 
 def _check_site(actor: Any, site: Site) -> None:
-    # Checked once per request and site (a scan passes through several services).
-    checked: set[int] = actor.__dict__.setdefault("_testing_sites_checked", set())
-    if site.pk in checked:
+    _check_site_id(actor, site.pk)
+
+
+def _check_site_id(actor: Any, site_id: int) -> None:
+    # Checked once per request and site (a scan passes through several services; a
+    # session found by `session_get_for_actor` was found among the actor's sites).
+    if sampling_site_checked(actor, site_id):
         return
-    if not sampling_sites_for_actor(actor).filter(pk=site.pk).exists():
+    if not sampling_sites_for_actor(actor).filter(pk=site_id).exists():
         raise NotFound()
-    checked.add(site.pk)
+    sampling_site_mark_checked(actor, site_id)
 
 
 @transaction.atomic
@@ -93,7 +102,7 @@ def session_open(
 
 
 def _check_session(actor: Any, session: SamplingSession) -> None:
-    _check_site(actor, session.site)
+    _check_site_id(actor, session.site_id)
     if session.status != SamplingSession.Status.OPEN:
         raise SessionClosed()
 
@@ -119,8 +128,21 @@ def _person_for_appointment(code: str) -> tuple[Person, Appointment]:
     return appointment.person, appointment
 
 
-def _open_tube_of(session: SamplingSession, *, lock: bool = False) -> Tube | None:
+def _open_tube_of(
+    session: SamplingSession, *, lock: bool = False, person: Person | None = None
+) -> Tube | None:
     qs = Tube.objects.filter(session=session, status=Tube.Status.OPEN).order_by("-id")
+    if person is not None:
+        # Read with the tube (one query): is the person already in it? A scan of the same
+        # person committed while this one waited for the lock is not seen by this read; the
+        # `sample_person_once_per_tube` constraint refuses it (see `_sample_add`).
+        qs = qs.annotate(
+            person_in_tube=Exists(
+                Sample.objects.filter(
+                    tube=OuterRef("pk"), person=person, status=Sample.Status.ACTIVE
+                )
+            )
+        )
     if lock:
         qs = qs.select_for_update()
     return qs.first()
@@ -135,7 +157,8 @@ def scan_handle(*, actor: Any, session: SamplingSession, text: str) -> ScanOutco
     if scan is None:
         raise ScanNotRecognised()
     if scan.kind == "tube":
-        tube = tube_open(actor=actor, session=session, barcode=scan.value)
+        # In this transaction, without a savepoint: a refusal rolls back the whole scan.
+        tube = _tube_open(actor=actor, session=session, barcode=scan.value)
         return _take_waiting(actor, session, tube)
     appointment: Appointment | None = None
     if scan.kind == "appointment":
@@ -172,9 +195,15 @@ def person_to_tube(
     person: Person,
     appointment: Appointment | None = None,
 ) -> ScanOutcome:
-    """Put an identified person into the open tube, or make them wait for the next tube."""
+    """Put an identified person into the open tube, or make them wait for the next tube.
+
+    The open tube is locked as it is found (one query, not a read and then a lock); the
+    appointment, if any, is locked before it, in the order `sample_collect` takes them.
+    """
     with transaction.atomic(savepoint=False):
-        tube = _open_tube_of(session)
+        _check_session(actor, session)
+        locked_appointment = _appointment_lock(appointment)
+        tube = _open_tube_of(session, lock=True, person=person)
         if tube is None or tube.member_count >= tube.capacity:
             SamplingSession.objects.filter(pk=session.pk).update(
                 pending_person=person, pending_appointment=appointment
@@ -188,9 +217,8 @@ def person_to_tube(
                 person_uuid=person.uuid,
             )
             return ScanOutcome("person_waiting", person=person)
-        sample = sample_collect(
-            actor=actor, session=session, tube=tube, person=person, appointment=appointment
-        )
+        _appointment_check(locked_appointment, person)
+        sample = _sample_add(actor=actor, tube=tube, person=person, appointment=appointment)
         return ScanOutcome("sample_added", tube=sample.tube, person=person, sample=sample)
 
 
@@ -214,6 +242,11 @@ def _take_waiting(actor: Any, session: SamplingSession, tube: Tube) -> ScanOutco
 def tube_open(*, actor: Any, session: SamplingSession, barcode: str) -> Tube:
     """Start a new tube in the session; the previous open tube is closed (an empty one is
     dropped). Scanning the session's current tube again just returns it."""
+    return _tube_open(actor=actor, session=session, barcode=barcode)
+
+
+def _tube_open(*, actor: Any, session: SamplingSession, barcode: str) -> Tube:
+    # In the caller's transaction: a refusal raised here must roll it (or its savepoint) back.
     _check_session(actor, session)
     existing = Tube.objects.filter(barcode=barcode).first()
     if existing is not None:
@@ -233,14 +266,15 @@ def tube_open(*, actor: Any, session: SamplingSession, barcode: str) -> Tube:
             previous.save(update_fields=["status", "closed_at"])
     capacity = 1 if session.test_type == TestType.RAPID else session.pool_size
     try:
-        with transaction.atomic():
-            tube = Tube.objects.create(
-                barcode=barcode,
-                session=session,
-                site_id=session.site_id,
-                test_type=session.test_type,
-                capacity=capacity,
-            )
+        # No savepoint: the same barcode taken at the same moment refuses the whole scan
+        # (the error leaves the transaction, which rolls back).
+        tube = Tube.objects.create(
+            barcode=barcode,
+            session=session,
+            site_id=session.site_id,
+            test_type=session.test_type,
+            capacity=capacity,
+        )
     except IntegrityError as exc:
         raise TubeTaken() from exc
     audit_record(actor=actor, actor_role=role_of(actor), action="testing.tube.opened", obj=tube)
@@ -275,29 +309,59 @@ def sample_collect(
     """One person's swab into a tube. The tube's row lock and its `member_count <=
     capacity` constraint keep a pool from overfilling; a full tube closes itself."""
     _check_session(actor, session)
-    if appointment is not None:
-        locked_appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if locked_appointment.status != Appointment.Status.BOOKED:
-            raise AppointmentUsed()
-        if locked_appointment.person_id != person.pk:
-            raise InvalidInput(_("This appointment belongs to someone else."))
+    _appointment_check(_appointment_lock(appointment), person)
     # The tube may have been closed, or dropped empty, by a tube scanned at the same moment.
     locked = Tube.objects.select_for_update().filter(pk=tube.pk).first()
     if locked is None or locked.session_id != session.pk or locked.status != Tube.Status.OPEN:
         raise TubeNotOpen()
-    if locked.member_count >= locked.capacity:
+    return _sample_add(actor=actor, tube=locked, person=person, appointment=appointment)
+
+
+def _appointment_lock(appointment: Appointment | None) -> Appointment | None:
+    # Lock order: the appointment first, then the tube.
+    if appointment is None:
+        return None
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+def _appointment_check(locked: Appointment | None, person: Person) -> None:
+    if locked is None:
+        return
+    if locked.status != Appointment.Status.BOOKED:
+        raise AppointmentUsed()
+    if locked.person_id != person.pk:
+        raise InvalidInput(_("This appointment belongs to someone else."))
+
+
+def _sample_add(
+    *, actor: Any, tube: Tube, person: Person, appointment: Appointment | None
+) -> Sample:
+    # `tube` is locked, open and in the session; the appointment (if any) locked and checked.
+    if tube.member_count >= tube.capacity:
         raise TubeFull()
-    if Sample.objects.filter(tube=locked, person=person, status=Sample.Status.ACTIVE).exists():
+    already = getattr(tube, "person_in_tube", None)
+    if already is None:
+        already = Sample.objects.filter(
+            tube=tube, person=person, status=Sample.Status.ACTIVE
+        ).exists()
+    if already:
         raise AlreadyInTube()
-    sample = Sample.objects.create(
-        tube=locked, person=person, appointment=appointment, collected_by=actor
-    )
-    locked.member_count += 1
+    try:
+        sample = Sample.objects.create(
+            tube=tube, person=person, appointment=appointment, collected_by=actor
+        )
+    except IntegrityError as exc:
+        # The same person scanned twice at the same moment (see `_open_tube_of`): the
+        # error leaves the transaction, which rolls back.
+        if _constraint_of(exc) == "sample_person_once_per_tube":
+            raise AlreadyInTube() from exc
+        raise
+    tube.member_count += 1
     fields = ["member_count"]
-    if locked.member_count >= locked.capacity:
-        locked.status, locked.closed_at = Tube.Status.CLOSED, timezone.now()
+    if tube.member_count >= tube.capacity:
+        tube.status, tube.closed_at = Tube.Status.CLOSED, timezone.now()
         fields += ["status", "closed_at"]
-    locked.save(update_fields=fields)
+    tube.save(update_fields=fields)
     if appointment is not None:
         Appointment.objects.filter(pk=appointment.pk).update(
             status=Appointment.Status.COLLECTED, updated_at=timezone.now()
@@ -308,10 +372,15 @@ def sample_collect(
         action="testing.sample.collected",
         obj=sample,
         person_uuid=person.uuid,
-        details={"tube": str(locked.uuid)},
+        details={"tube": str(tube.uuid)},
     )
-    sample.tube = locked
+    sample.tube = tube
     return sample
+
+
+def _constraint_of(exc: IntegrityError) -> str:
+    diagnostic = getattr(exc.__cause__, "diag", None)  # psycopg's; SQLite writes one at a time
+    return str(getattr(diagnostic, "constraint_name", "") or "")
 
 
 def person_find_by_identity(
@@ -427,7 +496,7 @@ def sample_move(*, actor: Any, sample: Sample, barcode: str, reason: str) -> Sam
 @transaction.atomic
 def shipment_create(*, actor: Any, session: SamplingSession, lab: Lab) -> Shipment:
     """Hand the session's collected PCR tubes to a laboratory (open tubes are closed)."""
-    _check_site(actor, session.site)
+    _check_site_id(actor, session.site_id)
     SamplingSession.objects.select_for_update().filter(pk=session.pk).first()
     now = timezone.now()
     tubes = list(
@@ -443,7 +512,9 @@ def shipment_create(*, actor: Any, session: SamplingSession, lab: Lab) -> Shipme
     tubes = [t for t in tubes if t.member_count > 0]
     if not tubes:
         raise InvalidInput(_("There are no tubes to hand over."), code="nothing_to_ship")
-    shipment = Shipment.objects.create(session=session, site=session.site, lab=lab, sent_by=actor)
+    shipment = Shipment.objects.create(
+        session=session, site_id=session.site_id, lab=lab, sent_by=actor
+    )
     Tube.objects.filter(pk__in=[t.pk for t in tubes]).update(
         status=Tube.Status.SHIPPED, shipment=shipment, lab=lab, shipped_at=now
     )
@@ -460,7 +531,7 @@ def shipment_create(*, actor: Any, session: SamplingSession, lab: Lab) -> Shipme
 
 @transaction.atomic
 def session_close(*, actor: Any, session: SamplingSession) -> SamplingSession:
-    _check_site(actor, session.site)
+    _check_site_id(actor, session.site_id)
     session.status, session.closed_at = SamplingSession.Status.CLOSED, timezone.now()
     session.save(update_fields=["status", "closed_at"])
     return session

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,6 +22,7 @@ from covidhub.core.dates import partial_date_parse
 from covidhub.core.errors import InvalidInput, NotFound, RateLimited
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_normalise
+from covidhub.testing.compiled import CompiledRows
 from covidhub.testing.models import (
     Amendment,
     Appointment,
@@ -33,10 +35,18 @@ from covidhub.testing.models import (
     Shipment,
     Slot,
     TestingRound,
+    TestType,
     Tube,
     TubeResult,
 )
-from covidhub.testing.scope import labs_for_actor, parse_uuid, role_of, sampling_sites_for_actor
+from covidhub.testing.scope import (
+    labs_for_actor,
+    parse_uuid,
+    role_of,
+    sampling_site_mark_checked,
+    sampling_site_q,
+    sampling_sites_for_actor,
+)
 
 LOOKUP_MAX_FAILURES_PER_ADDRESS = getattr(settings, "TESTING_LOOKUP_MAX_FAILURES_PER_ADDRESS", 10)
 LOOKUP_MAX_FAILURES_PER_CODE = getattr(settings, "TESTING_LOOKUP_MAX_FAILURES_PER_CODE", 5)
@@ -88,6 +98,68 @@ def results_for_account(*, account: Any) -> list[Result]:
     )
 
 
+def result_rows_for_account(*, account: Any) -> list[dict[str, Any]]:
+    """`results_for_account` as the API shows it: the shown columns only, as plain rows
+    (no model objects; the citizen app's hot path when a round's results are released)."""
+    rows = _RESULT_ROWS.rows(account.pk)
+    return [
+        {
+            "uuid": result_uuid,
+            "person_uuid": person_uuid,
+            "person_name": person_name,
+            "outcome": outcome,
+            "outcome_label": _outcome_label(outcome),
+            "test_type": test_type,
+            "pooled": pooled,
+            "collected_at": collected_at,
+            "released_at": released_at,
+            "amended": version > 1,
+            "site_name": site_name,
+        }
+        for (
+            result_uuid,
+            person_uuid,
+            person_name,
+            outcome,
+            test_type,
+            pooled,
+            collected_at,
+            released_at,
+            version,
+            site_name,
+        ) in rows
+    ]
+
+
+_RESULT_ROWS = CompiledRows(
+    lambda account_id: (
+        Result.objects.filter(person__managed_by_id=account_id)
+        .order_by("-released_at")
+        .values_list(
+            "uuid",
+            "person__uuid",
+            "person__full_name",
+            "outcome",
+            "test_type",
+            "pooled",
+            "collected_at",
+            "released_at",
+            "version",
+            "site__name",
+        )[:100]
+    ),
+    int,
+)
+
+
+def _outcome_label(outcome: str) -> str:
+    # As Result.get_outcome_display(): the label in the active language, else the value.
+    return str(_OUTCOME_LABELS.get(outcome, outcome))
+
+
+_OUTCOME_LABELS = dict(Result.Outcome.choices)
+
+
 def result_get_for_account(*, account: Any, result_uuid: Any) -> Result:
     result = _result_qs().filter(person__managed_by=account, uuid=parse_uuid(result_uuid)).first()
     if result is None:
@@ -122,9 +194,37 @@ def rounds_for_person(*, person: Person) -> list[TestingRound]:
 
 
 @dataclass(frozen=True)
+class LookupResult:
+    """One result as the lookup shows it (no name, no place)."""
+
+    uuid: UUID
+    outcome: str
+    test_type: str
+    collected_at: datetime.datetime
+    released_at: datetime.datetime
+    version: int
+
+    @property
+    def outcome_label(self) -> str:
+        return _outcome_label(self.outcome)
+
+    @property
+    def test_type_label(self) -> str:
+        return str(_TEST_TYPE_LABELS.get(self.test_type, self.test_type))
+
+    @property
+    def amended(self) -> bool:
+        return self.version > 1
+
+
+_TEST_TYPE_LABELS = dict(TestType.choices)
+
+
+@dataclass(frozen=True)
 class Lookup:
-    appointment: Appointment
-    results: list[Result]
+    person_name: str
+    appointment_status: str
+    results: list[LookupResult]
 
 
 def result_lookup(*, code: str, birth: str, client_address: str | None) -> Lookup:
@@ -145,33 +245,54 @@ def result_lookup(*, code: str, birth: str, client_address: str | None) -> Looku
         entered = partial_date_parse(birth)
     except InvalidInput:
         entered = None
-    # One query on the usual path (a collected appointment with its results).
-    results = (
-        list(
-            Result.objects.filter(sample__appointment__code=normalised)
-            .select_related("sample__appointment__person")
-            .order_by("-released_at")
-        )
-        if normalised
-        else []
-    )
+    # One query on the usual path (a collected appointment with its results), of the
+    # columns shown and checked only.
+    rows = _LOOKUP_ROWS.rows(normalised) if normalised else []
     appointment = (
-        results[0].sample.appointment
-        if results
-        else Appointment.objects.select_related("person").filter(code=normalised).first()
+        rows[0][6:]
+        if rows
+        else Appointment.objects.filter(code=normalised)
+        .values_list("status", "person__full_name", "person__birth_date", "person__birth_year")
+        .first()
         if normalised
         else None
     )
-    if appointment is None or entered is None or appointment.person.birth != entered:
+    born = (
+        Person(birth_date=appointment[2], birth_year=appointment[3]).birth if appointment else None
+    )
+    if appointment is None or entered is None or born != entered:
         for key in keys:
             try:
                 cache.incr(key)
             except ValueError:
                 cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
         raise LookupFailed()
-    for result in results:
-        result.person = appointment.person
-    return Lookup(appointment=appointment, results=results)
+    return Lookup(
+        person_name=appointment[1],
+        appointment_status=appointment[0],
+        results=[LookupResult(*row[:6]) for row in rows],
+    )
+
+
+_LOOKUP_ROWS = CompiledRows(
+    lambda code: (
+        Result.objects.filter(sample__appointment__code=code)
+        .order_by("-released_at")
+        .values_list(
+            "uuid",
+            "outcome",
+            "test_type",
+            "collected_at",
+            "released_at",
+            "version",
+            "sample__appointment__status",
+            "sample__appointment__person__full_name",
+            "sample__appointment__person__birth_date",
+            "sample__appointment__person__birth_year",
+        )
+    ),
+    str,
+)
 
 
 def result_get_public(*, result_uuid: Any) -> Result | None:
@@ -181,16 +302,19 @@ def result_get_public(*, result_uuid: Any) -> Result | None:
 # Samplers ------------------------------------------------------------------------------
 
 
-def session_get_for_actor(*, actor: Any, session_uuid: Any) -> SamplingSession:
-    session = (
-        SamplingSession.objects.filter(
-            uuid=parse_uuid(session_uuid), site__in=sampling_sites_for_actor(actor)
-        )
-        .select_related("site", "testing_round", "pending_person")
-        .first()
-    )
-    if session is None:
-        raise NotFound()
+def session_get_for_actor(
+    *, actor: Any, session_uuid: Any, related: bool = True
+) -> SamplingSession:
+    """A session at one of the actor's sampling sites; `related=False` reads the session
+    row alone (a scan needs no more: the hot path of a testing round)."""
+    sessions = SamplingSession.objects.filter(sampling_site_q(actor), uuid=parse_uuid(session_uuid))
+    if related:
+        sessions = sessions.select_related("site", "testing_round", "pending_person")
+    try:
+        session = sessions.get()  # the uuid is unique: no sorting, unlike first()
+    except SamplingSession.DoesNotExist as exc:
+        raise NotFound() from exc
+    sampling_site_mark_checked(actor, session.site_id)
     return session
 
 

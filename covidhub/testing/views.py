@@ -222,7 +222,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "testing/lookup.html",
         {
             "found": found,
-            "masked": masked_name(found.appointment.person.full_name) if found else "",
+            "masked": masked_name(found.person_name) if found else "",
             "rows": [(r, downloads[str(r.uuid)]) for r in found.results] if found else [],
         },
     )

@@ -266,3 +266,68 @@ def test_a_tube_dropped_at_the_same_moment_is_a_conflict_not_an_error(
         collection.sample_collect(
             actor=sampler, session=session, tube=tube, person=make_person(full_name="Chậm")
         )
+
+
+def _statements(queries: list[dict[str, str]]) -> list[str]:
+    """The capture as "SELECT table" lines (the accounts' own reads left out)."""
+    import re
+
+    out = []
+    for query in queries:
+        sql = query["sql"]
+        verb = sql.split(" ", 1)[0]
+        table = re.match(r'SELECT "(\w+)"\.', sql) or re.search(
+            r'(?:FROM|INTO|UPDATE) "(\w+)"', sql
+        )
+        if verb in ("SAVEPOINT", "RELEASE"):
+            out.append(verb)
+        elif table and not table[1].startswith("accounts_"):
+            out.append(f"{verb} {table[1]}")
+    return out
+
+
+def test_a_scan_takes_few_queries(make_person: Any, sampler: Any, pcr_session: Any) -> None:
+    """The hot path of a testing round: a tube, then people's QR codes into it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from covidhub.testing import selectors
+
+    session = pcr_session(pool_size=5)
+    collection.scan_handle(actor=sampler, session=session, text="COST0001")
+    texts = [personal_qr_text(make_person(full_name=f"Người {c}")) for c in "AB"]
+
+    def scan(text: str) -> list[str]:
+        actor = type(sampler).objects.get(pk=sampler.pk)  # a new request: nothing known
+        with CaptureQueriesContext(connection) as captured:
+            found = selectors.session_get_for_actor(
+                actor=actor, session_uuid=session.uuid, related=False
+            )
+            collection.scan_handle(actor=actor, session=found, text=text)
+        return _statements(captured.captured_queries)
+
+    # The site is checked with the session; the open tube is read and locked at once,
+    # with whether the person is already in it.
+    assert scan(texts[0]) == [
+        "SELECT testing_samplingsession",
+        "SAVEPOINT",  # the test's transaction around the scan's
+        "SELECT people_person",
+        "SELECT testing_appointment",
+        "SELECT testing_tube",  # with "is the person already in it?"
+        "INSERT testing_sample",
+        "UPDATE testing_tube",
+        "INSERT audit_auditevent",
+        "RELEASE",
+    ]
+    # A new tube: no savepoint of its own inside the scan.
+    assert scan("COST0002") == [
+        "SELECT testing_samplingsession",
+        "SAVEPOINT",
+        "SELECT testing_tube",
+        "SELECT testing_tube",
+        "UPDATE testing_tube",
+        "INSERT testing_tube",
+        "INSERT audit_auditevent",
+        "SELECT testing_samplingsession",
+        "RELEASE",
+    ]

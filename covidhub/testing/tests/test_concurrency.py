@@ -78,3 +78,98 @@ def test_control_without_the_lock_the_race_breaks_the_rule(
     # unique constraint as a server error instead of a clear conflict.
     assert any(pair != [201, 409] for pair in outcomes), outcomes
     assert TubeResult.objects.count() == ROUNDS  # the constraint still holds the data
+
+
+def _scan_rounds(
+    live_server: Any, client: Any, session: Any, people: list[list[Any]]
+) -> list[tuple[int, int]]:
+    """Per round: a new tube of two, then everyone of the round scanned at once."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from covidhub.people.personal_qr import personal_qr_text
+    from covidhub.testing import collection
+    from covidhub.testing.models import Sample, Tube
+
+    csrf = _get_new_csrf_string()
+    headers = {
+        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+    }
+    url = f"{live_server.url}/api/v1/testing/sessions/{session.uuid}/scan"
+    counts = []
+    for n, group in enumerate(people):
+        barcode = f"RACE{n:04d}"
+        collection.scan_handle(actor=session.opened_by, session=session, text=barcode)
+        calls: list[Callable[[], HttpResult]] = [
+            functools.partial(
+                http_request, "POST", url, json={"value": personal_qr_text(p)}, headers=headers
+            )
+            for p in group
+        ]
+        replies = race(calls, workers=len(calls))
+        assert all(r.status == 200 for r in replies), [(r.status, r.body) for r in replies]
+        tube = Tube.objects.get(barcode=barcode)
+        counts.append((tube.member_count, Sample.objects.filter(tube=tube).count()))
+    return counts
+
+
+@pytest.fixture
+def scan_people(make_person: Any) -> list[list[Any]]:
+    return [[make_person(full_name=f"Người {c}{d}") for d in "XYZW"] for c in "ABCDEF"[:ROUNDS]]
+
+
+def test_people_scanned_into_a_pool_at_once_never_overfill_it(
+    live_server: Any, login: Any, sampler: Any, pcr_session: Any, scan_people: Any
+) -> None:
+    session = pcr_session(pool_size=2)
+    counts = _scan_rounds(live_server, login(sampler), session, scan_people)
+    assert counts == [(2, 2)] * ROUNDS
+
+
+def test_control_without_the_tube_lock_the_pool_count_goes_wrong(
+    live_server: Any,
+    login: Any,
+    sampler: Any,
+    pcr_session: Any,
+    scan_people: Any,
+    monkeypatch: Any,
+) -> None:
+    from covidhub.testing import collection
+
+    unlocked = collection._open_tube_of
+    monkeypatch.setattr(
+        collection,
+        "_open_tube_of",
+        lambda session, lock=False, person=None: unlocked(session, person=person),
+    )
+    session = pcr_session(pool_size=2)
+    counts = _scan_rounds(live_server, login(sampler), session, scan_people)
+    # Without the lock two scans read the same count: more people in the tube than counted.
+    assert any(members != samples for members, samples in counts), counts
+
+
+def test_the_same_person_scanned_twice_at_once_is_a_conflict_not_an_error(
+    live_server: Any, login: Any, sampler: Any, pcr_session: Any, make_person: Any
+) -> None:
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from covidhub.people.personal_qr import personal_qr_text
+    from covidhub.testing import collection
+    from covidhub.testing.models import Sample
+
+    session = pcr_session(pool_size=10)
+    collection.scan_handle(actor=sampler, session=session, text="TWICE0001")
+    csrf = _get_new_csrf_string()
+    headers = {
+        "Cookie": f"sessionid={login(sampler).cookies['sessionid'].value}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+    }
+    url = f"{live_server.url}/api/v1/testing/sessions/{session.uuid}/scan"
+    outcomes = []
+    for c in "ABCDEF"[:ROUNDS]:
+        text = personal_qr_text(make_person(full_name=f"Người {c}"))
+        call = functools.partial(http_request, "POST", url, json={"value": text}, headers=headers)
+        replies = race([call, call], workers=2)
+        outcomes.append(sorted((r.status, r.body.get("code", r.body.get("kind"))) for r in replies))
+    assert outcomes == [[(200, "sample_added"), (409, "already_in_tube")]] * ROUNDS
+    assert Sample.objects.count() == ROUNDS

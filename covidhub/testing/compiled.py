@@ -1,0 +1,82 @@
+"""Hot reads compiled once: the SQL of a `values_list()` queryset, built by the ORM for the
+database in use, kept on the database connection and run again with new parameter values.
+
+Django builds and compiles a queryset's SQL on every call, which is most of the CPU of a
+one-query read. For the reads that a whole province makes at once when results are
+released (a household's results, the lookup by code and date of birth), the SQL is
+compiled once per connection (each server thread has its own) and each call only runs it
+and applies the ORM's own converters (`SQLCompiler.results_iter`): the rows are exactly
+those of `values_list()`, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+_CACHE_ATTRIBUTE = "_covidhub_compiled_rows"
+_keys = itertools.count()
+
+
+class CompiledRows:
+    """A read whose SQL is compiled once per connection.
+
+    `build(*values)` returns the `values_list()` queryset for the given parameter values,
+    each an int (an id) or a str (a code), as `kinds` says; it is called once per
+    connection with marker values, to find where each value goes in the SQL's parameters.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[Any, Any]], *kinds: type) -> None:
+        if any(kind not in (int, str) for kind in kinds):
+            raise ImproperlyConfigured("CompiledRows takes int and str parameters only.")
+        self.build = build
+        self.kinds = kinds
+        self._key = next(_keys)  # not id(self): an id is reused once its object is gone
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        for value, kind in zip(values, self.kinds, strict=True):
+            if type(value) is not kind:
+                raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        connection = connections[self.db]
+        cache: dict[int, Any] = connection.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+        compiled = cache.get(self._key)
+        if compiled is None:
+            compiled = cache[self._key] = self._compile()
+        compiler, sql, params, positions = compiled
+        params = list(params)
+        for position, value in zip(positions, values, strict=True):
+            params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+
+    @cached_property
+    def db(self) -> str:
+        return self.build(*self._markers()).db
+
+    def _markers(self) -> list[Any]:
+        return [
+            -7_340_293_101 - n if kind is int else f"\x00compiled-rows-marker-{n}\x00"
+            for n, kind in enumerate(self.kinds)
+        ]
+
+    def _compile(self) -> tuple[Any, str, list[Any], list[int]]:
+        markers = self._markers()
+        queryset = self.build(*markers)
+        compiler = queryset.query.get_compiler(using=self.db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        positions = []
+        for marker in markers:
+            found = [n for n, p in enumerate(params) if type(p) is type(marker) and p == marker]
+            if len(found) != 1:
+                raise ImproperlyConfigured("Each parameter must appear once in the SQL.")
+            positions.append(found[0])
+        return compiler, sql, params, positions

@@ -1,0 +1,61 @@
+"""Hot reads compiled once: the same rows as `values_list()`, for any parameter value, on
+each database connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+
+from covidhub.testing.compiled import CompiledRows
+from covidhub.testing.models import Site
+
+pytestmark = pytest.mark.django_db
+
+
+def _sites(commune_id: int, name: str) -> Any:
+    return (
+        Site.objects.filter(commune_id=commune_id, name__gte=name)
+        .order_by("name")
+        .values_list("uuid", "name", "is_active", "commune__name")
+    )
+
+
+def test_rows_are_those_of_values_list_for_each_parameter(area_tree: dict[str, Any]) -> None:
+    commune, far = area_tree["commune"], area_tree["far_commune"]
+    for name, where in (("Bắc", commune), ("Đông", commune), ("Nam", far)):
+        Site.objects.create(name=name, commune=where)
+    compiled = CompiledRows(_sites, int, str)
+    for commune_id, name in ((commune.pk, "A"), (commune.pk, "C"), (far.pk, "A"), (0, "A")):
+        expected = list(_sites(commune_id, name))
+        assert compiled.rows(commune_id, name) == expected
+    # Converted as the ORM converts them (UUIDs, booleans), whatever the database.
+    uuid, _name, active, _commune = compiled.rows(commune.pk, "A")[0]
+    assert type(uuid).__name__ == "UUID" and active is True
+
+
+def test_compiled_once_per_connection(
+    area_tree: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    compiled = CompiledRows(_sites, int, str)
+    compiled.rows(area_tree["commune"].pk, "A")
+    kept = connections["default"].__dict__["_covidhub_compiled_rows"]
+    cached = kept[compiled._key]
+    with django_assert_num_queries(1):
+        compiled.rows(area_tree["far_commune"].pk, "B")
+    assert kept[compiled._key] is cached
+
+
+def test_parameters_are_checked() -> None:
+    compiled = CompiledRows(_sites, int, str)
+    with pytest.raises(TypeError):
+        compiled.rows("1", "A")
+    with pytest.raises(ValueError):
+        compiled.rows(1)
+    with pytest.raises(ImproperlyConfigured):
+        CompiledRows(_sites, float)
+    unused = CompiledRows(lambda commune_id: Site.objects.values_list("name"), int)
+    with pytest.raises(ImproperlyConfigured):
+        unused.rows(1)
