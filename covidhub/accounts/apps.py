@@ -24,5 +24,10 @@ class AccountsConfig(AppConfig):
 
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        from covidhub.accounts.models import RoleAssignment
+
+        post_save.connect(signals.scope_cache_forget, sender=RoleAssignment)
+        post_delete.connect(signals.scope_cache_forget, sender=RoleAssignment)
+
         post_save.connect(signals.device_cache_forget, sender=TOTPDevice)
         post_delete.connect(signals.device_cache_forget, sender=TOTPDevice)

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 
 from covidhub.accounts.models import AREA_ROLES, Role, RoleAssignment, User
@@ -48,6 +50,27 @@ def actor_scope(actor: Any) -> Scope:
     cached = getattr(actor, "_covidhub_scope", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    ttl = settings.AUTH_CACHE_SECONDS
+    if ttl:
+        # Every staff request needs the scope: keep it in Redis, cleared when a role is
+        # given or taken (covidhub.accounts.signals) and at most `ttl` seconds old.
+        key = scope_cache_key(actor.pk)
+        shared = cache.get(key)
+        if shared is None:
+            shared = _scope_load(actor)
+            cache.set(key, shared, ttl)
+        actor._covidhub_scope = shared
+        return shared  # type: ignore[no-any-return]
+    scope = _scope_load(actor)
+    actor._covidhub_scope = scope
+    return scope
+
+
+def scope_cache_key(user_pk: Any) -> str:
+    return f"accounts:scope:{user_pk}"
+
+
+def _scope_load(actor: Any) -> Scope:
     roles: set[str] = set()
     paths: set[str] = set()
     units: dict[str, set[uuid.UUID]] = {}
@@ -59,13 +82,11 @@ def actor_scope(actor: Any) -> Scope:
             units.setdefault(assignment.unit_kind, set()).add(assignment.unit_uuid)
     # A path inside another adds nothing: keep the widest.
     widest = tuple(sorted(p for p in paths if not any(p != q and p.startswith(q) for q in paths)))
-    scope = Scope(
+    return Scope(
         roles=frozenset(roles),
         area_paths=widest,
         units={k: frozenset(v) for k, v in units.items()},
     )
-    actor._covidhub_scope = scope
-    return scope
 
 
 def area_path_q(scope: Scope, field_name: str, *, roles: tuple[str, ...] = OFFICER_ROLES) -> Q:

@@ -31,3 +31,17 @@ def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
         api_token_cache_clear(
             ApiToken.objects.filter(user_id=instance.pk).values_list("key_hash", flat=True)
         )
+
+
+def scope_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A role given or taken applies on the staff member's next request."""
+    if not settings.AUTH_CACHE_SECONDS:
+        return
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from covidhub.accounts.scoping import scope_cache_key
+
+    key = scope_cache_key(instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -148,3 +148,18 @@ def test_a_changed_password_ends_other_sessions(token_cache, commune_officer, lo
     commune_officer.set_password("Another-Long-Passw0rd!")
     commune_officer.save()
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_role_taken_away_applies_on_the_next_request(
+    token_cache, commune_officer, login, django_assert_num_queries
+):
+    from covidhub.accounts.models import RoleAssignment
+    from covidhub.accounts.scoping import actor_scope
+
+    assert actor_scope(commune_officer).roles
+    fresh = type(commune_officer).objects.get(pk=commune_officer.pk)
+    with django_assert_num_queries(0):
+        assert actor_scope(fresh).roles  # from the shared cache
+    RoleAssignment.objects.get(user=commune_officer).delete()
+    again = type(commune_officer).objects.get(pk=commune_officer.pk)
+    assert not actor_scope(again).roles
