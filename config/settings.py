@@ -194,6 +194,9 @@ API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
 # token, or saving or deleting the account, token or device, clears the entry at once.
 # Off without Redis: the fallback cache is itself a database.
 AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 60 if REDIS_URL else 0)
+# Each server process also keeps the bearer tokens it used in the last few seconds, in front
+# of Redis: a token revoked through another process stops working here within this time.
+AUTH_LOCAL_CACHE_SECONDS = env_int("AUTH_LOCAL_CACHE_SECONDS", 5)
 
 # Only trust X-Forwarded-For when a reverse proxy in front sets it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -173,10 +176,19 @@ def _token_cache_key(key_hash: str) -> str:
     return f"accounts:apitoken:{key_hash}"
 
 
+# This process's own copies of recently used tokens, in front of Redis, for
+# AUTH_LOCAL_CACHE_SECONDS (a few seconds): a token revoked through another process stops
+# working here within that time; one revoked through this process, at once.
+_tokens_here: dict[str, tuple[float, tuple[Any, ...]]] = {}
+
+
 def api_token_cache_clear(key_hashes: Iterable[str]) -> None:
     """Forget cached bearer tokens now and again after the transaction commits, so that a
     request racing the change cannot put the old state back for long."""
-    keys = [_token_cache_key(k) for k in key_hashes]
+    hashes = list(key_hashes)
+    for key_hash in hashes:
+        _tokens_here.pop(key_hash, None)
+    keys = [_token_cache_key(k) for k in hashes]
     if not keys or not settings.AUTH_CACHE_SECONDS:
         return
     cache.delete_many(keys)
@@ -194,7 +206,16 @@ def api_token_authenticate(token: str) -> User | None:
     key_hash = _token_hash(token)
     ttl = settings.AUTH_CACHE_SECONDS
     cache_key = _token_cache_key(key_hash)
-    entry = cache.get(cache_key) if ttl else None
+    local_ttl = settings.AUTH_LOCAL_CACHE_SECONDS if ttl else 0
+    entry = None
+    if local_ttl:
+        here = _tokens_here.get(key_hash)
+        if here is not None and here[0] > time.monotonic():
+            entry = here[1]
+    from_redis = False
+    if entry is None and ttl:
+        entry = cache.get(cache_key)
+        from_redis = entry is not None
     if entry is not None:
         token_id, expires_at, last_used_at, cached_user = entry
         user: User = cached_user
@@ -220,8 +241,15 @@ def api_token_authenticate(token: str) -> User | None:
         last_used_at = now
         entry = None  # store the new last use
     if ttl and entry is None:
-        cache.set(cache_key, (token_id, expires_at, last_used_at, user), ttl)
-    return user
+        entry = (token_id, expires_at, last_used_at, user)
+        cache.set(cache_key, entry, ttl)
+        from_redis = True
+    if local_ttl and from_redis and entry is not None:
+        if len(_tokens_here) > 100_000:
+            _tokens_here.clear()
+        _tokens_here[key_hash] = (time.monotonic() + local_ttl, entry)
+    # A copy: views may set attributes on request.user; the cached one stays as loaded.
+    return copy.copy(user) if local_ttl else user
 
 
 def api_token_revoke(*, user: User, token: str | None = None, token_id: int | None = None) -> int:

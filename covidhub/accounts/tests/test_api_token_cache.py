@@ -163,3 +163,29 @@ def test_a_role_taken_away_applies_on_the_next_request(
     RoleAssignment.objects.get(user=commune_officer).delete()
     again = type(commune_officer).objects.get(pk=commune_officer.pk)
     assert not actor_scope(again).roles
+
+
+def test_another_process_revoking_takes_effect_here_within_seconds(token_cache, citizen, settings):
+    """Revoked through another server process: that process clears Redis, and this one's
+    own copy lapses after AUTH_LOCAL_CACHE_SECONDS."""
+    import time
+
+    from covidhub.accounts.services import _token_cache_key, _token_hash
+
+    settings.AUTH_LOCAL_CACHE_SECONDS = 5
+    token = api_token_issue(user=citizen).token
+    assert api_token_authenticate(token) == citizen
+    ApiToken.objects.update(revoked_at=timezone.now())  # the other process's write…
+    cache.delete(_token_cache_key(_token_hash(token)))  # …and its clearing of Redis
+    assert api_token_authenticate(token) == citizen  # this process's copy, for seconds
+    later = time.monotonic() + 6
+    with mock.patch("covidhub.accounts.services.time.monotonic", return_value=later):
+        assert api_token_authenticate(token) is None
+
+
+def test_each_request_gets_its_own_copy_of_the_account(token_cache, citizen):
+    token = api_token_issue(user=citizen).token
+    first = api_token_authenticate(token)
+    first.some_attribute = "set by a view"
+    second = api_token_authenticate(token)
+    assert second == citizen and not hasattr(second, "some_attribute")
