@@ -37,7 +37,7 @@ class AuditEvent(models.Model):
         verbose_name=_("actor"),
     )
     actor_role = models.CharField(_("role"), max_length=30, blank=True)
-    action = models.CharField(_("action"), max_length=80, db_index=True)
+    action = models.CharField(_("action"), max_length=80)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.CharField(_("object"), max_length=64)
     person_uuid = models.UUIDField(_("person"), null=True, blank=True)
@@ -51,7 +51,11 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["person_uuid", "-at"])]
+        indexes = [
+            models.Index(fields=["person_uuid", "-at"]),
+            # Exact matches only: no second (pattern) index for every imported result.
+            models.Index(fields=["action"], name="audit_action"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

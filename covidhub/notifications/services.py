@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +17,10 @@ from covidhub.notifications.models import Message
 
 BACKOFF_CAP_SECONDS = 3600
 REDACTED = "[redacted after delivery]"
+# Messages handed to one delivery task by `message_queue_many`.
+DELIVER_BATCH = 50
+
+logger = logging.getLogger(__name__)
 
 
 def message_queue(
@@ -56,6 +63,110 @@ def message_queue(
     if status == Message.Status.PENDING:
         transaction.on_commit(lambda: _enqueue(message.pk))
     return message
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message for `message_queue_many`: the arguments of `message_queue`."""
+
+    channel: str
+    body: str
+    to: str = ""
+    user: Any = None
+    subject: str = ""
+    language: str = "vi"
+    link: str = ""
+    sensitive: bool = False
+    dedupe_key: str | None = None
+
+
+def message_queue_many(items: Sequence[OutboxItem]) -> None:
+    """Put many messages in the outbox, as `message_queue` would one by one.
+
+    One query finds the dedupe keys already queued (those items queue nothing new), one
+    insert writes the rest, and after the commit their deliveries are handed to the worker
+    in tasks of `DELIVER_BATCH` messages, written in one transaction. Should another writer queue one of the keys meanwhile, the insert
+    is undone and the items go through `message_queue` one by one.
+    """
+    keys = [item.dedupe_key for item in items if item.dedupe_key is not None]
+    existing: set[str | None] = set()
+    for start in range(0, len(keys), 5000):
+        existing.update(
+            Message.objects.filter(dedupe_key__in=keys[start : start + 5000]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+    now = timezone.now()
+    fresh: list[Message] = []
+    for item in items:
+        if item.dedupe_key is not None:
+            if item.dedupe_key in existing:
+                continue
+            existing.add(item.dedupe_key)
+        sent = item.channel == Message.Channel.INAPP
+        fresh.append(
+            Message(
+                channel=item.channel,
+                to=item.to,
+                user=item.user if getattr(item.user, "pk", None) else None,
+                subject=item.subject[:200],
+                body=item.body,
+                link=item.link,
+                language=item.language,
+                sensitive=item.sensitive,
+                dedupe_key=item.dedupe_key,
+                status=Message.Status.SENT if sent else Message.Status.PENDING,
+                sent_at=now if sent else None,
+            )
+        )
+    if not fresh:
+        return
+    try:
+        with transaction.atomic():
+            created = Message.objects.bulk_create(fresh, batch_size=1000)
+    except IntegrityError:
+        for item in items:
+            message_queue(
+                channel=item.channel,
+                body=item.body,
+                to=item.to,
+                user=item.user,
+                subject=item.subject,
+                language=item.language,
+                link=item.link,
+                sensitive=item.sensitive,
+                dedupe_key=item.dedupe_key,
+            )
+        return
+    pending = [message.pk for message in created if message.status == Message.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_many(pending))
+
+
+def _enqueue_many(message_ids: list[int]) -> None:
+    from covidhub.notifications.tasks import message_deliver_many
+
+    task = message_deliver_many.using(queue_name="notifications")
+    with transaction.atomic():
+        for start in range(0, len(message_ids), DELIVER_BATCH):
+            task.enqueue(message_ids[start : start + DELIVER_BATCH])
+
+
+def message_deliver_many(*, message_ids: list[int]) -> dict[str, int]:
+    """Deliver several messages in turn, each as `message_deliver` does; how many ended how.
+
+    One message's unexpected error does not hold back the others: it is logged, and the
+    message (left `sending`) is queued again by the sweep, as after a lost task.
+    """
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        try:
+            outcome = message_deliver(message_id=message_id)
+        except Exception:
+            logger.exception("message delivery failed", extra={"message_id": message_id})
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _enqueue(message_id: int, run_after: datetime.datetime | None = None) -> None:

@@ -476,20 +476,30 @@ class Result(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="result")
     tube_result = models.ForeignKey(TubeResult, on_delete=models.PROTECT, related_name="outcomes")
+    # Indexed by (person, -released_at) below, which also serves lookups by person alone.
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="test_results"
+        "people.Person", on_delete=models.PROTECT, related_name="test_results", db_index=False
     )
     outcome = models.CharField(max_length=15, choices=Outcome.choices)
     test_type = models.CharField(max_length=10, choices=TestType.choices)
     pooled = models.BooleanField(default=False)
     # Copied from the tube so that reading a household's results joins two tables, not six.
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The copies (site, commune) carry no database constraint of their own: the originals
+    # (tube.site, person.commune) do, the ORM still protects them from deletion, and their
+    # checks were half of the PostgreSQL work of a 200,000-result import.
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     collected_at = models.DateTimeField()
     released_at = models.DateTimeField(db_index=True)
     # Where the person lived at release, for the daily counts (read by release day: the
     # index on released_at serves them; no index here keeps the 200,000-row import lean).
     commune = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     commune_path = models.CharField(max_length=64)
     version = models.PositiveSmallIntegerField(default=1)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment
 from covidhub.areas.models import Area
-from covidhub.notifications.services import message_queue
+from covidhub.notifications.services import OutboxItem, message_queue, message_queue_many
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_display
 from covidhub.testing.models import Appointment, Result, TestType
@@ -61,50 +61,60 @@ def _text(result: Result, person: Person, retest_code: str | None) -> tuple[str,
     return subject, body
 
 
-def result_notify(result: Result, person: Person, retest_code: str | None) -> None:
-    """Queue the notice of one result version on every channel the person can be reached."""
+def result_messages(
+    result: Result, person: Person, retest_code: str | None, *, link: str
+) -> list[OutboxItem]:
+    """The notice of one result version on every channel the person can be reached."""
     account = person.managed_by
     language = account.language if account is not None else "vi"
     with translation.override(language):
         subject, body = _text(result, person, retest_code)
-    link = reverse("testing:my_results")
     key = f"testing:result:{result.uuid}:v{result.version}"
+    items = []
     if account is not None:
-        message_queue(
-            channel="inapp",
-            user=account,
-            subject=subject,
-            body=body,
-            language=language,
-            link=link,
-            dedupe_key=f"{key}:inapp",
+        items.append(
+            OutboxItem(
+                channel="inapp",
+                user=account,
+                subject=subject,
+                body=body,
+                language=language,
+                link=link,
+                dedupe_key=f"{key}:inapp",
+            )
         )
     phone = person.phone or (account.phone if account is not None else "")
     if phone:
-        message_queue(
-            channel="sms",
-            to=phone,
-            body=body,
-            language=language,
-            sensitive=True,
-            dedupe_key=f"{key}:sms",
+        items.append(
+            OutboxItem(
+                channel="sms",
+                to=phone,
+                body=body,
+                language=language,
+                sensitive=True,
+                dedupe_key=f"{key}:sms",
+            )
         )
     if person.email:
-        message_queue(
-            channel="email",
-            to=person.email,
-            subject=subject,
-            body=body,
-            language=language,
-            sensitive=True,
-            dedupe_key=f"{key}:email",
+        items.append(
+            OutboxItem(
+                channel="email",
+                to=person.email,
+                subject=subject,
+                body=body,
+                language=language,
+                sensitive=True,
+                dedupe_key=f"{key}:email",
+            )
         )
+    return items
 
 
 def results_notify_pending(*, limit: int = 500) -> int:
     """Notify a chunk of results whose current version nobody was told of yet; send the
     signals for them. Chunks are claimed with SKIP LOCKED so that workers share them;
-    a subscriber's failure rolls the chunk back and it is tried again (at least once)."""
+    a subscriber's failure rolls the chunk back and it is tried again (at least once).
+    The chunk's messages are queued with one insert."""
     with transaction.atomic():
         qs = Result.objects.filter(notified_version__lt=F("version")).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
@@ -119,14 +129,17 @@ def results_notify_pending(*, limit: int = 500) -> int:
                 status=Appointment.Status.BOOKED,
             ).values_list("retest_of_id", "code")
         )
+        link = reverse("testing:my_results")
+        messages: list[OutboxItem] = []
         for result in results:
             person = people[result.person_id]
-            result_notify(result, person, retest_codes.get(result.pk))
+            messages += result_messages(result, person, retest_codes.get(result.pk), link=link)
             result_released.send(sender=Result, result=result, person=person)
             if result.outcome == Result.Outcome.POSITIVE:
                 positive_result_released.send(
                     sender=Result, person=person, collected_at=result.collected_at
                 )
+        message_queue_many(messages)
         Result.objects.filter(pk__in=[r.pk for r in results]).update(notified_version=F("version"))
     return len(results)
 

@@ -244,20 +244,23 @@ def appointment_move(*, actor: Any, appointment: Appointment, slot: Slot) -> App
     return locked
 
 
-def retest_appointments_create(*, result_rows: list[tuple[int, int]]) -> int:
+def retest_appointments_create(*, result_rows: list[tuple[int, int]], fresh: bool = False) -> int:
     """Retest appointments for (result id, person id) pairs that need one (bulk, no audit:
-    the release that calls this audits every result)."""
+    the release that calls this audits every result). `fresh` for results created in this
+    transaction, which no appointment can refer to yet."""
     if not result_rows:
         return 0
-    existing = set(
-        Appointment.objects.filter(retest_of_id__in=[r for r, _p in result_rows]).values_list(
-            "retest_of_id", flat=True
+    todo = result_rows
+    if not fresh:
+        existing = set(
+            Appointment.objects.filter(retest_of_id__in=[r for r, _p in result_rows]).values_list(
+                "retest_of_id", flat=True
+            )
         )
-    )
-    todo = [(r, p) for r, p in result_rows if r not in existing]
-    Appointment.objects.filter(
-        retest_of_id__in=[r for r, _p in result_rows], status=Appointment.Status.CANCELLED
-    ).update(status=Appointment.Status.BOOKED)
+        todo = [(r, p) for r, p in result_rows if r not in existing]
+        Appointment.objects.filter(
+            retest_of_id__in=[r for r, _p in result_rows], status=Appointment.Status.CANCELLED
+        ).update(status=Appointment.Status.BOOKED)
     codes: set[str] = set()
     while len(codes) < len(todo):
         codes.add(appointment_code_new())

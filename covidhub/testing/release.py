@@ -1,10 +1,11 @@
 """Releasing tube results to people, set-based so that a 20,000-tube import stays fast.
 
 A tube result becomes one Result per person in the tube (INSERT … SELECT), with an audit
-event per person (INSERT … SELECT), retest appointments for pool-positive and invalid
-outcomes, case reports for positive individuals, and a notification pending on every
-Result (`notified_version < version`) that the notify task turns into messages and
-signals after the commit.
+event per person (INSERT … SELECT; on PostgreSQL the same statement, reading the people
+once), retest appointments for pool-positive and invalid outcomes, case reports for
+positive individuals, and a notification pending on every Result
+(`notified_version < version`) that the notify task turns into messages and signals after
+the commit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from covidhub.testing.models import (
 from covidhub.testing.registration import retest_appointments_create
 
 NOTIFY_CHUNK = 500
+
+# (result id, person id, outcome, commune id, commune path) of a released result that
+# needs a follow-up (every outcome but negative).
+FollowUp = tuple[int, int, str, int, str]
 
 
 def outcome_for(value: str, member_count: int) -> str:
@@ -67,58 +72,109 @@ def _where(tube_result_ids: list[int] | None, import_batch_id: int | None) -> tu
     return f"tr.id IN ({marks})", list(tube_result_ids)
 
 
-def results_release(
-    *,
-    actor: Any,
-    actor_role: str,
-    tube_result_ids: list[int] | None = None,
-    import_batch_id: int | None = None,
-    released_at: datetime.datetime | None = None,
-) -> int:
-    """Create every person's Result for the given tube results; return how many.
+_TABLES = {
+    "r": Result._meta.db_table,
+    "s": Sample._meta.db_table,
+    "t": Tube._meta.db_table,
+    "tr": TubeResult._meta.db_table,
+    "p": Person._meta.db_table,
+    "a": AuditEvent._meta.db_table,
+}
 
-    Call inside the transaction that recorded the tube results, with their tubes locked.
-    """
-    released_at = released_at or timezone.now()
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(released_at)
-    where, params = _where(tube_result_ids, import_batch_id)
-    r, s, t, tr, p = (
-        Result._meta.db_table,
-        Sample._meta.db_table,
-        Tube._meta.db_table,
-        TubeResult._meta.db_table,
-        Person._meta.db_table,
-    )
+_RESULT_COLUMNS = """uuid, sample_id, tube_result_id, person_id, outcome, test_type, pooled,
+    site_id, collected_at, released_at, commune_id, commune_path, version, notified_version"""
+
+_OUTCOME_SQL = """CASE WHEN tr.value = 'negative' THEN 'negative'
+                       WHEN tr.value = 'invalid' THEN 'invalid'
+                       WHEN t.member_count > 1 THEN 'pool_positive'
+                       ELSE 'positive' END"""
+
+_SOURCE_SQL = """
+      FROM {tr} tr
+      JOIN {t} t ON t.id = tr.tube_id
+      JOIN {s} s ON s.tube_id = t.id AND s.status = 'active'
+      JOIN {p} p ON p.id = s.person_id
+     WHERE {where}"""
+
+_AUDIT_COLUMNS = """at, actor_id, actor_role, action, object_type, object_id, person_uuid,
+    request_id, client_address, details"""
+
+
+def _audit_params(actor: Any, actor_role: str, import_batch_id: int | None) -> list[Any]:
+    context = request_context.current()
+    details = json.dumps({"tube_results": "import" if import_batch_id else "single"})
+    return [
+        getattr(actor, "pk", None),
+        actor_role,
+        context.request_id if context else "",
+        context.client_address if context else None,
+        details,
+    ]
+
+
+def _release_postgresql(
+    at: Any, where: str, params: list[Any], audit: list[Any], *, large: bool
+) -> tuple[int, list[FollowUp]]:
+    """People's results and their audit events in one statement that reads the tubes,
+    samples and people once; returns how many, and the rows that need a follow-up."""
+    source = _SOURCE_SQL.format(where=where, **_TABLES)
+    with connection.cursor() as cursor:
+        if large:
+            # The people of a 50,000-tube file (~100 MB of rows between the inserts) stay in
+            # memory rather than going through temporary files; for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute(
+            f"""
+            WITH src AS MATERIALIZED (
+                SELECT gen_random_uuid() AS uuid, s.id AS sample_id, tr.id AS tube_result_id,
+                       s.person_id, {_OUTCOME_SQL} AS outcome, t.test_type,
+                       t.member_count > 1 AS pooled, t.site_id, s.collected_at,
+                       p.commune_id, p.commune_path, p.uuid AS person_uuid
+                {source}
+            ), released AS (
+                INSERT INTO {_TABLES["r"]} ({_RESULT_COLUMNS})
+                SELECT uuid, sample_id, tube_result_id, person_id, outcome, test_type, pooled,
+                       site_id, collected_at, %s, commune_id, commune_path, 1, 0
+                  FROM src
+                RETURNING id, person_id, outcome, commune_id, commune_path
+            ), audited AS (
+                INSERT INTO {_TABLES["a"]} ({_AUDIT_COLUMNS})
+                SELECT %s, %s, %s, 'testing.result.released', 'testing.result', uuid::text,
+                       person_uuid, %s, %s, %s::jsonb
+                  FROM src
+            )
+            SELECT n.count, f.id, f.person_id, f.outcome, f.commune_id, f.commune_path
+              FROM (SELECT count(*) AS count FROM released) n
+              LEFT JOIN (SELECT * FROM released WHERE outcome <> 'negative') f ON true
+             ORDER BY f.id
+            """,  # noqa: S608 - table names from model metadata, values as parameters
+            [*params, at, at, *audit],
+        )
+        rows = cursor.fetchall()
+    created = int(rows[0][0]) if rows else 0
+    return created, [tuple(row[1:]) for row in rows if row[1] is not None]  # type: ignore[misc]
+
+
+def _release_portable(
+    at: Any, where: str, params: list[Any], audit: list[Any]
+) -> tuple[int, list[FollowUp]]:
+    source = _SOURCE_SQL.format(where=where, **_TABLES)
+    r, tr, p = _TABLES["r"], _TABLES["tr"], _TABLES["p"]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {r} (uuid, sample_id, tube_result_id, person_id, outcome, test_type,
-                             pooled, site_id, collected_at, released_at, commune_id,
-                             commune_path, version, notified_version)
-            SELECT {_uuid_sql()}, s.id, tr.id, s.person_id,
-                   CASE WHEN tr.value = 'negative' THEN 'negative'
-                        WHEN tr.value = 'invalid' THEN 'invalid'
-                        WHEN t.member_count > 1 THEN 'pool_positive'
-                        ELSE 'positive' END,
+            INSERT INTO {r} ({_RESULT_COLUMNS})
+            SELECT {_uuid_sql()}, s.id, tr.id, s.person_id, {_OUTCOME_SQL},
                    t.test_type, t.member_count > 1, t.site_id, s.collected_at, %s,
                    p.commune_id, p.commune_path, 1, 0
-              FROM {tr} tr
-              JOIN {t} t ON t.id = tr.tube_id
-              JOIN {s} s ON s.tube_id = t.id AND s.status = 'active'
-              JOIN {p} p ON p.id = s.person_id
-             WHERE {where}
-            """,  # noqa: S608 - table names from model metadata, values as parameters
+            {source}
+            """,
             [at, *params],
         )
         created = int(cursor.rowcount)
-        context = request_context.current()
-        details = json.dumps({"tube_results": "import" if import_batch_id else "single"})
         cursor.execute(
             f"""
-            INSERT INTO {AuditEvent._meta.db_table}
-                (at, actor_id, actor_role, action, object_type, object_id, person_uuid,
-                 request_id, client_address, details)
+            INSERT INTO {_TABLES["a"]} ({_AUDIT_COLUMNS})
             SELECT %s, %s, %s, 'testing.result.released', 'testing.result',
                    {_uuid_text_sql("r.uuid")}, p.uuid, %s, %s, {_json_param()}
               FROM {r} r
@@ -126,57 +182,87 @@ def results_release(
               JOIN {p} p ON p.id = r.person_id
              WHERE {where}
             """,  # noqa: S608
-            [
-                at,
-                getattr(actor, "pk", None),
-                actor_role,
-                context.request_id if context else "",
-                context.client_address if context else None,
-                details,
-                *params,
-            ],
+            [at, *audit, *params],
         )
         cursor.execute(
             f"""
-            UPDATE {t} SET status = 'resulted', resulted_at = %s
-             WHERE id IN (SELECT tr.tube_id FROM {tr} tr WHERE {where})
+            SELECT r.id, r.person_id, r.outcome, r.commune_id, r.commune_path
+              FROM {r} r JOIN {tr} tr ON tr.id = r.tube_result_id
+             WHERE {where} AND r.outcome <> 'negative'
+             ORDER BY r.id
             """,  # noqa: S608
-            [at, *params],
+            params,
         )
-    released = Result.objects.filter(
-        **(
-            {"tube_result__import_batch_id": import_batch_id}
-            if import_batch_id is not None
-            else {"tube_result_id__in": tube_result_ids}
+        follow = [tuple(row) for row in cursor.fetchall()]
+    return created, follow  # type: ignore[return-value]
+
+
+def results_release(
+    *,
+    actor: Any,
+    actor_role: str,
+    tube_result_ids: list[int] | None = None,
+    import_batch_id: int | None = None,
+    released_at: datetime.datetime | None = None,
+    tubes_marked: bool = False,
+) -> int:
+    """Create every person's Result for the given tube results; return how many.
+
+    Call inside the transaction that recorded the tube results, with their tubes locked;
+    `tubes_marked` when the caller already set those tubes to resulted.
+    """
+    released_at = released_at or timezone.now()
+    at = connection.ops.adapt_datetimefield_value(released_at)
+    where, params = _where(tube_result_ids, import_batch_id)
+    audit = _audit_params(actor, actor_role, import_batch_id)
+    if connection.vendor == "postgresql":
+        created, follow = _release_postgresql(
+            at, where, params, audit, large=import_batch_id is not None
         )
-    )
-    _follow_ups(released)
+    else:
+        created, follow = _release_portable(at, where, params, audit)
+    if not tubes_marked:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {_TABLES["t"]} SET status = 'resulted', resulted_at = %s
+                 WHERE id IN (SELECT tr.tube_id FROM {_TABLES["tr"]} tr WHERE {where})
+                """,  # noqa: S608
+                [at, *params],
+            )
+    _follow_ups(follow)
     notify_enqueue(count=created)
     return created
 
 
-def _follow_ups(released: Any) -> None:
-    """Retests for pool-positive and invalid outcomes; case reports for positives."""
-    retests = list(
-        released.filter(
-            outcome__in=[Result.Outcome.POOL_POSITIVE, Result.Outcome.INVALID]
-        ).values_list("id", "person_id")
+def _follow_ups(rows: list[FollowUp]) -> None:
+    """Retests for pool-positive and invalid outcomes; case reports for positives. The
+    results were created just now, so nothing can refer to them yet."""
+    retest = (Result.Outcome.POOL_POSITIVE, Result.Outcome.INVALID)
+    retest_appointments_create(
+        result_rows=[(rid, pid) for rid, pid, outcome, _c, _p in rows if outcome in retest],
+        fresh=True,
     )
-    retest_appointments_create(result_rows=retests)
-    positives = list(
-        released.filter(outcome=Result.Outcome.POSITIVE).values_list(
-            "id", "person_id", "commune_id", "commune_path"
-        )
+    case_reports_create(
+        rows=[
+            (rid, pid, cid, path)
+            for rid, pid, outcome, cid, path in rows
+            if outcome == Result.Outcome.POSITIVE
+        ],
+        fresh=True,
     )
-    case_reports_create(rows=positives)
 
 
-def case_reports_create(*, rows: list[tuple[int, int, int, str]]) -> None:
+def case_reports_create(*, rows: list[tuple[int, int, int, str]], fresh: bool = False) -> None:
+    """Case reports for positive results (an amended one withdrawn before comes back);
+    `fresh` for results created in this transaction, which have none yet."""
     if not rows:
         return
-    existing = CaseReport.objects.filter(result_id__in=[row[0] for row in rows])
-    existing.filter(withdrawn_at__isnull=False).update(withdrawn_at=None)
-    have = set(existing.values_list("result_id", flat=True))
+    have: set[int] = set()
+    if not fresh:
+        existing = CaseReport.objects.filter(result_id__in=[row[0] for row in rows])
+        existing.filter(withdrawn_at__isnull=False).update(withdrawn_at=None)
+        have = set(existing.values_list("result_id", flat=True))
     CaseReport.objects.bulk_create(
         [
             CaseReport(result_id=rid, person_id=pid, commune_id=cid, commune_path=path)
@@ -205,7 +291,9 @@ def notify_enqueue(*, count: int) -> None:
     tasks = min(64, -(-count // NOTIFY_CHUNK))
 
     def enqueue() -> None:
-        for _ in range(tasks):
-            results_notify.enqueue()
+        # One transaction for all of them: one commit instead of one per task.
+        with transaction.atomic():
+            for _ in range(tasks):
+                results_notify.enqueue()
 
     transaction.on_commit(enqueue)

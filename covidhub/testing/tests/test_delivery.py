@@ -110,6 +110,80 @@ def test_citizen_sees_household_results_and_downloads_the_document(
     assert stranger.get("/api/v1/testing/results").json() == []
 
 
+def _api_time(value: Any) -> str:
+    from ninja.responses import NinjaJSONEncoder
+
+    return str(NinjaJSONEncoder().default(value))
+
+
+def test_results_api_rows_show_the_result_as_the_models_do(
+    released: Result, citizen: Any, login: Any
+) -> None:
+    Result.objects.filter(pk=released.pk).update(version=2)
+    result = Result.objects.select_related("person", "site").get()
+    assert login(citizen).get("/api/v1/testing/results").json() == [
+        {
+            "uuid": str(result.uuid),
+            "person_uuid": str(result.person.uuid),
+            "person_name": result.person.full_name,
+            "outcome": result.outcome,
+            "outcome_label": str(result.get_outcome_display()),
+            "test_type": result.test_type,
+            "pooled": result.pooled,
+            "collected_at": _api_time(result.collected_at),
+            "released_at": _api_time(result.released_at),
+            "amended": True,
+            "site_name": result.site.name,
+        }
+    ]
+
+
+def test_lookup_api_shows_the_result_as_the_models_do(released: Result, client: Any) -> None:
+    appointment = Appointment.objects.get()
+    body = client.post(
+        "/api/v1/testing/lookup",
+        {"code": appointment.code, "birth": "1985"},
+        content_type="application/json",
+    )
+    assert body.status_code == 404  # the full date of birth is known: the year is not enough
+    body = client.post(
+        "/api/v1/testing/lookup",
+        {"code": appointment.code, "birth": "1985-03-15"},
+        content_type="application/json",
+    ).json()
+    assert body == {
+        "masked_name": "N***** V** T**",
+        "appointment_status": "collected",
+        "results": [
+            {
+                "uuid": str(released.uuid),
+                "outcome": "negative",
+                "outcome_label": str(released.get_outcome_display()),
+                "test_type": released.test_type,
+                "collected_at": _api_time(released.collected_at),
+                "released_at": _api_time(released.released_at),
+                "amended": False,
+            }
+        ],
+    }
+
+
+def test_lookup_of_an_appointment_without_result_yet(
+    citizen: Any, citizen_person: Any, slot: Any, client: Any
+) -> None:
+    appointment = registration.appointment_book(actor=citizen, person=citizen_person, slot=slot)
+    found = selectors.result_lookup(
+        code=appointment.code, birth="15/03/1985", client_address="10.0.0.1"
+    )
+    assert (found.person_name, found.appointment_status, found.results) == (
+        citizen_person.full_name,
+        "booked",
+        [],
+    )
+    with pytest.raises(selectors.LookupFailed):
+        selectors.result_lookup(code="ZZZZ-ZZZZ", birth="15/03/1985", client_address="10.0.0.1")
+
+
 def test_verification_shows_only_validity_type_date_and_masked_name(
     released: Result, client: Any
 ) -> None:

@@ -3,6 +3,7 @@ rows imported; the same file again changes nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -143,3 +144,121 @@ def test_import_through_the_api(tubes: list[Tube], technician: Any, lab: Any, lo
         content_type="application/json",
     )
     assert committed.status_code == 200 and committed.json()["imported_count"] == 1
+
+
+def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
+    make_person: Any,
+    collected_tube: Any,
+    technician: Any,
+    lab: Any,
+    commune_officer: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from covidhub.audit.models import AuditEvent
+    from covidhub.core.testing import run_queued_tasks
+    from covidhub.notifications.models import Message
+    from covidhub.testing.codes import appointment_code_display
+    from covidhub.testing.models import Appointment, CaseReport
+    from covidhub.testing.notify import results_notify_pending
+
+    pool_negative = [
+        make_person(full_name=f"Người Âm {name}", phone=f"09870000{n}0")
+        for n, name in enumerate(["An", "Bình", "Chi"])
+    ]
+    pool_positive = [make_person(full_name="Dương Một", phone="0912000001")]
+    pool_positive.append(make_person(full_name="Dương Hai"))
+    alone_positive = make_person(full_name="Một Mình", email="mot@example.org")
+    alone_invalid = make_person(full_name="Hỏng Mẫu")
+    tubes = {
+        "negative": collected_tube(pool_negative),
+        "pool": collected_tube(pool_positive),
+        "positive": collected_tube([alone_positive]),
+        "invalid": collected_tube([alone_invalid]),
+        "untouched": collected_tube([make_person(full_name="Chưa Có")]),
+    }
+    content = _csv(
+        [
+            f"{tubes['negative'].barcode},negative,",
+            f"{tubes['pool'].barcode},positive,24.5",
+            f"{tubes['positive'].barcode},positive,18",
+            f"{tubes['invalid'].barcode},invalid,",
+        ]
+    )
+    batch = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
+    assert done.imported_count == 4
+    released = list(Result.objects.select_related("person"))
+    people = [*pool_negative, *pool_positive, alone_positive, alone_invalid]
+    assert sorted(r.person_id for r in released) == sorted(p.pk for p in people)
+    outcomes = {r.person_id: r.outcome for r in released}
+    assert {outcomes[p.pk] for p in pool_negative} == {"negative"}
+    assert {outcomes[p.pk] for p in pool_positive} == {"pool_positive"}
+    assert outcomes[alone_positive.pk] == "positive" and outcomes[alone_invalid.pk] == "invalid"
+    assert all(r.pooled == (r.person in pool_negative + pool_positive) for r in released)
+    assert {(r.commune_id, r.site_id) for r in released} == {
+        (alone_positive.commune_id, tubes["pool"].site_id)
+    }
+    statuses = dict(Tube.objects.values_list("barcode", "status"))
+    assert statuses[tubes["untouched"].barcode] == Tube.Status.RECEIVED
+    assert [statuses[tubes[k].barcode] for k in ("negative", "pool", "positive", "invalid")] == [
+        Tube.Status.RESULTED
+    ] * 4
+    assert Tube.objects.filter(status=Tube.Status.RESULTED, resulted_at__isnull=True).count() == 0
+    cts = TubeResult.objects.values_list("ct_value", flat=True)
+    assert sorted(ct for ct in cts if ct is not None) == [Decimal("18"), Decimal("24.5")]
+    # An audit event per person's result, naming the person and the result.
+    events = AuditEvent.objects.filter(action="testing.result.released")
+    assert sorted((e.object_id, e.person_uuid) for e in events) == sorted(
+        (str(r.uuid), r.person.uuid) for r in released
+    )
+    assert {e.actor_id for e in events} == {technician.pk}
+    assert AuditEvent.objects.filter(action="testing.import.committed").count() == 1
+    retests = Appointment.objects.filter(kind="retest", status="booked")
+    assert sorted(a.person_id for a in retests) == sorted(
+        p.pk for p in [*pool_positive, alone_invalid]
+    )
+    assert len({a.code for a in retests}) == 3
+    assert [c.person for c in CaseReport.objects.all()] == [alone_positive]
+    assert Message.objects.filter(user=commune_officer, channel="inapp").count() == 1
+    # The notices: each person told once on each channel they have, after the commit.
+    assert Result.objects.filter(notified_version=0).count() == len(people)
+    run_queued_tasks()
+    assert not Result.objects.filter(notified_version=0).exists()
+    sms = Message.objects.filter(channel="sms")
+    assert sorted(m.to for m in sms) == sorted(p.phone for p in [*pool_negative, pool_positive[0]])
+    assert Message.objects.filter(channel="email", to="mot@example.org").count() == 1
+    retest_code = retests.get(person=pool_positive[0]).code
+    assert appointment_code_display(retest_code) in sms.get(to=pool_positive[0].phone).body
+    assert results_notify_pending() == 0
+    before = Message.objects.count()
+    Result.objects.update(notified_version=0)  # a retried chunk queues nothing twice
+    assert results_notify_pending() == len(people)
+    assert Message.objects.count() == before
+    # The same file again: every row already recorded, nothing changes.
+    again = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    assert again.good_rows == [] and {row[2] for row in again.bad_rows} == {"already_recorded"}
+    imports.import_commit(actor=technician, batch=again, import_good_rows=True)
+    assert Result.objects.count() == len(people) and events.count() == len(people)
+
+
+def test_a_tube_recorded_between_check_and_commit_is_left_out(
+    tubes: list[Tube], technician: Any, lab: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from covidhub.testing import results
+
+    a, b, _c = tubes
+    content = _csv([f"{a.barcode},negative,", f"{b.barcode},negative,"])
+    batch = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    assert len(batch.good_rows) == 2
+    results.tube_result_record(actor=technician, lab=lab, barcode=b.barcode, value="positive")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
+    assert done.imported_count == 1
+    assert TubeResult.objects.get(tube=b).value == "positive"
+    assert TubeResult.objects.get(tube=a).import_batch == done
+    assert sorted(Result.objects.values_list("outcome", flat=True)) == [
+        "negative",
+        "negative",
+        "positive",
+    ]
