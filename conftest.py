@@ -23,10 +23,12 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     from django.core.cache import cache
 
+    from covidhub.accounts.authcache import auth_cache_clear_here
     from covidhub.core.localcache import local_caches_clear
 
     cache.clear()
     local_caches_clear()
+    auth_cache_clear_here()
 
 
 @pytest.fixture

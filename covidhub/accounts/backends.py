@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+
+from covidhub.accounts.authcache import auth_cache_forget, auth_cached
 
 
 def user_cache_key(pk: Any) -> str:
@@ -20,23 +20,11 @@ def user_cache_key(pk: Any) -> str:
 
 
 def user_cache_clear(pk: Any) -> None:
-    if settings.AUTH_CACHE_SECONDS:
-        from django.db import transaction
-
-        key = user_cache_key(pk)
-        cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key))
+    auth_cache_forget([user_cache_key(pk)])
 
 
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        ttl = settings.AUTH_CACHE_SECONDS
-        if not ttl:
-            return super().get_user(user_id)
-        key = user_cache_key(user_id)
-        user = cache.get(key)
-        if user is None:
-            user = super().get_user(user_id)
-            if user is not None:
-                cache.set(key, user, ttl)
-        return user
+        return auth_cached(
+            user_cache_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id)
+        )

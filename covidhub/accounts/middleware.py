@@ -8,13 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.middleware import OTPMiddleware
 
+from covidhub.accounts.authcache import auth_cache_forget, auth_cached
 from covidhub.accounts.backends import user_cache_clear
 from covidhub.accounts.models import User
 
@@ -66,26 +66,17 @@ def _device_cache_key(persistent_id: str) -> str:
 
 
 def device_cache_clear(persistent_id: str) -> None:
-    from django.db import transaction
-
-    key = _device_cache_key(persistent_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    auth_cache_forget([_device_cache_key(persistent_id)])
 
 
 class CachedOTPMiddleware(OTPMiddleware):
-    """django-otp's middleware, with the session's verified device read from the shared
-    cache instead of a query on every staff request. Saving or deleting a device clears
-    its entry; the device's owner and confirmation are still checked on every request."""
+    """django-otp's middleware, with the session's verified device read through the auth
+    cache (covidhub.accounts.authcache) instead of a query on every staff request. Saving
+    or deleting a device clears its entry; the device's owner and confirmation are still
+    checked on every request."""
 
     def _device_from_persistent_id(self, persistent_id: str) -> Any:
-        ttl = settings.AUTH_CACHE_SECONDS
-        if not ttl:
-            return super()._device_from_persistent_id(persistent_id)
-        key = _device_cache_key(persistent_id)
-        device = cache.get(key)
-        if device is None:
-            device = super()._device_from_persistent_id(persistent_id)
-            if device is not None:
-                cache.set(key, device, ttl)
-        return device
+        return auth_cached(
+            _device_cache_key(persistent_id),
+            lambda: super(CachedOTPMiddleware, self)._device_from_persistent_id(persistent_id),
+        )

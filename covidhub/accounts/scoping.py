@@ -11,10 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 
+from covidhub.accounts.authcache import auth_cached
 from covidhub.accounts.models import AREA_ROLES, Role, RoleAssignment, User
 
 
@@ -50,18 +49,11 @@ def actor_scope(actor: Any) -> Scope:
     cached = getattr(actor, "_covidhub_scope", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    ttl = settings.AUTH_CACHE_SECONDS
-    if ttl:
-        # Every staff request needs the scope: keep it in Redis, cleared when a role is
-        # given or taken (covidhub.accounts.signals) and at most `ttl` seconds old.
-        key = scope_cache_key(actor.pk)
-        shared = cache.get(key)
-        if shared is None:
-            shared = _scope_load(actor)
-            cache.set(key, shared, ttl)
-        actor._covidhub_scope = shared
-        return shared  # type: ignore[no-any-return]
-    scope = _scope_load(actor)
+    # Every staff request needs the scope: through the auth cache, cleared when a role is
+    # given or taken (covidhub.accounts.signals).
+    scope: Scope = auth_cached(
+        scope_cache_key(actor.pk), lambda: _scope_load(actor), copy_value=False
+    )
     actor._covidhub_scope = scope
     return scope
 

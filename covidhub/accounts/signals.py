@@ -13,10 +13,9 @@ from covidhub.accounts.models import ApiToken, User
 
 
 def device_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
-    if settings.AUTH_CACHE_SECONDS:
-        from covidhub.accounts.middleware import device_cache_clear
+    from covidhub.accounts.middleware import device_cache_clear
 
-        device_cache_clear(instance.persistent_id)
+    device_cache_clear(instance.persistent_id)
 
 
 def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -35,13 +34,7 @@ def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def scope_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
     """A role given or taken applies on the staff member's next request."""
-    if not settings.AUTH_CACHE_SECONDS:
-        return
-    from django.core.cache import cache
-    from django.db import transaction
-
+    from covidhub.accounts.authcache import auth_cache_forget
     from covidhub.accounts.scoping import scope_cache_key
 
-    key = scope_cache_key(instance.user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    auth_cache_forget([scope_cache_key(instance.user_id)])
