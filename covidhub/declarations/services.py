@@ -64,6 +64,7 @@ logger = logging.getLogger("covidhub.declarations")
 VENUE_STAFF_ROLE = "venue_staff"
 # Tests turn this off to show that, without the lock, simultaneous scans double-insert.
 LOCK_PEOPLE_ON_CHECKIN = True
+TRACE_RANGES_PER_QUERY = 50
 
 
 def _role(actor: Any) -> str:
@@ -879,26 +880,30 @@ def exposure_overlaps_find(*, case: Case, now: datetime.datetime | None = None) 
     )
     if not visits:
         return []
-    ranges = Q()
-    for venue_id, checked_in_at, checked_out_at in visits:
-        end = checked_out_at or checked_in_at + stay
-        ranges |= Q(
-            venue_id=venue_id,
-            checked_in_at__gte=checked_in_at - window,
-            checked_in_at__lte=end + window,
+    # The ranges go to the database in groups: one statement with thousands of OR'd
+    # ranges (a person with implausibly many visits) takes PostgreSQL minutes to plan.
+    found: list[tuple[datetime.datetime, int, int]] = []
+    for first in range(0, len(visits), TRACE_RANGES_PER_QUERY):
+        ranges = Q()
+        for venue_id, checked_in_at, checked_out_at in visits[
+            first : first + TRACE_RANGES_PER_QUERY
+        ]:
+            end = checked_out_at or checked_in_at + stay
+            ranges |= Q(
+                venue_id=venue_id,
+                checked_in_at__gte=checked_in_at - window,
+                checked_in_at__lte=end + window,
+            )
+        found += (
+            (row["first_at"], row["person_id"], row["venue_id"])
+            for row in CheckIn.objects.filter(ranges)
+            .exclude(person_id=case.person_id)
+            .values("person_id", "venue_id")
+            .annotate(first_at=Min("checked_in_at"))
         )
-    rows = (
-        CheckIn.objects.filter(ranges)
-        .exclude(person_id=case.person_id)
-        .values("person_id", "venue_id")
-        .annotate(first_at=Min("checked_in_at"))
-        .order_by("first_at")
-    )
     seen: dict[int, Overlap] = {}
-    for row in rows:
-        seen.setdefault(
-            row["person_id"], Overlap(row["person_id"], row["venue_id"], row["first_at"])
-        )
+    for first_at, person_id, venue_id in sorted(found):
+        seen.setdefault(person_id, Overlap(person_id, venue_id, first_at))
     return list(seen.values())
 
 

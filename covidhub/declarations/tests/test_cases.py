@@ -133,6 +133,29 @@ def test_tracing_finds_the_people_at_the_same_venue_within_the_window(
     assert ExposureCandidate.objects.filter(case=case).count() == 3
 
 
+def test_tracing_in_groups_of_visits_finds_the_same_people_and_first_overlaps(
+    citizen_person, commune_officer, scene, monkeypatch
+):
+    from covidhub.declarations import services
+    from covidhub.declarations.models import Venue
+
+    # A second visit, at the pho shop, where "elsewhere" was at the same time.
+    other = Venue.objects.get(name="Quán phở")
+    checkin_record(actor=citizen_person.managed_by, venue=other, people=[citizen_person],
+                   now=scene["base"] + datetime.timedelta(minutes=5))  # fmt: skip
+    case = case_propose(
+        actor=commune_officer, person=citizen_person, onset_date=timezone.localdate()
+    )
+    whole = exposure_overlaps_find(case=case)
+    monkeypatch.setattr(services, "TRACE_RANGES_PER_QUERY", 1)  # one visit per statement
+    assert exposure_overlaps_find(case=case) == whole
+    people = scene["people"]
+    assert {o.person_id for o in whole} == {
+        people[label].pk for label in ("near", "neighbour", "english", "elsewhere")
+    }
+    assert [o.first_at for o in whole] == sorted(o.first_at for o in whole)
+
+
 def test_each_officer_reviews_and_notifies_their_own_area_once_in_each_language(
     citizen_person, commune_officer, second_officer, neighbour_officer, login, scene
 ):
