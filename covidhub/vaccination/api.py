@@ -18,9 +18,13 @@ from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.areas.models import Area
 from covidhub.core.errors import InvalidInput, NotFound
-from covidhub.people.selectors import person_get_for_actor, person_queryset_for_actor
+from covidhub.people.selectors import person_get_for_actor
 from covidhub.vaccination import selectors, services
 from covidhub.vaccination.checklists import HEALTH_QUESTIONS, SCREENING_CHECKLIST
+from covidhub.vaccination.fastreads import (
+    household_person_with_registration,
+    session_with_campaign,
+)
 from covidhub.vaccination.models import (
     AdverseEvent,
     Booking,
@@ -38,6 +42,7 @@ from covidhub.vaccination.scoping import (
     STAFF_ROLES,
     booking_get_for_citizen,
     booking_get_for_staff,
+    booking_get_for_staff_with_site,
     session_get_for_actor,
     site_get_for_actor,
     site_q,
@@ -343,7 +348,7 @@ def me_register(request: HttpRequest, payload: RegistrationIn) -> Any:
 
 
 def _session_by_uuid(value: UUID) -> Session:
-    session = Session.objects.select_related("campaign__vaccine", "site").filter(uuid=value).first()
+    session = session_with_campaign(value)
     if session is None:
         raise NotFound()
     return session
@@ -354,7 +359,7 @@ def _session_by_uuid(value: UUID) -> Session:
 )
 def me_book(request: HttpRequest, payload: BookingIn) -> Any:
     account = request_user(request)
-    person = person_queryset_for_actor(actor=account).filter(uuid=payload.person_uuid).first()
+    person = household_person_with_registration(account=account, person_uuid=payload.person_uuid)
     if person is None:
         raise NotFound()
     booking = services.booking_create(
@@ -543,7 +548,7 @@ def staff_screening(request: HttpRequest, booking_uuid: UUID, payload: Screening
 )
 def staff_dose(request: HttpRequest, booking_uuid: UUID, payload: DoseIn) -> Any:
     actor = request_user(request)
-    booking = booking_get_for_staff(actor=actor, booking_uuid=booking_uuid)
+    booking = booking_get_for_staff_with_site(actor=actor, booking_uuid=booking_uuid)
     dose = services.dose_record(
         actor=actor, booking=booking, lot_uuid=payload.lot, override_reason=payload.override_reason
     )

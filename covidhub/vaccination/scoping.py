@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
 from covidhub.core.errors import NotFound
+from covidhub.vaccination.fastreads import booking_with_site_and_person
 from covidhub.vaccination.models import UNIT_KIND, Booking, Session, VaccinationSite
 
 SITE_ROLES = (Role.VACCINATOR, Role.SITE_MANAGER)
@@ -41,6 +42,24 @@ def site_q(actor: Any, *, prefix: str = "", roles: tuple[str, ...] = STAFF_ROLES
     if officer_roles:
         q |= area_path_q(scope, f"{prefix}commune_path", roles=officer_roles)
     return q
+
+
+def site_allowed(
+    actor: Any, site: VaccinationSite, *, roles: tuple[str, ...] = STAFF_ROLES
+) -> bool:
+    """What `site_q` decides, for a site already loaded: no query (the scope is cached)."""
+    if not is_staff(actor):
+        return False
+    scope = actor_scope(actor)
+    site_roles = tuple(r for r in roles if r in SITE_ROLES)
+    if site_roles and scope.has_role(*site_roles) and site.uuid in scope.units_of(UNIT_KIND):
+        return True
+    officer_roles = tuple(r for r in roles if r in OFFICER_ROLES)
+    return (
+        bool(officer_roles)
+        and scope.has_role(*officer_roles)
+        and scope.covers_path(site.commune_path)
+    )
 
 
 def sites_for_actor(
@@ -95,6 +114,22 @@ def booking_get_for_staff(
         .first()
     )
     if booking is None:
+        raise NotFound()
+    return booking
+
+
+def booking_get_for_staff_with_site(
+    *, actor: Any, booking_uuid: uuid.UUID | str, roles: tuple[str, ...] = STAFF_ROLES
+) -> Booking:
+    """`booking_get_for_staff` for the busiest step (the injection): only the session, its
+    site and the person are loaded, in one joined read, and the actor's scope is checked
+    on the loaded site (`site_allowed`, the same rule as `site_q`)."""
+    try:
+        key = uuid.UUID(str(booking_uuid))
+    except ValueError as exc:
+        raise NotFound() from exc
+    booking = booking_with_site_and_person(key)
+    if booking is None or not site_allowed(actor, booking.session.site, roles=roles):
         raise NotFound()
     return booking
 

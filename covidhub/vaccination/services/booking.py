@@ -6,7 +6,7 @@ person and dose."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,16 +25,21 @@ from covidhub.vaccination.errors import (
     SessionClosed,
     SessionFull,
 )
+from covidhub.vaccination.fastreads import dose_history
 from covidhub.vaccination.models import (
     ACTIVE_BOOKING_STATES,
     Booking,
     Campaign,
-    Dose,
     Registration,
     Session,
 )
 from covidhub.vaccination.scoping import site_q
 from covidhub.vaccination.services.common import audit
+from covidhub.vaccination.services.statements import (
+    audit_event,
+    booking_store_with_place,
+    single_statement_supported,
+)
 
 # The concurrency tests' control run turns this off to prove that they catch overbooking.
 LOCK_SESSIONS = True
@@ -42,28 +47,51 @@ MAX_INVITATIONS = 1_000
 
 
 def person_dose_facts(person: Person) -> list[rules.DoseFact]:
-    return [
-        rules.DoseFact(d.vaccine, d.series, d.dose_number, d.day)
-        for d in Dose.objects.filter(person=person, status=Dose.Status.VALID)
-        .select_related("vaccine")
-        .order_by("sequence")
-    ]
+    return [fact for _sequence, fact in person_dose_history(person)]
+
+
+def person_dose_history(person: Person) -> list[tuple[int, rules.DoseFact]]:
+    """The person's valid doses in order, each with its overall sequence number."""
+    return dose_history(person.pk)
+
+
+def _place_take_if_free(session: Session) -> bool:
+    """Take a place if one is left: one conditional UPDATE, whose row lock (FOR NO KEY
+    UPDATE: bookings being inserted, whose foreign key takes KEY SHARE on the row, are not
+    blocked) is held until the commit; a concurrent taker waits for it and then re-checks
+    the condition against the committed count, so the session is never overbooked."""
+    if LOCK_SESSIONS:
+        # Hand-written (portable) SQL: the busiest statement of a booking day, without the
+        # ORM's compilation.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(Session._meta.db_table)} "  # noqa: S608 - a table name from model metadata
+                "SET booked_count = booked_count + 1 WHERE id = %s AND booked_count < capacity",
+                [session.pk],
+            )
+            taken = cursor.rowcount
+    else:
+        # Without the lock: a read-modify-write that loses concurrent updates (control run).
+        current = Session.objects.get(pk=session.pk)
+        taken = 0
+        if current.booked_count < current.capacity:
+            taken = Session.objects.filter(pk=session.pk).update(
+                booked_count=current.booked_count + 1
+            )
+    if taken:
+        session.booked_count += 1
+    return bool(taken)
 
 
 def _session_for_update(session_pk: int) -> Session:
-    if LOCK_SESSIONS:
-        # FOR NO KEY UPDATE: bookings being inserted (their foreign key takes KEY SHARE on
-        # this row) are not blocked by it, only other place-takers are.
-        return Session.objects.select_for_update(no_key=True).get(pk=session_pk)
-    return Session.objects.get(pk=session_pk)
+    # FOR NO KEY UPDATE: bookings being inserted (their foreign key takes KEY SHARE on this
+    # row) are not blocked by it, only other place-takers are.
+    return Session.objects.select_for_update(no_key=True).get(pk=session_pk)
 
 
 def _take_place(session: Session) -> None:
-    if LOCK_SESSIONS:
-        Session.objects.filter(pk=session.pk).update(booked_count=F("booked_count") + 1)
-    else:
-        # Without the lock: a read-modify-write that loses concurrent updates (control run).
-        Session.objects.filter(pk=session.pk).update(booked_count=session.booked_count + 1)
+    """Take a place in a session whose row the caller has locked (and found not full)."""
+    Session.objects.filter(pk=session.pk).update(booked_count=F("booked_count") + 1)
     session.booked_count += 1
 
 
@@ -86,9 +114,11 @@ def _bookable(session: Session) -> None:
 
 def _eligible(person: Person, session: Session) -> rules.NextDose:
     """The dose the person would have in this session, or the reason they cannot."""
-    registration = Registration.objects.filter(person=person).only("priority_group").first()
-    if registration is None:
-        raise NotRegistered()
+    try:
+        # No query when the caller loaded the registration with the person.
+        registration = person.vaccination_registration
+    except Registration.DoesNotExist as exc:
+        raise NotRegistered() from exc
     groups = session.campaign.priority_groups
     if groups and registration.priority_group not in groups:
         raise SessionClosed(_("This campaign is for other priority groups than this person's."))
@@ -155,36 +185,53 @@ def booking_create(
         # Fast answer from the row just read; a stale "full" only makes someone retry.
         raise SessionFull()
     nxt = _eligible(person, session)
-    if Booking.objects.filter(
-        person=person, dose_number=nxt.sequence, status__in=ACTIVE_BOOKING_STATES
-    ).exists():
-        raise AlreadyBooked()
-    now = timezone.now()
-    with transaction.atomic():
-        # The booking row first (its unique index refuses a second active booking for the
-        # dose), the session row last: its lock is then held only until the commit.
-        booking = Booking(
-            session=session,
-            person=person,
-            dose_number=nxt.sequence,
-            status=Booking.Status.CONFIRMED,
-            booked_by=actor,
-            confirmed_at=now,
-        )
+    booking = Booking(
+        session=session,
+        person=person,
+        dose_number=nxt.sequence,
+        status=Booking.Status.CONFIRMED,
+        booked_by=actor,
+        confirmed_at=timezone.now(),
+    )
+    if not waitlist and LOCK_SESSIONS and single_statement_supported():
+        event = audit_event(actor, "vaccination.booking.created", booking, person_uuid=person.uuid)
         try:
-            with transaction.atomic():
-                booking.save()
+            stored = booking_store_with_place(booking=booking, event=event)
         except IntegrityError as exc:
             raise AlreadyBooked() from exc
-        locked = _session_for_update(session.pk)
-        if locked.booked_count >= locked.capacity:
-            if not waitlist:
+        if not stored:
+            # Full: unless the person already holds a booking for this dose, which the
+            # ORM path's insert would have said first.
+            if Booking.objects.filter(
+                person=person, dose_number=nxt.sequence, status__in=ACTIVE_BOOKING_STATES
+            ).exists():
+                raise AlreadyBooked()
+            raise SessionFull()
+        session.booked_count += 1
+        return booking
+    with transaction.atomic():
+        # The booking row first: its unique index refuses a second active booking for the
+        # dose (its first statement: the failure undoes nothing else).
+        try:
+            booking.save()
+        except IntegrityError as exc:
+            raise AlreadyBooked() from exc
+        if not waitlist:
+            audit(actor, "vaccination.booking.created", booking, person_uuid=person.uuid)
+            # The session row last: its lock is then held only until the commit.
+            if not _place_take_if_free(session):
                 raise SessionFull()
-            booking.status = Booking.Status.WAITLISTED
-            booking.confirmed_at = None
-            booking.save(update_fields=["status", "confirmed_at", "updated_at"])
-        else:
-            _take_place(locked)
+            return booking
+        if not _place_take_if_free(session):
+            # Full: lock the row so that a place given back meanwhile is either taken
+            # here or, once this booking is committed, offered to it by the waiting list.
+            locked = _session_for_update(session.pk)
+            if locked.booked_count < locked.capacity:
+                _take_place(locked)
+            else:
+                booking.status = Booking.Status.WAITLISTED
+                booking.confirmed_at = None
+                booking.save(update_fields=["status", "confirmed_at", "updated_at"])
         audit(
             actor,
             "vaccination.booking.waitlisted"

@@ -8,7 +8,7 @@ import decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,20 +19,33 @@ from covidhub.people.models import Person
 from covidhub.vaccination import rules
 from covidhub.vaccination.checklists import SCREENING_CHECKLIST, screening_suggestion
 from covidhub.vaccination.errors import WrongStep
+from covidhub.vaccination.fastreads import (
+    allocation_at_site,
+    instance_from_row,
+    whole_row_columns,
+)
 from covidhub.vaccination.models import (
     Booking,
     Dose,
-    LotAllocation,
     PersonVaccination,
     Registration,
     Screening,
     VaccinationSite,
     Vaccine,
 )
-from covidhub.vaccination.scoping import PLANNER_ROLES, SITE_ROLES, site_q
-from covidhub.vaccination.services.booking import person_dose_facts
+from covidhub.vaccination.scoping import PLANNER_ROLES, SITE_ROLES, site_allowed, site_q
+from covidhub.vaccination.services.booking import person_dose_facts, person_dose_history
 from covidhub.vaccination.services.common import audit
-from covidhub.vaccination.services.stock import allocation_return, allocation_take
+from covidhub.vaccination.services.statements import (
+    audit_event,
+    dose_store_with_stock,
+    single_statement_supported,
+)
+from covidhub.vaccination.services.stock import (
+    allocation_return,
+    allocation_take,
+    allocation_taken_check,
+)
 from covidhub.vaccination.signals import dose_corrected, dose_recorded
 
 OVERRIDE_ROLES = (Role.SITE_MANAGER, *OFFICER_ROLES)
@@ -40,7 +53,7 @@ MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 
 
 def _site_staff(actor: Any, site: VaccinationSite, roles: tuple[str, ...] = SITE_ROLES) -> None:
-    if not VaccinationSite.objects.filter(site_q(actor, roles=roles), pk=site.pk).exists():
+    if not site_allowed(actor, site, roles=roles):
         raise NotFound()
 
 
@@ -157,30 +170,67 @@ def screening_record(
 # Step 3: the injection ---------------------------------------------------------------------
 
 
+def _status_upsert_sql() -> str:
+    qn = connection.ops.quote_name
+    status = PersonVaccination._meta
+    registration = Registration._meta
+    group = qn(str(registration.get_field("priority_group").column))
+    returning = whole_row_columns(PersonVaccination)
+    return f"""
+        INSERT INTO {qn(status.db_table)} (person_id, commune_id, birth_year, priority_group,
+            doses, primary_doses, primary_complete, boosters, reminded_for, updated_at)
+        VALUES (%s, %s, %s,
+            COALESCE((SELECT {group} FROM {qn(registration.db_table)} WHERE person_id = %s), ''),
+            0, 0, %s, 0, '', %s)
+        ON CONFLICT (person_id) DO UPDATE SET priority_group = excluded.priority_group
+        RETURNING {returning}
+        """  # noqa: S608 - names from model metadata, values as parameters
+
+
 def status_lock(person: Person) -> PersonVaccination:
-    """The person's summary row, created if need be, locked: it serialises their doses."""
-    try:
-        with transaction.atomic():
-            PersonVaccination.objects.get_or_create(
-                person=person,
-                defaults={"commune_id": person.commune_id, "birth_year": person.birth_year},
-            )
-    except IntegrityError:
-        pass  # created by a concurrent dose
-    return PersonVaccination.objects.select_for_update().get(person=person)
+    """The person's summary row, created if need be, locked: it serialises their doses.
+
+    One statement on PostgreSQL and SQLite (INSERT … ON CONFLICT DO UPDATE … RETURNING):
+    a concurrent first dose waits for the other's row, an existing row is locked by the
+    update. The priority group is copied fresh from the registration on the way.
+    """
+    params = [
+        person.pk,
+        person.commune_id,
+        person.birth_year,
+        person.pk,
+        False,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_status_upsert_sql(), params)
+        row = cursor.fetchone()
+    return instance_from_row(PersonVaccination, row)
 
 
-def status_refresh(status: PersonVaccination, person: Person) -> PersonVaccination:
-    """Rewrite the summary from the person's valid doses."""
-    facts = person_dose_facts(person)
+def status_refresh(
+    status: PersonVaccination,
+    person: Person,
+    *,
+    facts: list[rules.DoseFact] | None = None,
+) -> PersonVaccination:
+    """Rewrite the summary (locked by `status_lock`) from the person's valid doses;
+    `facts` when the caller already knows them (read under that lock)."""
+    if facts is None:
+        facts = person_dose_facts(person)
+    status_summarise(status, person, facts=facts)
+    status.save()
+    return status
+
+
+def status_summarise(
+    status: PersonVaccination, person: Person, *, facts: list[rules.DoseFact]
+) -> None:
+    """Set the summary's fields from the valid doses `facts` (saved by the caller)."""
     nxt = rules.next_dose(facts)
     primary = [f for f in facts if f.series == Dose.Series.PRIMARY]
     status.commune_id = person.commune_id
     status.birth_year = person.birth_year
-    registration = Registration.objects.filter(person=person).values_list(
-        "priority_group", flat=True
-    )
-    status.priority_group = registration.first() or ""
     status.doses = len(facts)
     status.primary_vaccine = facts[0].vaccine if facts else None
     status.primary_doses = len(primary)
@@ -189,12 +239,14 @@ def status_refresh(status: PersonVaccination, person: Person) -> PersonVaccinati
     status.last_dose_on = facts[-1].day if facts else None
     status.next_earliest_on = nxt.earliest_on
     status.next_due_on = nxt.due_on
-    status.save()
-    return status
 
 
 def _may_override(actor: User) -> bool:
     return actor_scope(actor).has_role(*OVERRIDE_ROLES)
+
+
+def _dose_exists() -> Conflict:
+    return Conflict(_("This dose number is already recorded for this person."), code="dose_exists")
 
 
 def _insert_dose(
@@ -206,7 +258,32 @@ def _insert_dose(
     nxt: rules.NextDose,
     **fields: Any,
 ) -> Dose:
-    dose = Dose(
+    dose = _dose_new(
+        actor=actor,
+        person=person,
+        vaccine=vaccine,
+        administered_at=administered_at,
+        nxt=nxt,
+        **fields,
+    )
+    try:
+        # No savepoint: the Conflict ends the caller's transaction (nothing else is kept).
+        dose.save()
+    except IntegrityError as exc:
+        raise _dose_exists() from exc
+    return dose
+
+
+def _dose_new(
+    *,
+    actor: User,
+    person: Person,
+    vaccine: Vaccine,
+    administered_at: datetime.datetime,
+    nxt: rules.NextDose,
+    **fields: Any,
+) -> Dose:
+    return Dose(
         person=person,
         vaccine=vaccine,
         series=nxt.series,
@@ -221,14 +298,26 @@ def _insert_dose(
         recorded_by=actor,
         **fields,
     )
-    try:
-        with transaction.atomic():
-            dose.save()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("This dose number is already recorded for this person."), code="dose_exists"
-        ) from exc
-    return dose
+
+
+def _booking_step_to_vaccinated(booking_pk: int) -> bool:
+    """Checked in and screened "vaccinate now" → vaccinated, or False (nothing changed)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(Booking._meta.db_table)} SET status = %s, updated_at = %s "  # noqa: S608 - table names from model metadata
+            f"WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM "
+            f"{qn(Screening._meta.db_table)} WHERE booking_id = %s AND outcome = %s)",
+            [
+                Booking.Status.VACCINATED.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                booking_pk,
+                Booking.Status.CHECKED_IN.value,
+                booking_pk,
+                Screening.Outcome.VACCINATE.value,
+            ],
+        )
+        return bool(cursor.rowcount)
 
 
 def dose_record(
@@ -258,31 +347,32 @@ def dose_record(
         raise InvalidInput(details={"fields": {"override_reason": [_("The reason is too long.")]}})
     at = administered_at or timezone.now()
     day = timezone.localtime(at).date()
-    allocation = (
-        LotAllocation.objects.select_related("lot__vaccine")
-        .filter(site=site, lot__uuid=lot_uuid)
-        .first()
-    )
+    allocation = allocation_at_site(site_id=site.pk, lot_uuid=lot_uuid)
     if allocation is None:
         raise InvalidInput(details={"fields": {"lot": [_("Choose a lot allocated to this site.")]}})
     vaccine = allocation.lot.vaccine
     person = booking.person
     with transaction.atomic():
         status = status_lock(person)
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
-        if locked.status != Booking.Status.CHECKED_IN:
-            raise WrongStep(_("Check the person in and screen them before the injection."))
-        screening = Screening.objects.filter(booking=locked).first()
-        if screening is None or screening.outcome != Screening.Outcome.VACCINATE:
+        # The booking's step moves on only from a checked-in, screened-for-vaccination
+        # state: one conditional UPDATE, which also locks the row until the commit.
+        moved = _booking_step_to_vaccinated(booking.pk)
+        if not moved:
+            current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True)
+            if current.first() != Booking.Status.CHECKED_IN:
+                raise WrongStep(_("Check the person in and screen them before the injection."))
             raise WrongStep(_("The screening must conclude “vaccinate now” first."))
+        booking.status = Booking.Status.VACCINATED
+        history = person_dose_history(person)
+        facts = [fact for _sequence, fact in history]
         nxt = rules.dose_check(
-            doses=person_dose_facts(person),
+            doses=facts,
             vaccine=vaccine,
             day=day,
             age=person.age_on(day),
             override=bool(override_reason),
         )
-        dose = _insert_dose(
+        dose = _dose_new(
             actor=actor,
             person=person,
             vaccine=vaccine,
@@ -291,23 +381,43 @@ def dose_record(
             lot=allocation.lot,
             allocation=allocation,
             site=site,
-            booking=locked,
+            booking=booking,
             vaccinator=actor,
             override_reason=override_reason,
         )
-        locked.status = Booking.Status.VACCINATED
-        locked.save(update_fields=["status", "updated_at"])
-        status_refresh(status, person)
-        audit(
-            actor,
-            "vaccination.dose.recorded",
-            dose,
-            person_uuid=person.uuid,
-            details={"sequence": dose.sequence, "override": bool(override_reason)},
+        # The valid doses now: the ones read under the person's lock and this one.
+        history.append(
+            (dose.sequence, rules.DoseFact(vaccine, dose.series, dose.dose_number, dose.day))
         )
-        # The lot's row is shared by every vaccinator of the site: taken last, so that its
-        # lock is held only until the commit.
-        allocation_take(allocation=allocation, day=day)
+        history.sort(key=lambda item: item[0])
+        status_summarise(status, person, facts=[fact for _sequence, fact in history])
+        details = {"sequence": dose.sequence, "override": bool(override_reason)}
+        if single_statement_supported():
+            # The dose, the summary, the audit row and the stock in one statement, the
+            # last before the commit: the allocation's row (shared by every vaccinator of
+            # the site) is locked only from here to the commit.
+            event = audit_event(
+                actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
+            )
+            try:
+                taken = dose_store_with_stock(
+                    dose=dose, event=event, status=status, allocation=allocation
+                )
+            except IntegrityError as exc:
+                raise _dose_exists() from exc
+            allocation_taken_check(allocation=allocation, day=day, taken=taken)
+        else:
+            try:
+                dose.save()
+            except IntegrityError as exc:
+                raise _dose_exists() from exc
+            status.save()
+            audit(
+                actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
+            )
+            # The lot's row is shared by every vaccinator of the site: taken last, so that
+            # its lock is held only until the commit.
+            allocation_take(allocation=allocation, day=day)
         transaction.on_commit(lambda: dose_recorded.send(sender=Dose, dose=dose, person=person))
     return dose
 

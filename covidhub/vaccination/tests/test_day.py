@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from covidhub.audit.models import AuditEvent
 from covidhub.core.errors import InvalidInput, NotFound
@@ -19,7 +20,7 @@ from covidhub.vaccination.errors import (
     WrongStep,
     WrongVaccine,
 )
-from covidhub.vaccination.models import Booking, Dose, LotAllocation, PersonVaccination
+from covidhub.vaccination.models import Booking, Dose, LotAllocation, PersonVaccination, Session
 from covidhub.vaccination.signals import dose_recorded
 
 
@@ -111,9 +112,86 @@ def test_injection_needs_check_in_and_screening(
     booking = services.booking_create(
         actor=citizen, person=citizen_person, session=make_session(site=site)
     )
+    with pytest.raises(WrongStep) as refused:
+        services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
+    assert refused.value.message == _("Check the person in and screen them before the injection.")
+    services.checkin_record(actor=vaccinator, site=site, text=booking.code)
+    with pytest.raises(WrongStep) as refused:
+        services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
+    assert refused.value.message == _("The screening must conclude “vaccinate now” first.")
+    assert not Dose.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CHECKED_IN
+    assert not PersonVaccination.objects.filter(person=citizen_person).exists()
+    services.screening_record(
+        actor=vaccinator, booking=booking, answers={}, temperature=36.6, outcome="vaccinate"
+    )
+    services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.VACCINATED
     with pytest.raises(WrongStep):
         services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
-    assert not Dose.objects.exists()
+    assert Dose.objects.count() == 1
+
+
+def test_a_dose_rewrites_the_summary_but_keeps_its_reminder(
+    citizen,
+    citizen_person,
+    register,
+    site,
+    vaccinator,
+    district_officer,
+    make_session,
+    make_lot,
+    vaccines,
+):
+    register(citizen_person, "g01")
+    _elsewhere(district_officer, citizen_person, vaccines["astrazeneca"], 60)
+    status = PersonVaccination.objects.get(person=citizen_person)
+    assert (status.doses, status.priority_group) == (1, "g01")
+    PersonVaccination.objects.filter(pk=status.pk).update(reminded_for="2:20210101")
+    from covidhub.vaccination.models import Registration
+
+    Registration.objects.filter(person=citizen_person).update(priority_group="g05")
+    allocation = make_lot(site=site)
+    booking = _to_injection(citizen, citizen_person, make_session(site=site), vaccinator)
+    dose = services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
+    assert (dose.series, dose.dose_number, dose.sequence) == ("primary", 2, 2)
+    status.refresh_from_db()
+    assert (status.doses, status.primary_doses, status.primary_complete) == (2, 2, True)
+    assert status.last_dose_on == timezone.localdate()
+    assert status.priority_group == "g05"
+    assert status.reminded_for == "2:20210101"
+    assert PersonVaccination.objects.filter(person=citizen_person).count() == 1
+
+
+def test_booking_and_dose_stay_within_their_round_trips(
+    citizen,
+    citizen_person,
+    register,
+    site,
+    vaccinator,
+    make_session,
+    make_lot,
+    django_assert_max_num_queries,
+):
+    """The busiest writes of a campaign day: a regression guard on their queries."""
+    register(citizen_person)
+    session = make_session(site=site)
+    allocation = make_lot(site=site)
+    # The doses, the booking, its audit row, the place (and a savepoint pair); the
+    # registration came with the person (one more query when it did not).
+    with django_assert_max_num_queries(7):
+        booking = services.booking_create(actor=citizen, person=citizen_person, session=session)
+    services.checkin_record(actor=vaccinator, site=site, text=booking.code)
+    booking.refresh_from_db()
+    services.screening_record(
+        actor=vaccinator, booking=booking, answers={}, temperature=36.6, outcome="vaccinate"
+    )
+    # The lot, the person's summary (created and locked), the booking's step, the doses,
+    # the dose, the summary, the audit row, the stock (and a savepoint pair); before: 20.
+    with django_assert_max_num_queries(10):
+        services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
 
 
 @pytest.mark.parametrize(
@@ -294,6 +372,8 @@ def test_session_is_never_overbooked_and_one_booking_per_dose(
             actor=citizen, person=citizen_person, session=make_session(site=site)
         )
     assert getattr(twice.value, "code", "") == "already_booked"
+    assert AuditEvent.objects.filter(action="vaccination.booking.created").count() == 1
+    assert sorted(Session.objects.values_list("booked_count", flat=True)) == [0, 1]
     other = make_citizen("+84912999888", full_name="Phạm Thị Hai")
     other_person = other.people.get()
     register(other_person)
