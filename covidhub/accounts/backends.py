@@ -1,8 +1,10 @@
-"""Staff and citizens signed in on the web: the account of a session comes from the shared
-cache (Redis) instead of a query on every request.
+"""Staff and citizens signed in on the web: the account of a session comes from the auth
+cache (covidhub.accounts.authcache: this process, then Redis) instead of a query on every
+request.
 
 Saving or deleting an account clears its entry (covidhub.accounts.signals), so a changed
-password, a deactivation or a new name takes effect on the next request; the session's
+password, a deactivation or a new name takes effect on the next request here and within
+AUTH_LOCAL_CACHE_SECONDS in other processes; the session's
 password hash is still checked by Django on every request against the cached account.
 """
 

@@ -1,6 +1,7 @@
-"""Keep the bearer-token cache honest: saving or deleting an account or a token clears the
-cached entries of that account's tokens (deactivation, a changed language or kind, a token
-edited in the admin take effect on the next request)."""
+"""Keep the auth caches honest: saving or deleting an account, a token, a TOTP device or a
+role assignment clears what was cached of it — the account's tokens, the account itself,
+the device, the staff scope — so that a deactivation, a changed password, a removed device
+or a role taken away applies on the next request."""
 
 from __future__ import annotations
 
