@@ -371,6 +371,8 @@ def main() -> None:
         bench.seed(args.people)
         seed_seconds = time.perf_counter() - seeded
         bench.django_setup()
+        # Each recorded dose gets its certificate from the worker, as in production.
+        bench.signing_key_production()
         generated = doses_generate(bench, doses=args.doses)
         coverage = coverage_timings(bench)
         pairs = booking_fixture(bench, citizens=args.citizens)

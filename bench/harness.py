@@ -125,6 +125,8 @@ class Bench:
             "PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR": "1000000000",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            # The passphrase of the DSC private key (production refuses to run without one).
+            "COVIDHUB_DSC_PASSPHRASE": secrets.token_urlsafe(24),
         }
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -234,6 +236,59 @@ class Bench:
         import django
 
         django.setup()
+
+    def signing_key_production(self) -> str:
+        """A production DSC, made as an operator makes one: the key pair and its CSR
+        (`certificates_dsc_request`), signed by a CSCA made for this bench run (standing in
+        for the national CSCA), then imported. The worker then issues real certificates;
+        a development key would be refused in production and every task would fail.
+        Call after `django_setup`; returns the key's kid."""
+        from datetime import UTC, datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import Encoding
+        from cryptography.x509.oid import NameOID
+
+        from covidhub.certificates.dcc.keys import KeyAndCertificate, csr_sign_with_csca
+        from covidhub.certificates.keystore import (
+            signing_key_import_certificate,
+            signing_key_request,
+        )
+
+        now = datetime.now(UTC)
+        csca_key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "covidhub bench CSCA"),
+            ]
+        )
+        csca_certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(csca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now.replace(year=now.year + 2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(csca_key, hashes.SHA256())
+        )
+        key = signing_key_request(
+            actor=None, organization="Sở Y tế tỉnh Hải Dương", common_name="Hai Duong DCC DSC"
+        )
+        csr = x509.load_pem_x509_csr(key.csr_pem.encode())
+        dsc = csr_sign_with_csca(
+            csr=csr,
+            csca=KeyAndCertificate(private_key=csca_key, certificate=csca_certificate),
+            now=now,
+        )
+        key = signing_key_import_certificate(
+            actor=None, key=key, certificate_data=dsc.public_bytes(Encoding.PEM)
+        )
+        return str(key.kid)
 
     def sql(self, statement: str) -> str:
         return subprocess.run(

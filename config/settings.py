@@ -123,6 +123,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters travel apart from the SQL (no quoting in Python) and a statement run
+    # DB_PREPARE_THRESHOLD times on a connection is prepared: PostgreSQL then neither
+    # parses nor plans it again (half of its CPU on the busiest requests). A PgBouncer in
+    # transaction mode needs max_prepared_statements set (1.21+), or DB_PREPARE_THRESHOLD
+    # off; see docs/operations.md.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+        "DB_SERVER_SIDE_BINDING", True
+    )
+    prepare_threshold = env_str("DB_PREPARE_THRESHOLD", "5").strip().lower()
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        None if prepare_threshold == "off" else env_int("DB_PREPARE_THRESHOLD", 5)
+    )
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

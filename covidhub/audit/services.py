@@ -11,6 +11,36 @@ from covidhub.audit.models import AuditEvent
 from covidhub.core import request_context
 
 
+def audit_event_new(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    person_uuid: uuid.UUID | None = None,
+    actor_role: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The unsaved event `audit_record` writes, for a statement that inserts it together
+    with the write it describes (`covidhub.core.rawsql.insert_sql`)."""
+    context = request_context.current()
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(getattr(obj, "uuid", None) or getattr(obj, "pk", "")) if obj is not None else ""
+    if person_uuid is None and obj is not None and obj._meta.label_lower == "people.person":
+        person_uuid = obj.uuid  # type: ignore[attr-defined]
+    return AuditEvent(
+        actor=actor_obj,
+        actor_role=actor_role,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        person_uuid=person_uuid,
+        request_id=context.request_id if context else "",
+        client_address=context.client_address if context else None,
+        details=details or {},
+    )
+
+
 def audit_record(
     *,
     actor: Any,
@@ -24,23 +54,16 @@ def audit_record(
 
     `details` must not carry personal data: codes, ids and field names only.
     """
-    context = request_context.current()
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(getattr(obj, "uuid", None) or getattr(obj, "pk", "")) if obj is not None else ""
-    if person_uuid is None and obj is not None and obj._meta.label_lower == "people.person":
-        person_uuid = obj.uuid  # type: ignore[attr-defined]
-    return AuditEvent.objects.create(
-        actor=actor_obj,
-        actor_role=actor_role,
+    event = audit_event_new(
+        actor=actor,
         action=action,
-        object_type=object_type,
-        object_id=object_id,
+        obj=obj,
         person_uuid=person_uuid,
-        request_id=context.request_id if context else "",
-        client_address=context.client_address if context else None,
-        details=details or {},
+        actor_role=actor_role,
+        details=details,
     )
+    event.save(force_insert=True)
+    return event
 
 
 def audit_record_many(

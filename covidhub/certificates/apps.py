@@ -13,6 +13,8 @@ class CertificatesConfig(AppConfig):
         from covidhub.certificates import receivers
         from covidhub.certificates.demo import certificates_seed
         from covidhub.certificates.status_rules import status_provider
+        from covidhub.certificates.tasks import certificates_issue_pending
+        from covidhub.core import schedule
         from covidhub.core.tasks_catalog import register_entry
         from covidhub.demo.seeders import register_seeder
         from covidhub.people.status import register_status_provider
@@ -46,4 +48,8 @@ class CertificatesConfig(AppConfig):
         )
         register_status_provider(status_provider)
         receivers.connect()
+        # The queue is kicked after each commit; this catches a kick that was lost.
+        schedule.register(
+            "certificates.issue_pending", every_seconds=60, task=certificates_issue_pending
+        )
         register_seeder("certificates", certificates_seed, order=90)

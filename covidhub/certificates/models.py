@@ -154,6 +154,25 @@ class IssuedCertificate(models.Model):
         return self.revoked_at is not None
 
 
+class PendingIssue(models.Model):
+    """A source record whose certificate is to be issued, re-issued or revoked: written in
+    the transaction that recorded or corrected it (a transactional outbox), so that it is
+    neither lost nor acted on before that commits, and drained in batches by the worker
+    (`receivers.pending_drain`). The same record may be queued more than once; the drain
+    looks at its current state each time, so a repeat changes nothing."""
+
+    source_type = models.CharField(max_length=40)
+    source_pk = models.BigIntegerField()
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("certificate waiting to be issued")
+        verbose_name_plural = _("certificates waiting to be issued")
+
+    def __str__(self) -> str:
+        return f"{self.source_type}:{self.source_pk}"
+
+
 class Revocation(models.Model):
     """A published revocation: one certificate by UVCI, or every certificate of a DSC."""
 

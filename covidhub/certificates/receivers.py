@@ -3,9 +3,12 @@ import it (imports run downward). Each receiver only enqueues a task on commit, 
 sender's transaction is never slowed or failed by signing, and a retried task issues
 nothing twice (one live certificate per source record is a database constraint).
 
-- `covidhub.vaccination.signals.dose_recorded` / `dose_corrected` (sender, dose, person):
-  a vaccination certificate per dose; a voided dose's certificate is revoked, a corrected
-  one re-issued.
+- `covidhub.vaccination.signals.dose_recorded` / `dose_corrected` (sender, dose, person),
+  sent inside the dose's transaction: the dose is queued in `PendingIssue` in that
+  transaction (an outbox), and one task drains the queue in batches (`pending_drain`): a
+  vaccination certificate per dose; a voided dose's certificate is revoked, a corrected
+  one re-issued. At hundreds of injections a second a task per dose cost the worker more
+  than signing did, and the request an insert and a commit of its own.
 - `covidhub.testing.signals.result_released` (sender, result, person): a test certificate
   for a negative RT-PCR, a recovery certificate for a positive test (valid day 11-180);
   an amended result (a new `version`) revokes what the old version produced.
@@ -15,10 +18,12 @@ nothing twice (one live certificate per source record is a database constraint).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from covidhub.certificates.facts import Facts
@@ -45,11 +50,158 @@ def on_person_identity_changed(
     )
 
 
-def on_dose_event(sender: Any, dose: Any, person: Any = None, **kwargs: Any) -> None:
-    from covidhub.certificates.tasks import certificate_issue_for_dose
+PENDING_KICK = "certificates.pending"
 
-    dose_id = dose.pk
-    transaction.on_commit(lambda: certificate_issue_for_dose.enqueue(dose_id))
+
+@cache
+def _pending_insert_sql(vendor: str) -> str:
+    from covidhub.certificates.models import PendingIssue
+
+    quote = connections[PendingIssue.objects.db].ops.quote_name
+    fields = {field.name: field for field in PendingIssue._meta.concrete_fields}
+    columns = ", ".join(
+        quote(str(fields[name].column)) for name in ("source_type", "source_pk", "queued_at")
+    )
+    table = quote(PendingIssue._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608 - names from model metadata
+
+
+def pending_add(*, source_type: str, source_pk: int) -> None:
+    """Queue a source record's certificate in the caller's transaction (one plain INSERT:
+    this runs in every injection), and kick the drain once that commits."""
+    from covidhub.certificates.models import PendingIssue
+
+    connection = connections[PendingIssue.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _pending_insert_sql(connection.vendor),
+            [source_type, source_pk, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+    transaction.on_commit(_pending_kick, using=connection.alias)
+
+
+def _pending_kick() -> None:
+    from covidhub.certificates.tasks import certificates_issue_pending
+    from covidhub.core.enqueue import kick
+
+    kick(certificates_issue_pending, key=PENDING_KICK)
+
+
+def on_dose_event(sender: Any, dose: Any, person: Any = None, **kwargs: Any) -> None:
+    pending_add(source_type=DOSE_SOURCE, source_pk=dose.pk)
+
+
+def pending_drain(*, batch: int = 200) -> dict[str, int]:
+    """Act on every queued source record, `batch` at a time, each batch in a transaction
+    with the removal of its rows (several workers skip each other's rows). Without a key
+    that may sign, the rows stay queued for the next run and nothing fails."""
+    from covidhub.certificates.errors import KeyRefused, NoSigningKey
+    from covidhub.certificates.models import PendingIssue
+    from covidhub.core.enqueue import kick_taken
+
+    kick_taken(PENDING_KICK)
+    counts: Counter[str] = Counter()
+    while True:
+        try:
+            with transaction.atomic():
+                rows = list(
+                    PendingIssue.objects.select_for_update(skip_locked=True)
+                    .order_by("id")
+                    .values_list("id", "source_type", "source_pk")[:batch]
+                )
+                if not rows:
+                    break
+                PendingIssue.objects.filter(pk__in=[row[0] for row in rows]).delete()
+                dose_ids = sorted({pk for _id, kind, pk in rows if kind == DOSE_SOURCE})
+                for _id, kind, pk in rows:
+                    if kind != DOSE_SOURCE:
+                        logger.error("pending certificate of unknown source %s:%s", kind, pk)
+                        counts["unknown_source"] += 1
+                counts.update(doses_certificates_issue(dose_ids=dose_ids))
+        except (NoSigningKey, KeyRefused) as error:
+            # A configuration problem, not the records': they wait for a usable key.
+            logger.error("certificates waiting: %s", error.code)
+            counts[f"waiting:{error.code}"] += 1
+            break
+    return dict(counts)
+
+
+def _dose_facts(dose: Any) -> Any:
+    from covidhub.certificates.facts import VaccinationFacts
+    from covidhub.vaccination.models import Dose
+
+    vaccine = dose.vaccine
+    if dose.series == Dose.Series.PRIMARY:
+        dose_number, total = dose.dose_number, vaccine.primary_doses
+    else:
+        # Boosters continue the count (EU guidance: a booster after two doses is 3/3).
+        dose_number, total = dose.sequence, max(dose.sequence, vaccine.primary_doses)
+    return VaccinationFacts(
+        person=dose.person,
+        source_type=DOSE_SOURCE,
+        source_id=str(dose.uuid),
+        medicinal_product=vaccine.product_code,
+        manufacturer=vaccine.manufacturer_code,
+        prophylaxis=vaccine.prophylaxis_code,
+        dose_number=dose_number,
+        total_doses=total,
+        vaccination_date=dose.day,
+        country=(dose.elsewhere_country or "VN") if dose.given_elsewhere else "VN",
+    )
+
+
+def doses_certificates_issue(*, dose_ids: list[int]) -> dict[str, int]:
+    """Bring the certificates of these doses up to date, the new ones issued together
+    (`certificates_issue_many`): a valid dose without a live certificate gets one, a
+    changed dose (vaccine, dose number, series total, date) a new one in place of the
+    old, a voided dose's is revoked. Running it again changes nothing."""
+    from covidhub.certificates.models import IssuedCertificate
+    from covidhub.certificates.services import certificate_revoke, certificates_issue_many
+    from covidhub.vaccination.models import Dose
+
+    counts: Counter[str] = Counter()
+    doses = list(
+        Dose.objects.select_related("vaccine", "person").filter(pk__in=dose_ids).order_by("id")
+    )
+    counts["missing"] = len(set(dose_ids)) - len(doses)
+    live = {
+        certificate.source_id: certificate
+        for certificate in IssuedCertificate.objects.filter(
+            source_type=DOSE_SOURCE,
+            source_id__in=[str(dose.uuid) for dose in doses],
+            revoked_at__isnull=True,
+        )
+    }
+    to_issue = []
+    for dose in doses:
+        current = live.get(str(dose.uuid))
+        if dose.status != Dose.Status.VALID:
+            if current is not None:
+                certificate_revoke(certificate=current, reason="dose_voided", actor=None)
+                counts["revoked"] += 1
+            continue
+        facts = _dose_facts(dose)
+        if current is not None:
+            entry = current.payload["v"][0]
+            unchanged = (
+                entry["mp"] == facts.medicinal_product
+                and entry["dn"] == facts.dose_number
+                and entry["sd"] == facts.total_doses
+                and entry["dt"] == facts.vaccination_date.isoformat()
+            )
+            if unchanged:
+                counts["unchanged"] += 1
+                continue
+            certificate_revoke(certificate=current, reason="dose_corrected", actor=None)
+            counts["revoked"] += 1
+        to_issue.append(facts)
+    created, refused = certificates_issue_many(facts_list=to_issue)
+    counts["issued"] += len(created)
+    for source_id, code in refused.items():
+        # Bad vaccine codes are an administrator's fix, not a retry: log and go on.
+        logger.warning("dose %s: no certificate (%s)", source_id, code)
+        counts[f"not_issuable:{code}"] += 1
+    return {key: value for key, value in counts.items() if value}
 
 
 class _ResultBatch:
@@ -106,64 +258,6 @@ def _revoke_live(*, source_type: str, prefix: str, keep: str | None, reason: str
             certificate_revoke(certificate=certificate, reason=reason, actor=None)
             count += 1
     return count
-
-
-def dose_certificate_issue(*, dose_id: int) -> str:
-    """Issue, re-issue or revoke the certificate of one dose; returns what happened."""
-    from covidhub.certificates.errors import NotIssuable
-    from covidhub.certificates.facts import VaccinationFacts
-    from covidhub.certificates.models import IssuedCertificate
-    from covidhub.certificates.services import certificate_issue_vaccination
-    from covidhub.vaccination.models import Dose
-
-    dose = Dose.objects.select_related("vaccine", "person").filter(pk=dose_id).first()
-    if dose is None:
-        return "missing"
-    source_id = str(dose.uuid)
-    if dose.status != Dose.Status.VALID:
-        revoked = _revoke_live(
-            source_type=DOSE_SOURCE, prefix=source_id, keep=None, reason="dose_voided"
-        )
-        return f"revoked:{revoked}"
-    vaccine = dose.vaccine
-    if dose.series == Dose.Series.PRIMARY:
-        dose_number, total = dose.dose_number, vaccine.primary_doses
-    else:
-        # Boosters continue the count (EU guidance: a booster after two doses is 3/3).
-        dose_number, total = dose.sequence, max(dose.sequence, vaccine.primary_doses)
-    facts = VaccinationFacts(
-        person=dose.person,
-        source_type=DOSE_SOURCE,
-        source_id=source_id,
-        medicinal_product=vaccine.product_code,
-        manufacturer=vaccine.manufacturer_code,
-        prophylaxis=vaccine.prophylaxis_code,
-        dose_number=dose_number,
-        total_doses=total,
-        vaccination_date=dose.day,
-        country=(dose.elsewhere_country or "VN") if dose.given_elsewhere else "VN",
-    )
-    live = IssuedCertificate.objects.filter(
-        source_type=DOSE_SOURCE, source_id=source_id, revoked_at__isnull=True
-    ).first()
-    if live is not None:
-        entry = live.payload["v"][0]
-        unchanged = (
-            entry["mp"] == facts.medicinal_product
-            and entry["dn"] == dose_number
-            and entry["sd"] == total
-            and entry["dt"] == facts.vaccination_date.isoformat()
-        )
-        if unchanged:
-            return "unchanged"
-        _revoke_live(source_type=DOSE_SOURCE, prefix=source_id, keep=None, reason="dose_corrected")
-    try:
-        certificate = certificate_issue_vaccination(facts=facts)
-    except NotIssuable as error:
-        # Bad vaccine codes are an administrator's fix, not a retry: log and stop.
-        logger.warning("dose %s: no certificate (%s)", dose.uuid, error.code)
-        return f"not_issuable:{error.code}"
-    return f"issued:{certificate.uuid}"
 
 
 def _result_facts(result: Any) -> Facts | str:

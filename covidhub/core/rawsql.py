@@ -18,9 +18,11 @@ on hot paths; everything else stays on the ORM.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from django.db import connections, models
+from django.db import IntegrityError, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 _Converter = Callable[[Any, Any, Any], Any]
 _plans: dict[
@@ -104,3 +106,94 @@ def model_rows[M: models.Model](
             row = values
         out.append(model.from_db(using, attnames, row))
     return out
+
+
+def execute_committing(sql: str, params: Sequence[Any], *, using: str = "default") -> bool:
+    """Run `sql`, the last statement of the caller's transaction; on PostgreSQL, when that
+    transaction is the outermost atomic block, its COMMIT travels in the same message.
+
+    For a statement that locks a row every request wants (a site's stock of a lot): the
+    lock is then held only while PostgreSQL runs the statement and the commit, not also
+    for a return to Python and a COMMIT round trip (under load, a wait for the GIL too).
+    The atomic block's own commit then finds no transaction open and does nothing, and
+    its on-commit callbacks run as usual. Nothing may run in the block after this.
+    If `sql` fails, the COMMIT does not run (PostgreSQL skips the rest of a message after
+    an error) and the error rolls the block back as any other would. Nested in another
+    atomic block (a caller's transaction, a test's), or on SQLite, `sql` runs alone and
+    the outermost block commits. Returns whether the COMMIT was sent.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("execute_committing runs at the end of a transaction")
+    # The outermost block, entered in autocommit mode: the one whose exit would commit.
+    outermost = connection.commit_on_exit and not connection.savepoint_ids
+    committing = outermost and connection.vendor == "postgresql"
+    if not committing:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return False
+    with connection.wrap_database_errors, message_cursor(connection) as cursor:
+        cursor.execute(f"{sql};\nCOMMIT", params)
+    return True
+
+
+def message_cursor(connection: Any) -> Any:
+    """A PostgreSQL cursor that binds parameters on the client, as several statements in
+    one message need (with `server_side_binding`, Django's cursors bind on the server,
+    which takes one statement at a time). Errors are psycopg's: run it inside
+    `connection.wrap_database_errors`."""
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    return ClientCursor(connection.connection)
+
+
+def constraint_of(exc: IntegrityError) -> str:
+    """The name of the constraint an IntegrityError broke, where the database says it
+    (psycopg's diagnostics on PostgreSQL; "" on SQLite, which writes one at a time)."""
+    diagnostic = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diagnostic, "constraint_name", "") or "")
+
+
+# Writes as hand-written statements (data-modifying CTEs on PostgreSQL): the INSERT of a
+# model's row from the values the ORM would have written, built once per process.
+
+
+@cache
+def insert_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """The fields an INSERT of `model` writes: all but the primary key."""
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+
+
+def insert_values(
+    obj: models.Model, database: BaseDatabaseWrapper, fields: tuple[models.Field[Any, Any], ...]
+) -> list[Any]:
+    """The parameters of `fields` of the unsaved `obj`, as the ORM's compiler prepares them
+    (pre_save fills auto_now(_add) and defaults)."""
+    adding = obj._state.adding
+    return [field.get_db_prep_save(field.pre_save(obj, adding), database) for field in fields]
+
+
+def insert_sql(model: type[models.Model], quote: Callable[[str], str], source: str = "") -> str:
+    """INSERT of one row of `model` from parameters; `source`: once for each row of that
+    relation (a CTE), so that the row exists only with it."""
+    fields = insert_fields(model)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    marks = placeholders(len(fields))
+    # In INSERT ... SELECT, PostgreSQL types the untyped parameters by the target columns,
+    # as in VALUES.
+    rows = f"SELECT {marks} FROM {source}" if source else f"VALUES ({marks})"  # noqa: S608 - names from model metadata
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {rows}"
+
+
+_statements: dict[tuple[str, str], str] = {}
+
+
+def statement_once(database: BaseDatabaseWrapper, name: str, build: Callable[..., str]) -> str:
+    """A statement built once per process by `build(quote_name)` (it may depend on the
+    models and the database vendor only); `name` must be unique across the project."""
+    key = (database.vendor, name)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = build(database.ops.quote_name)
+    return statement

@@ -22,7 +22,7 @@ from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.localcache import LocalCache
 from covidhub.core.phones import phone_normalise
-from covidhub.core.rawsql import db_values, model_rows, placeholders
+from covidhub.core.rawsql import db_values, message_cursor, model_rows, placeholders
 from covidhub.declarations import conf
 from covidhub.declarations.errors import (
     AccountUnknown,
@@ -576,15 +576,14 @@ def _checkin_people_postgresql(
         "day": timezone.localdate(now),
     }
     rows: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
+    with connection.wrap_database_errors, message_cursor(connection) as cursor:
         try:
             cursor.execute(";\n".join(statements), params)
-            raw = cursor.cursor
             while True:
-                description = raw.description
+                description = cursor.description
                 if description is not None and len(description) == len(_CHECKIN_FIELDS) + 3:
-                    rows = raw.fetchall()
-                if not raw.nextset():
+                    rows = cursor.fetchall()
+                if not cursor.nextset():
                     break
         except BaseException:
             if own_transaction:

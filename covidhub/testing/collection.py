@@ -11,8 +11,9 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from covidhub.audit.services import audit_record
+from covidhub.audit.services import audit_event_new, audit_record
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.rawsql import constraint_of
 from covidhub.people.models import Person
 from covidhub.people.personal_qr import personal_qr_person
 from covidhub.people.services import person_create
@@ -45,6 +46,7 @@ from covidhub.testing.scope import (
     sampling_site_mark_checked,
     sampling_sites_for_actor,
 )
+from covidhub.testing.statements import sample_store, single_statement_supported
 
 UNSHIPPED = (Tube.Status.OPEN, Tube.Status.CLOSED)
 
@@ -346,24 +348,43 @@ def _sample_add(
         ).exists()
     if already:
         raise AlreadyInTube()
-    try:
-        sample = Sample.objects.create(
-            tube=tube, person=person, appointment=appointment, collected_by=actor
-        )
-    except IntegrityError as exc:
-        # The same person scanned twice at the same moment (see `_open_tube_of`): the
-        # error leaves the transaction, which rolls back.
-        if _constraint_of(exc) == "sample_person_once_per_tube":
-            raise AlreadyInTube() from exc
-        raise
+    sample = Sample(tube=tube, person=person, appointment=appointment, collected_by=actor)
     tube.member_count += 1
     fields = ["member_count"]
     if tube.member_count >= tube.capacity:
         tube.status, tube.closed_at = Tube.Status.CLOSED, timezone.now()
         fields += ["status", "closed_at"]
+    try:
+        if single_statement_supported():
+            event = audit_event_new(
+                actor=actor,
+                actor_role=role_of(actor),
+                action="testing.sample.collected",
+                obj=sample,
+                person_uuid=person.uuid,
+                details={"tube": str(tube.uuid)},
+            )
+            sample_store(
+                sample=sample, tube=tube, event=event, appointment_collected_at=timezone.now()
+            )
+        else:
+            _sample_add_orm(actor=actor, sample=sample, tube=tube, fields=fields)
+    except IntegrityError as exc:
+        tube.member_count -= 1
+        # The same person scanned twice at the same moment (see `_open_tube_of`): the
+        # error leaves the transaction, which rolls back.
+        if constraint_of(exc) == "sample_person_once_per_tube":
+            raise AlreadyInTube() from exc
+        raise
+    sample.tube = tube
+    return sample
+
+
+def _sample_add_orm(*, actor: Any, sample: Sample, tube: Tube, fields: list[str]) -> None:
+    sample.save(force_insert=True)
     tube.save(update_fields=fields)
-    if appointment is not None:
-        Appointment.objects.filter(pk=appointment.pk).update(
+    if sample.appointment_id is not None:
+        Appointment.objects.filter(pk=sample.appointment_id).update(
             status=Appointment.Status.COLLECTED, updated_at=timezone.now()
         )
     audit_record(
@@ -371,16 +392,9 @@ def _sample_add(
         actor_role=role_of(actor),
         action="testing.sample.collected",
         obj=sample,
-        person_uuid=person.uuid,
+        person_uuid=sample.person.uuid,
         details={"tube": str(tube.uuid)},
     )
-    sample.tube = tube
-    return sample
-
-
-def _constraint_of(exc: IntegrityError) -> str:
-    diagnostic = getattr(exc.__cause__, "diag", None)  # psycopg's; SQLite writes one at a time
-    return str(getattr(diagnostic, "constraint_name", "") or "")
 
 
 def person_find_by_identity(

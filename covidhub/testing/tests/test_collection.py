@@ -307,16 +307,20 @@ def test_a_scan_takes_few_queries(make_person: Any, sampler: Any, pcr_session: A
         return _statements(captured.captured_queries)
 
     # The site is checked with the session; the open tube is read and locked at once,
-    # with whether the person is already in it.
+    # with whether the person is already in it; on PostgreSQL the sample, the tube's
+    # count and the audit row are one statement (`testing.statements`).
+    writes = (
+        ["WITH testing_sample"]
+        if connection.vendor == "postgresql"
+        else ["INSERT testing_sample", "UPDATE testing_tube", "INSERT audit_auditevent"]
+    )
     assert scan(texts[0]) == [
         "SELECT testing_samplingsession",
         "SAVEPOINT",  # the test's transaction around the scan's
         "SELECT people_person",
         "SELECT testing_appointment",
         "SELECT testing_tube",  # with "is the person already in it?"
-        "INSERT testing_sample",
-        "UPDATE testing_tube",
-        "INSERT audit_auditevent",
+        *writes,
         "RELEASE",
     ]
     # A new tube: no savepoint of its own inside the scan.
@@ -331,3 +335,76 @@ def test_a_scan_takes_few_queries(make_person: Any, sampler: Any, pcr_session: A
         "SELECT testing_samplingsession",
         "RELEASE",
     ]
+
+
+def test_the_sample_statement_writes_what_the_orm_path_writes(
+    citizen: Any,
+    citizen_person: Any,
+    slot: Slot,
+    make_person: Any,
+    sampler: Any,
+    pcr_session: Any,
+    monkeypatch: Any,
+) -> None:
+    """On PostgreSQL one statement writes the sample, the tube's count (and closing) and
+    the appointment's and audit rows; the ORM path writes the same (on SQLite both sides
+    of the comparison are the ORM path)."""
+    appointment = registration.appointment_book(actor=citizen, person=citizen_person, slot=slot)
+    session = pcr_session(pool_size=2)
+    collection.scan_handle(actor=sampler, session=session, text="SAME0001")
+    fast = collection.scan_handle(actor=sampler, session=session, text=appointment.qr_text)
+    other_session = pcr_session(pool_size=2)
+    collection.scan_handle(actor=sampler, session=other_session, text="SAME0002")
+    monkeypatch.setattr(collection, "single_statement_supported", lambda: False)
+    orm = collection.person_to_tube(
+        actor=sampler, session=other_session, person=make_person(full_name="Phạm Văn Tư")
+    )
+    assert fast.sample is not None and orm.sample is not None
+    assert fast.sample.pk is not None and not fast.sample._state.adding
+    rows = {s.pk: s for s in Sample.objects.all()}
+    for field in ("status", "collected_by_id", "removed_reason"):
+        assert getattr(rows[fast.sample.pk], field) == getattr(rows[orm.sample.pk], field)
+    assert rows[fast.sample.pk].appointment_id == appointment.pk
+    assert rows[fast.sample.pk].collected_at is not None
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.COLLECTED
+    tubes = {t.barcode: t for t in Tube.objects.all()}
+    assert (tubes["SAME0001"].member_count, tubes["SAME0001"].status) == (1, "open")
+    assert (tubes["SAME0002"].member_count, tubes["SAME0002"].status) == (1, "open")
+    events = {e.object_id: e for e in AuditEvent.objects.filter(action="testing.sample.collected")}
+    fast_event, orm_event = events[str(fast.sample.uuid)], events[str(orm.sample.uuid)]
+    for field in ("actor_id", "actor_role", "object_type", "request_id"):
+        assert getattr(fast_event, field) == getattr(orm_event, field), field
+    assert fast_event.person_uuid == citizen_person.uuid
+    assert fast_event.details == {"tube": str(tubes["SAME0001"].uuid)}
+    assert orm_event.details == {"tube": str(tubes["SAME0002"].uuid)}
+    # The swab that fills a pool closes its tube, on both paths.
+    monkeypatch.undo()
+    collection.person_to_tube(
+        actor=sampler, session=session, person=make_person(full_name="Lê Thị Năm")
+    )
+    monkeypatch.setattr(collection, "single_statement_supported", lambda: False)
+    collection.person_to_tube(
+        actor=sampler, session=other_session, person=make_person(full_name="Đào Văn Sáu")
+    )
+    for barcode in ("SAME0001", "SAME0002"):
+        tube = Tube.objects.get(barcode=barcode)
+        assert (tube.member_count, tube.status) == (2, "closed") and tube.closed_at is not None
+    # A person already in the tube is refused on both paths and nothing is written.
+    before = (Sample.objects.count(), AuditEvent.objects.count())
+    third = pcr_session(pool_size=3)
+    collection.scan_handle(actor=sampler, session=third, text="SAME0003")
+    person = make_person(full_name="Hồ Thị Bảy")
+    collection.person_to_tube(actor=sampler, session=third, person=person)
+    from django.db import transaction
+
+    from covidhub.testing.errors import AlreadyInTube
+
+    for single in (True, False):
+        monkeypatch.setattr(collection, "single_statement_supported", lambda s=single: s)
+        tube = Tube.objects.get(barcode="SAME0003")
+        # The refusal ends the scan's transaction: a savepoint stands in for the request's.
+        with pytest.raises(AlreadyInTube), transaction.atomic():
+            collection.sample_collect(actor=sampler, session=third, tube=tube, person=person)
+    assert Sample.objects.count() == before[0] + 1
+    assert Tube.objects.get(barcode="SAME0003").member_count == 1

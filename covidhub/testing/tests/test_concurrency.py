@@ -82,8 +82,9 @@ def test_control_without_the_lock_the_race_breaks_the_rule(
 
 def _scan_rounds(
     live_server: Any, client: Any, session: Any, people: list[list[Any]]
-) -> list[tuple[int, int]]:
-    """Per round: a new tube of two, then everyone of the round scanned at once."""
+) -> list[tuple[list[int], int, int]]:
+    """Per round: a new tube of two, then everyone of the round scanned at once; the
+    answers' statuses, the tube's count and its samples."""
     from django.middleware.csrf import _get_new_csrf_string
 
     from covidhub.people.personal_qr import personal_qr_text
@@ -107,9 +108,14 @@ def _scan_rounds(
             for p in group
         ]
         replies = race(calls, workers=len(calls))
-        assert all(r.status == 200 for r in replies), [(r.status, r.body) for r in replies]
         tube = Tube.objects.get(barcode=barcode)
-        counts.append((tube.member_count, Sample.objects.filter(tube=tube).count()))
+        counts.append(
+            (
+                sorted(r.status for r in replies),
+                tube.member_count,
+                Sample.objects.filter(tube=tube).count(),
+            )
+        )
     return counts
 
 
@@ -123,7 +129,8 @@ def test_people_scanned_into_a_pool_at_once_never_overfill_it(
 ) -> None:
     session = pcr_session(pool_size=2)
     counts = _scan_rounds(live_server, login(sampler), session, scan_people)
-    assert counts == [(2, 2)] * ROUNDS
+    # Two join the tube, the other two wait for the next one: every answer a 200.
+    assert counts == [([200] * 4, 2, 2)] * ROUNDS
 
 
 def test_control_without_the_tube_lock_the_pool_count_goes_wrong(
@@ -144,8 +151,12 @@ def test_control_without_the_tube_lock_the_pool_count_goes_wrong(
     )
     session = pcr_session(pool_size=2)
     counts = _scan_rounds(live_server, login(sampler), session, scan_people)
-    # Without the lock two scans read the same count: more people in the tube than counted.
-    assert any(members != samples for members, samples in counts), counts
+    # Without the lock two scans read the same count: a third swab goes into a full tube,
+    # which the database's capacity check refuses as a server error (or, counted from a
+    # stale read, the tube holds more people than it counts).
+    assert any(
+        statuses != [200] * 4 or members != samples for statuses, members, samples in counts
+    ), counts
 
 
 def test_the_same_person_scanned_twice_at_once_is_a_conflict_not_an_error(

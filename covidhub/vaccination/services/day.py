@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.core.errors import Conflict, InvalidInput, NotFound
+from covidhub.core.rawsql import constraint_of
 from covidhub.people.models import Person
 from covidhub.vaccination import rules
 from covidhub.vaccination.checklists import SCREENING_CHECKLIST, screening_suggestion
@@ -38,8 +39,9 @@ from covidhub.vaccination.services.booking import person_dose_facts, person_dose
 from covidhub.vaccination.services.common import audit
 from covidhub.vaccination.services.statements import (
     audit_event,
-    dose_store_with_stock,
+    dose_store,
     single_statement_supported,
+    stock_take_and_commit,
 )
 from covidhub.vaccination.services.stock import (
     allocation_return,
@@ -392,20 +394,17 @@ def dose_record(
         history.sort(key=lambda item: item[0])
         status_summarise(status, person, facts=[fact for _sequence, fact in history])
         details = {"sequence": dose.sequence, "override": bool(override_reason)}
+        if allocation.lot.is_expired(day):
+            allocation_taken_check(allocation=allocation, day=day, taken=False)
         if single_statement_supported():
-            # The dose, the summary, the audit row and the stock in one statement, the
-            # last before the commit: the allocation's row (shared by every vaccinator of
-            # the site) is locked only from here to the commit.
+            # The dose, the summary and the audit row in one statement.
             event = audit_event(
                 actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
             )
             try:
-                taken = dose_store_with_stock(
-                    dose=dose, event=event, status=status, allocation=allocation
-                )
+                dose_store(dose=dose, event=event, status=status)
             except IntegrityError as exc:
                 raise _dose_exists() from exc
-            allocation_taken_check(allocation=allocation, day=day, taken=taken)
         else:
             try:
                 dose.save()
@@ -415,10 +414,19 @@ def dose_record(
             audit(
                 actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
             )
-            # The lot's row is shared by every vaccinator of the site: taken last, so that
-            # its lock is held only until the commit.
+        # Receivers write in this transaction (the certificate's queue row).
+        dose_recorded.send(sender=Dose, dose=dose, person=person)
+        # The lot's row is shared by every vaccinator of the site: taken last, so that its
+        # lock is held only until the commit; on PostgreSQL the COMMIT travels with it.
+        if single_statement_supported():
+            try:
+                stock_take_and_commit(allocation=allocation)
+            except IntegrityError as exc:
+                if constraint_of(exc) != "allocation_not_overdrawn":
+                    raise
+                allocation_taken_check(allocation=allocation, day=day, taken=False)
+        else:
             allocation_take(allocation=allocation, day=day)
-        transaction.on_commit(lambda: dose_recorded.send(sender=Dose, dose=dose, person=person))
     return dose
 
 
@@ -493,7 +501,7 @@ def dose_record_elsewhere(
             dose.evidence.save(f"{dose.uuid}-{evidence.name}"[-100:], evidence, save=True)
         status_refresh(status, person)
         audit(actor, "vaccination.dose.recorded_elsewhere", dose, person_uuid=person.uuid)
-        transaction.on_commit(lambda: dose_recorded.send(sender=Dose, dose=dose, person=person))
+        dose_recorded.send(sender=Dose, dose=dose, person=person)
     return dose
 
 
@@ -529,5 +537,5 @@ def dose_void(*, actor: User, dose: Dose, reason: str) -> Dose:
             allocation_return(allocation=locked.allocation)  # type: ignore[arg-type]
         status_refresh(status, person)
         audit(actor, "vaccination.dose.voided", locked, person_uuid=person.uuid)
-        transaction.on_commit(lambda: dose_corrected.send(sender=Dose, dose=locked, person=person))
+        dose_corrected.send(sender=Dose, dose=locked, person=person)
     return locked

@@ -10,10 +10,13 @@ session's row lock is held only while PostgreSQL runs it. A second active bookin
 dose (the partial unique index) fails the whole statement. The capacity check is the same
 conditional UPDATE as the ORM path's: concurrent statements wait for the row and re-check.
 
-The end of an injection (the dose, the person's rewritten summary, the audit row and the
-dose taken from the site's stock) is likewise one statement inside the injection's
-transaction instead of four; the caller raises, and so rolls everything back, when the
-stock had no dose left or the lot has expired.
+The end of an injection is likewise one statement for the dose, the person's rewritten
+summary and the audit row, inside the injection's transaction; then the dose taken from
+the site's stock, whose row every vaccinator of the site locks, as the last statement
+with the COMMIT in the same message (`core.rawsql.execute_committing`): the row's lock
+is held only while PostgreSQL runs the two. The stock's CHECK constraint refuses an
+overdrawn allocation, which fails that statement (the COMMIT does not run) and so rolls
+everything back.
 
 As with `bulk_create`, no model signals are sent (nothing subscribes to these models').
 SQLite keeps the ORM paths (`booking.booking_create`, `day.dose_record`); the suite runs
@@ -28,11 +31,17 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from covidhub.accounts.scoping import actor_scope, primary_role
 from covidhub.audit.models import AuditEvent
-from covidhub.core import request_context
+from covidhub.audit.services import audit_event_new
+from covidhub.core.rawsql import (
+    execute_committing,
+    insert_fields,
+    insert_sql,
+    insert_values,
+    statement_once,
+)
 from covidhub.vaccination.models import (
     Booking,
     Dose,
@@ -73,55 +82,14 @@ def audit_event(
 ) -> AuditEvent:
     """The unsaved audit row that `common.audit(actor, action, obj, ...)` writes for an
     authenticated actor; a test compares the two."""
-    context = request_context.current()
-    return AuditEvent(
+    return audit_event_new(
         actor=actor,
         actor_role=primary_role(actor_scope(actor)),
         action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(getattr(obj, "uuid", None) or obj.pk),
+        obj=obj,
         person_uuid=person_uuid,
-        request_id=context.request_id if context else "",
-        client_address=context.client_address if context else None,
-        details=details or {},
+        details=details,
     )
-
-
-@cache
-def _fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
-    """The fields an INSERT of `model` writes: all but the primary key."""
-    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
-
-
-def _values(
-    obj: models.Model, database: BaseDatabaseWrapper, fields: tuple[models.Field[Any, Any], ...]
-) -> list[Any]:
-    # What the ORM's compilers do per field: pre_save fills auto_now(_add).
-    adding = obj._state.adding
-    return [field.get_db_prep_save(field.pre_save(obj, adding), database) for field in fields]
-
-
-def _insert(model: type[models.Model], quote: Callable[[str], str], source: str = "") -> str:
-    """INSERT of one row of `model` from parameters; `source`: only for each row of it."""
-    fields = _fields(model)
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # In INSERT ... SELECT, PostgreSQL types the untyped literals by the target columns,
-    # as in VALUES.
-    rows = f"SELECT {placeholders} FROM {source}" if source else f"VALUES ({placeholders})"  # noqa: S608 - names from model metadata
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {rows}"
-
-
-_statements: dict[tuple[str, str], str] = {}
-
-
-def _statement(database: BaseDatabaseWrapper, name: str, build: Callable[..., str]) -> str:
-    """A statement built once per process (it depends only on the models)."""
-    key = (database.vendor, name)
-    statement = _statements.get(key)
-    if statement is None:
-        statement = _statements[key] = build(database.ops.quote_name)
-    return statement
 
 
 def _booking_statement(quote: Callable[[str], str]) -> str:
@@ -129,8 +97,8 @@ def _booking_statement(quote: Callable[[str], str]) -> str:
         f"WITH place AS ("  # noqa: S608 - names from model metadata, values as parameters
         f"UPDATE {quote(Session._meta.db_table)} SET booked_count = booked_count + 1 "
         f"WHERE id = %s AND booked_count < capacity RETURNING id"
-        f"), booking AS ({_insert(Booking, quote, 'place')} RETURNING id"
-        f"), audit AS ({_insert(AuditEvent, quote, 'booking')}"
+        f"), booking AS ({insert_sql(Booking, quote, 'place')} RETURNING id"
+        f"), audit AS ({insert_sql(AuditEvent, quote, 'booking')}"
         f") SELECT id FROM booking"
     )
 
@@ -146,14 +114,14 @@ def booking_store_with_place(*, booking: Booking, event: AuditEvent) -> bool:
     database = connections[DEFAULT_DB_ALIAS]
     values = [
         booking.session_id,
-        *_values(booking, database, _fields(Booking)),
-        *_values(event, database, _fields(AuditEvent)),
+        *insert_values(booking, database, insert_fields(Booking)),
+        *insert_values(event, database, insert_fields(AuditEvent)),
     ]
     # Inside a caller's transaction a failed statement would abort it: a savepoint then
     # keeps the failure to this statement, as the ORM path's atomic block does.
     block = transaction.atomic() if database.in_atomic_block else contextlib.nullcontext()
     with block, database.cursor() as cursor:
-        cursor.execute(_statement(database, "booking", _booking_statement), values)
+        cursor.execute(statement_once(database, "vaccination.booking", _booking_statement), values)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -176,46 +144,49 @@ def _summary_fields() -> tuple[models.Field[Any, Any], ...]:
 def _dose_statement(quote: Callable[[str], str]) -> str:
     summary = ", ".join(f"{quote(str(field.column))} = %s" for field in _summary_fields())
     return (
-        f"WITH dose AS ({_insert(Dose, quote)} RETURNING id"  # noqa: S608 - names from model metadata, values as parameters
-        f"), audit AS ({_insert(AuditEvent, quote, 'dose')}"
+        f"WITH dose AS ({insert_sql(Dose, quote)} RETURNING id"  # noqa: S608 - names from model metadata, values as parameters
+        f"), audit AS ({insert_sql(AuditEvent, quote, 'dose')}"
         f"), summary AS (UPDATE {quote(PersonVaccination._meta.db_table)} SET {summary} "
         f"WHERE id = %s"
-        f"), stock AS (UPDATE {quote(LotAllocation._meta.db_table)} "
-        f"SET doses_used = doses_used + 1 "
-        f"WHERE id = %s AND doses_used < doses_allocated - doses_wasted RETURNING id"
-        f") SELECT (SELECT id FROM dose), (SELECT count(*) FROM stock)"
+        f") SELECT id FROM dose"
     )
 
 
-def dose_store_with_stock(
-    *,
-    dose: Dose,
-    event: AuditEvent,
-    status: PersonVaccination,
-    allocation: LotAllocation,
-) -> bool:
-    """In the caller's transaction, one statement: insert `dose` and `event`, rewrite the
-    locked summary `status` (as `status_refresh` saves it) and take one dose from
-    `allocation`. Returns whether the allocation had a dose left; when it had not, the
-    caller raises (rolling the rest back). A dose number already recorded raises
-    IntegrityError.
-
-    `dose` is then a saved instance (primary key set).
-    """
+def dose_store(*, dose: Dose, event: AuditEvent, status: PersonVaccination) -> None:
+    """In the caller's transaction, one statement: insert `dose` and `event` and rewrite
+    the locked summary `status` (as `status_refresh` saves it). A dose number already
+    recorded raises IntegrityError. `dose` is then a saved instance (primary key set)."""
     database = connections[DEFAULT_DB_ALIAS]
     if not database.in_atomic_block:
-        raise RuntimeError("dose_store_with_stock runs inside the injection's transaction")
+        raise RuntimeError("dose_store runs inside the injection's transaction")
     values = [
-        *_values(dose, database, _fields(Dose)),
-        *_values(event, database, _fields(AuditEvent)),
-        *_values(status, database, _summary_fields()),
+        *insert_values(dose, database, insert_fields(Dose)),
+        *insert_values(event, database, insert_fields(AuditEvent)),
+        *insert_values(status, database, _summary_fields()),
         status.pk,
-        allocation.pk,
     ]
     with database.cursor() as cursor:
-        cursor.execute(_statement(database, "dose", _dose_statement), values)
-        dose_id, taken = cursor.fetchone()  # type: ignore[misc]
+        cursor.execute(statement_once(database, "vaccination.dose", _dose_statement), values)
+        (dose_id,) = cursor.fetchone()  # type: ignore[misc]
     dose.pk = dose_id
     dose._state.adding = False
     dose._state.db = database.alias
-    return bool(taken)
+
+
+def _stock_statement(quote: Callable[[str], str]) -> str:
+    # No condition: the table's CHECK constraint (allocation_not_overdrawn) refuses the
+    # dose that is not there, failing the statement and whatever travels after it.
+    return (
+        f"UPDATE {quote(LotAllocation._meta.db_table)} "  # noqa: S608 - names from model metadata
+        f"SET doses_used = doses_used + 1 WHERE id = %s"
+    )
+
+
+def stock_take_and_commit(*, allocation: LotAllocation) -> None:
+    """Take one dose from `allocation` as the last statement of the injection's
+    transaction, with its COMMIT (`execute_committing`); an exhausted allocation raises
+    IntegrityError on the `allocation_not_overdrawn` constraint."""
+    database = connections[DEFAULT_DB_ALIAS]
+    execute_committing(
+        statement_once(database, "vaccination.stock", _stock_statement), [allocation.pk]
+    )
