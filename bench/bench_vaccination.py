@@ -350,11 +350,19 @@ def coverage_timings(bench: Bench) -> dict[str, float]:
         headers={"Cookie": f"sessionid={cookie}"},
     )
     bench.start()
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 200
-        response.read()
-    timings["http_commune"] = time.perf_counter() - started
+    # A new server process loads the URLconf and the apps on its first request: warm each
+    # up with the bare view first, then take the median of three reports.
+    for _ in range(bench.web_workers * 4):
+        with urllib.request.urlopen(f"{bench.url}/_bench/noop", timeout=60) as response:
+            response.read()
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
+            response.read()
+        runs.append(time.perf_counter() - started)
+    timings["http_commune"] = sorted(runs)[1]
     return timings
 
 
@@ -452,7 +460,7 @@ def main() -> None:
                 "coverage report (selector, whole province)": ", ".join(
                     f"by {k}: {v:.2f} s" for k, v in coverage.items() if k != "http_commune"
                 ),
-                "coverage report over HTTP (by commune)": f"{coverage['http_commune']:.2f} s",
+                "coverage report over HTTP (by commune, median of 3)": f"{coverage['http_commune']:.2f} s",
             },
         )
 

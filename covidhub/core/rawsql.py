@@ -76,12 +76,18 @@ def model_rows[M: models.Model](
     order_by: str = "",
     for_update: bool = False,
     limit: int | None = None,
+    annotate: Sequence[tuple[str, str]] = (),
     using: str = "default",
 ) -> list[M]:
     """Instances of `model` whose rows match `where` (SQL with %s placeholders); with
-    `for_update`, the rows are locked where the database can (PostgreSQL)."""
+    `for_update`, the rows are locked where the database can (PostgreSQL). `annotate`:
+    (attribute, SQL expression) pairs selected too and set on each instance as the
+    database returns them (no converters: keep them to ints, texts and booleans)."""
     connection = connections[using]
     select, attnames, converters = _plan(model, using)
+    if annotate:
+        extra = ", ".join(expression for _name, expression in annotate)
+        select = select.replace(" FROM ", f", {extra} FROM ", 1)
     sql = f"{select} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
@@ -95,16 +101,21 @@ def model_rows[M: models.Model](
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     out = []
+    width = len(attnames)
     for row in rows:
-        if converters:
-            values = list(row)
+        extras = row[width:]
+        if converters or annotate:
+            values = list(row[:width])
             for index, funcs, col in converters:
                 value = values[index]
                 for func in funcs:
                     value = func(value, col, connection)
                 values[index] = value
             row = values
-        out.append(model.from_db(using, attnames, row))
+        instance = model.from_db(using, attnames, row)
+        for (name, _expression), value in zip(annotate, extras, strict=True):
+            setattr(instance, name, value)
+        out.append(instance)
     return out
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_event_new, audit_record
 from covidhub.core.errors import InvalidInput, NotFound
-from covidhub.core.rawsql import constraint_of
+from covidhub.core.rawsql import constraint_of, model_rows
 from covidhub.people.models import Person
 from covidhub.people.personal_qr import personal_qr_person
 from covidhub.people.services import person_create
@@ -36,6 +36,7 @@ from covidhub.testing.models import (
     SamplingSession,
     Shipment,
     Site,
+    Slot,
     TestingRound,
     TestType,
     Tube,
@@ -133,21 +134,37 @@ def _person_for_appointment(code: str) -> tuple[Person, Appointment]:
 def _open_tube_of(
     session: SamplingSession, *, lock: bool = False, person: Person | None = None
 ) -> Tube | None:
-    qs = Tube.objects.filter(session=session, status=Tube.Status.OPEN).order_by("-id")
+    """The session's open tube (locked if asked), by a plain statement: a scan's hot read."""
+    annotate: list[tuple[str, str]] = []
+    params: list[Any] = []
     if person is not None:
         # Read with the tube (one query): is the person already in it? A scan of the same
         # person committed while this one waited for the lock is not seen by this read; the
         # `sample_person_once_per_tube` constraint refuses it (see `_sample_add`).
-        qs = qs.annotate(
-            person_in_tube=Exists(
-                Sample.objects.filter(
-                    tube=OuterRef("pk"), person=person, status=Sample.Status.ACTIVE
-                )
+        table, tube_table = Sample._meta.db_table, Tube._meta.db_table
+        annotate.append(
+            (
+                "person_in_tube",
+                f"EXISTS (SELECT 1 FROM {table} WHERE {table}.tube_id = {tube_table}.id "  # noqa: S608 - table names from model metadata
+                f"AND {table}.person_id = %s AND {table}.status = %s)",
             )
         )
-    if lock:
-        qs = qs.select_for_update()
-    return qs.first()
+        params += [person.pk, Sample.Status.ACTIVE.value]
+    found = model_rows(
+        Tube,
+        "session_id = %s AND status = %s",
+        [*params, session.pk, Tube.Status.OPEN.value],
+        order_by="id DESC",
+        limit=1,
+        for_update=lock,
+        annotate=annotate,
+    )
+    if not found:
+        return None
+    tube = found[0]
+    if person is not None:
+        tube.person_in_tube = bool(tube.person_in_tube)  # type: ignore[attr-defined]  # 0/1 on SQLite
+    return tube
 
 
 @transaction.atomic
@@ -174,14 +191,23 @@ def scan_handle(*, actor: Any, session: SamplingSession, text: str) -> ScanOutco
 
 def _booked_appointment_for(person: Person, session: SamplingSession) -> Appointment | None:
     """A person who shows a personal QR: use their booked appointment here, if any."""
-    booked = list(
-        Appointment.objects.filter(person=person, status=Appointment.Status.BOOKED)
-        .select_related("slot")
-        .order_by("created_at")[:20]
+    slots, appointments = Slot._meta.db_table, Appointment._meta.db_table
+    booked = model_rows(
+        Appointment,
+        "person_id = %s AND status = %s",
+        [person.pk, Appointment.Status.BOOKED.value],
+        order_by="created_at",
+        limit=20,
+        annotate=[
+            (
+                "slot_site_id",
+                f"(SELECT site_id FROM {slots} WHERE {slots}.id = {appointments}.slot_id)",  # noqa: S608 - table names from model metadata
+            )
+        ],
     )
     for wanted in (
         lambda a: session.testing_round_id and a.testing_round_id == session.testing_round_id,
-        lambda a: a.slot is not None and a.slot.site_id == session.site_id,
+        lambda a: a.slot_id is not None and a.slot_site_id == session.site_id,
         lambda a: a.kind == Appointment.Kind.RETEST,
     ):
         match = next((a for a in booked if wanted(a)), None)

@@ -20,6 +20,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.dates import partial_date_parse
 from covidhub.core.errors import InvalidInput, NotFound, RateLimited
+from covidhub.core.rawsql import db_values, model_rows, placeholders
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_normalise
 from covidhub.testing.compiled import CompiledRows
@@ -33,6 +34,7 @@ from covidhub.testing.models import (
     Sample,
     SamplingSession,
     Shipment,
+    Site,
     Slot,
     TestingRound,
     TestType,
@@ -40,6 +42,7 @@ from covidhub.testing.models import (
     TubeResult,
 )
 from covidhub.testing.scope import (
+    SITE_ROLES,
     labs_for_actor,
     parse_uuid,
     role_of,
@@ -306,16 +309,32 @@ def session_get_for_actor(
     *, actor: Any, session_uuid: Any, related: bool = True
 ) -> SamplingSession:
     """A session at one of the actor's sampling sites; `related=False` reads the session
-    row alone (a scan needs no more: the hot path of a testing round)."""
-    sessions = SamplingSession.objects.filter(sampling_site_q(actor), uuid=parse_uuid(session_uuid))
+    row alone, by a plain (prepared) statement: a scan needs no more, and it is the hot
+    path of a testing round."""
+    key = parse_uuid(session_uuid)
     if related:
-        sessions = sessions.select_related("site", "testing_round", "pending_person")
-    try:
-        session = sessions.get()  # the uuid is unique: no sorting, unlike first()
-    except SamplingSession.DoesNotExist as exc:
-        raise NotFound() from exc
+        sessions = SamplingSession.objects.filter(sampling_site_q(actor), uuid=key)
+        found = list(sessions.select_related("site", "testing_round", "pending_person"))
+    else:
+        found = _session_at_sampling_site(actor, key)
+    if not found:
+        raise NotFound()
+    session = found[0]
     sampling_site_mark_checked(actor, session.site_id)
     return session
+
+
+def _session_at_sampling_site(actor: Any, key: UUID) -> list[SamplingSession]:
+    scope = actor_scope(actor)
+    sites = sorted(scope.units_of("site")) if scope.has_role(*SITE_ROLES) else []
+    if not sites:
+        return []
+    return model_rows(
+        SamplingSession,
+        f"uuid = %s AND site_id IN (SELECT id FROM {Site._meta.db_table} "  # noqa: S608 - a table name from model metadata
+        f"WHERE is_active = %s AND uuid IN ({placeholders(len(sites))}))",
+        [*db_values(SamplingSession, "uuid", [key]), True, *db_values(Site, "uuid", sites)],
+    )
 
 
 def sessions_for_actor(*, actor: Any) -> list[SamplingSession]:
