@@ -91,7 +91,23 @@ def machine() -> dict[str, str]:
         "memory": memory,
         "python": platform.python_version(),
         "postgresql": pg,
+        "cpu_probe_ms": f"{cpu_probe_ms():.0f}",
     }
+
+
+def cpu_probe_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (the best of five): how fast this machine
+    runs right now. Shared cloud cores vary from hour to hour, so a run's figures compare
+    with another's only beside their baselines, and this says by how much the machine
+    itself moved."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for n in range(2_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 class Bench:
@@ -131,6 +147,7 @@ class Bench:
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Bench:
+        self.cpu_probe_start = cpu_probe_ms()
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self._psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         self._psql(f'CREATE DATABASE "{self.database}"')
@@ -466,7 +483,7 @@ end
         info = machine()
         lines = [
             f"# bench {self.name} — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-            f"machine: {info['cores']} cores, {info['cpu']}, {info['memory']}; Python {info['python']}; PostgreSQL {info['postgresql']}",
+            f"machine: {info['cores']} cores, {info['cpu']}, {info['memory']}; Python {info['python']}; PostgreSQL {info['postgresql']}; CPU probe {getattr(self, 'cpu_probe_start', 0):.0f} ms at the start, {info['cpu_probe_ms']} ms at the end (2M-step Python loop, best of 5: lower is faster)",
             f"server: granian WSGI, {self.web_workers} workers × {self.blocking_threads} threads, DJANGO_ENV=production; worker running: {self.with_worker}",
             "",
             "| scenario | req/s | p50 ms | p99 ms | requests | errors | connections |",
