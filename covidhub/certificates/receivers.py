@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from django.db import connections, transaction
 from django.utils import timezone
 
-from covidhub.certificates.facts import Facts
+from covidhub.certificates.facts import Facts, VaccinationFacts
+from covidhub.core.rawsql import insert_fields, insert_sql, insert_values, statement_once
 from covidhub.people.models import Person
 
 logger = logging.getLogger(__name__)
@@ -53,17 +54,10 @@ def on_person_identity_changed(
 PENDING_KICK = "certificates.pending"
 
 
-@cache
-def _pending_insert_sql(vendor: str) -> str:
+def _pending_insert(quote: Callable[[str], str]) -> str:
     from covidhub.certificates.models import PendingIssue
 
-    quote = connections[PendingIssue.objects.db].ops.quote_name
-    fields = {field.name: field for field in PendingIssue._meta.concrete_fields}
-    columns = ", ".join(
-        quote(str(fields[name].column)) for name in ("source_type", "source_pk", "queued_at")
-    )
-    table = quote(PendingIssue._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608 - names from model metadata
+    return insert_sql(PendingIssue, quote)
 
 
 def pending_add(*, source_type: str, source_pk: int) -> None:
@@ -71,13 +65,14 @@ def pending_add(*, source_type: str, source_pk: int) -> None:
     this runs in every injection), and kick the drain once that commits."""
     from covidhub.certificates.models import PendingIssue
 
-    connection = connections[PendingIssue.objects.db]
-    with connection.cursor() as cursor:
+    database = connections[PendingIssue.objects.db]
+    row = PendingIssue(source_type=source_type, source_pk=source_pk, queued_at=timezone.now())
+    with database.cursor() as cursor:
         cursor.execute(
-            _pending_insert_sql(connection.vendor),
-            [source_type, source_pk, connection.ops.adapt_datetimefield_value(timezone.now())],
+            statement_once(database, "certificates.pending", _pending_insert),
+            insert_values(row, database, insert_fields(PendingIssue)),
         )
-    transaction.on_commit(_pending_kick, using=connection.alias)
+    transaction.on_commit(_pending_kick, using=database.alias)
 
 
 def _pending_kick() -> None:
@@ -126,8 +121,7 @@ def pending_drain(*, batch: int = 200) -> dict[str, int]:
     return dict(counts)
 
 
-def _dose_facts(dose: Any) -> Any:
-    from covidhub.certificates.facts import VaccinationFacts
+def _dose_facts(dose: Any) -> VaccinationFacts:
     from covidhub.vaccination.models import Dose
 
     vaccine = dose.vaccine
@@ -172,7 +166,7 @@ def doses_certificates_issue(*, dose_ids: list[int]) -> dict[str, int]:
             revoked_at__isnull=True,
         )
     }
-    to_issue = []
+    to_issue: list[Facts] = []
     for dose in doses:
         current = live.get(str(dose.uuid))
         if dose.status != Dose.Status.VALID:
