@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from covidhub.api.main import api
+from covidhub.api.main import api_urls
 from covidhub.core import views as core_views
 
 handler404 = "covidhub.core.views.error_404"
@@ -11,7 +11,7 @@ handler500 = "covidhub.core.views.error_500"
 
 urlpatterns = [
     # The API first: most requests are API requests, and URL resolution tries in order.
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("", include("covidhub.core.urls")),
     path("", include("covidhub.accounts.urls")),
     path("", include("covidhub.people.urls")),

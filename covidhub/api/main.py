@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import URLPattern, include, path
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
@@ -57,3 +60,27 @@ def _mount() -> None:
 
 
 _mount()
+
+
+def api_urls() -> tuple[list[Any], str, str]:
+    """`api.urls`, each capability's paths behind one pattern of their first segment.
+
+    Ninja lists every path flat (about 150), and Django tries them in order, noting each
+    miss: a request to a later capability paid for a hundred misses (a tenth of a busy
+    request's CPU). Grouped, it tries a dozen prefixes, then the group's own paths. The
+    names, and so `reverse("api-v1:…")`, are unchanged; within a group the order is.
+    """
+    patterns, app_name, namespace = api.urls
+    grouped: list[Any] = []
+    groups: dict[str, list[Any]] = {}
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        head, slash, rest = route.partition("/")
+        if not slash or not rest or "<" in head or not isinstance(pattern, URLPattern):
+            grouped.append(pattern)
+            continue
+        if head not in groups:
+            groups[head] = []
+            grouped.append(path(f"{head}/", include(groups[head])))
+        groups[head].append(path(rest, pattern.callback, pattern.default_args, name=pattern.name))
+    return grouped, app_name, namespace
