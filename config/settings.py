@@ -150,7 +150,7 @@ if REDIS_URL:
     }
     # Sessions are read from Redis and written through to the database, which stays the
     # record (a Redis restart signs nobody out): no session query on a staff request.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "covidhub.accounts.sessions"  # cached_db, plus this process's copy
 else:
     # Shared by every server process and the worker, unlike locmem.
     CACHES = {
