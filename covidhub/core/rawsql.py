@@ -17,7 +17,8 @@ on hot paths; everything else stays on the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -143,9 +144,49 @@ def execute_committing(sql: str, params: Sequence[Any], *, using: str = "default
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         return False
+    if in_pipeline(connection):
+        # Queued behind the block's other statements: the COMMIT goes with them when the
+        # pipeline is synced (the end of `pipelined`), and is skipped if any of them fails.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        with connection.wrap_database_errors:
+            connection.connection.execute(b"COMMIT", prepare=False)
+        return True
     with connection.wrap_database_errors, message_cursor(connection) as cursor:
         cursor.execute(f"{sql};\nCOMMIT", params)
     return True
+
+
+def in_pipeline(connection: Any) -> bool:
+    """Whether `connection` (a Django wrapper) is inside `pipelined`."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return False
+    from psycopg import pq
+
+    return bool(connection.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+
+
+@contextmanager
+def pipelined(using: str = "default") -> Iterator[None]:
+    """On PostgreSQL, the statements executed in the block travel together (psycopg's
+    pipeline mode): none waits for its answer until a result is fetched, which sends
+    what is queued and waits for it, or until the block ends, which sends the rest and
+    waits for all. A transaction's BEGIN is still a round trip of its own.
+
+    Execute every statement whose answer is not needed yet, then fetch: four statements
+    and one fetch are one round trip instead of four. A statement that fails makes the
+    ones queued after it skipped (as in one message) and its error is raised at that
+    fetch or at the end of the block; inside a transaction, the atomic block then rolls
+    back as after any error. Elsewhere (SQLite) each statement runs when executed, and
+    the block changes nothing.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or in_pipeline(connection):
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def message_cursor(connection: Any) -> Any:
@@ -164,6 +205,12 @@ def constraint_of(exc: IntegrityError) -> str:
     (psycopg's diagnostics on PostgreSQL; "" on SQLite, which writes one at a time)."""
     diagnostic = getattr(exc.__cause__, "diag", None)
     return str(getattr(diagnostic, "constraint_name", "") or "")
+
+
+def table_of(exc: IntegrityError) -> str:
+    """The table whose constraint an IntegrityError broke, as `constraint_of` says it."""
+    diagnostic = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diagnostic, "table_name", "") or "")
 
 
 # Writes as hand-written statements (data-modifying CTEs on PostgreSQL): the INSERT of a
@@ -185,10 +232,15 @@ def insert_values(
     return [field.get_db_prep_save(field.pre_save(obj, adding), database) for field in fields]
 
 
-def insert_sql(model: type[models.Model], quote: Callable[[str], str], source: str = "") -> str:
+def insert_sql(
+    model: type[models.Model], quote: Callable[[str], str], source: str = "", *, pk: bool = False
+) -> str:
     """INSERT of one row of `model` from parameters; `source`: once for each row of that
-    relation (a CTE), so that the row exists only with it."""
+    relation (a CTE), so that the row exists only with it; `pk`: the primary key is the
+    first parameter (drawn beforehand), not left to the database."""
     fields = insert_fields(model)
+    if pk:
+        fields = (model._meta.pk, *fields)  # type: ignore[assignment]
     columns = ", ".join(quote(str(field.column)) for field in fields)
     marks = placeholders(len(fields))
     # In INSERT ... SELECT, PostgreSQL types the untyped parameters by the target columns,

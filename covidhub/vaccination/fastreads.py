@@ -114,10 +114,21 @@ def _uuid_param(model: type[models.Model], value: uuid.UUID | str) -> Any:
 
 
 def _rows(name: str, build: Callable[[], tuple[str, list[_Part]]], params: list[Any]) -> list[Any]:
-    sql, parts = _plan(name, build)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        _rows_send(cursor, name, build, params)
+        return _rows_from(cursor, name, build)
+
+
+def _rows_send(
+    cursor: Any, name: str, build: Callable[[], tuple[str, list[_Part]]], params: list[Any]
+) -> None:
+    cursor.execute(_plan(name, build)[0], params)
+
+
+def _rows_from(cursor: Any, name: str, build: Callable[[], tuple[str, list[_Part]]]) -> list[Any]:
+    """The instances of the rows of `_rows_send`'s statement (fetched now)."""
+    _sql, parts = _plan(name, build)
+    rows = cursor.fetchall()
     out = []
     for row in rows:
         instances = []
@@ -253,7 +264,20 @@ def _history_sql() -> tuple[str, list[_Part]]:
 
 def dose_history(person_id: int) -> list[tuple[int, rules.DoseFact]]:
     """The person's valid doses in order, each with its overall sequence number."""
-    found = _rows("history", _history_sql, [person_id, Dose.Status.VALID.value])
+    with connection.cursor() as cursor:
+        dose_history_send(cursor, person_id)
+        return dose_history_from(cursor)
+
+
+def dose_history_send(cursor: Any, person_id: int) -> None:
+    """`dose_history` in two halves, for statements sent together (`rawsql.pipelined`):
+    execute the read on `cursor` …"""
+    _rows_send(cursor, "history", _history_sql, [person_id, Dose.Status.VALID.value])
+
+
+def dose_history_from(cursor: Any) -> list[tuple[int, rules.DoseFact]]:
+    """… and take its rows from `cursor` when they are needed."""
+    found = _rows_from(cursor, "history", _history_sql)
     return [
         (dose.sequence, rules.DoseFact(vaccine, dose.series, dose.dose_number, dose.day))
         for dose, vaccine in found

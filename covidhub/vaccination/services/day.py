@@ -3,6 +3,7 @@ injection, observation — and doses given elsewhere, voided doses, the person's
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 from typing import Any
@@ -15,13 +16,15 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.core.errors import Conflict, InvalidInput, NotFound
-from covidhub.core.rawsql import constraint_of
+from covidhub.core.rawsql import constraint_of, pipelined, table_of
 from covidhub.people.models import Person
 from covidhub.vaccination import rules
 from covidhub.vaccination.checklists import SCREENING_CHECKLIST, screening_suggestion
 from covidhub.vaccination.errors import WrongStep
 from covidhub.vaccination.fastreads import (
     allocation_at_site,
+    dose_history_from,
+    dose_history_send,
     instance_from_row,
     whole_row_columns,
 )
@@ -35,10 +38,11 @@ from covidhub.vaccination.models import (
     Vaccine,
 )
 from covidhub.vaccination.scoping import PLANNER_ROLES, SITE_ROLES, site_allowed, site_q
-from covidhub.vaccination.services.booking import person_dose_facts, person_dose_history
+from covidhub.vaccination.services.booking import person_dose_facts
 from covidhub.vaccination.services.common import audit
 from covidhub.vaccination.services.statements import (
     audit_event,
+    dose_id_send,
     dose_store,
     single_statement_supported,
     stock_take_and_commit,
@@ -196,6 +200,12 @@ def status_lock(person: Person) -> PersonVaccination:
     a concurrent first dose waits for the other's row, an existing row is locked by the
     update. The priority group is copied fresh from the registration on the way.
     """
+    with connection.cursor() as cursor:
+        _status_lock_send(cursor, person)
+        return _status_from(cursor)
+
+
+def _status_lock_send(cursor: Any, person: Person) -> None:
     params = [
         person.pk,
         person.commune_id,
@@ -204,10 +214,11 @@ def status_lock(person: Person) -> PersonVaccination:
         False,
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_status_upsert_sql(), params)
-        row = cursor.fetchone()
-    return instance_from_row(PersonVaccination, row)
+    cursor.execute(_status_upsert_sql(), params)
+
+
+def _status_from(cursor: Any) -> PersonVaccination:
+    return instance_from_row(PersonVaccination, cursor.fetchone())
 
 
 def status_refresh(
@@ -302,24 +313,54 @@ def _dose_new(
     )
 
 
-def _booking_step_to_vaccinated(booking_pk: int) -> bool:
-    """Checked in and screened "vaccinate now" → vaccinated, or False (nothing changed)."""
+def _booking_step_send(cursor: Any, booking_pk: int) -> None:
+    """Checked in and screened "vaccinate now" → vaccinated; the booking's id comes back
+    if it moved, no row if nothing changed."""
     qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(Booking._meta.db_table)} SET status = %s, updated_at = %s "  # noqa: S608 - table names from model metadata
-            f"WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM "
-            f"{qn(Screening._meta.db_table)} WHERE booking_id = %s AND outcome = %s)",
-            [
-                Booking.Status.VACCINATED.value,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                booking_pk,
-                Booking.Status.CHECKED_IN.value,
-                booking_pk,
-                Screening.Outcome.VACCINATE.value,
-            ],
+    cursor.execute(
+        f"UPDATE {qn(Booking._meta.db_table)} SET status = %s, updated_at = %s "  # noqa: S608 - table names from model metadata
+        f"WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM "
+        f"{qn(Screening._meta.db_table)} WHERE booking_id = %s AND outcome = %s) RETURNING id",
+        [
+            Booking.Status.VACCINATED.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            booking_pk,
+            Booking.Status.CHECKED_IN.value,
+            booking_pk,
+            Screening.Outcome.VACCINATE.value,
+        ],
+    )
+
+
+def _injection_begin(
+    person: Person, booking_pk: int
+) -> tuple[PersonVaccination, bool, list[tuple[int, rules.DoseFact]], int | None]:
+    """The start of the injection's transaction: the person's summary created if need be
+    and locked (`status_lock`: it serialises their doses), the booking's step moved on
+    (one conditional UPDATE, which also locks the row until the commit), then the
+    person's valid doses read under that lock, and on PostgreSQL the new dose's primary
+    key drawn. Returns (summary, whether the step moved, history, dose pk or None).
+
+    On PostgreSQL the four statements travel together (`rawsql.pipelined`) and are
+    answered in one round trip; each still runs after the one before it, and under READ
+    COMMITTED each sees what committed before it started, so the history read after the
+    lock includes a concurrent dose of the person that held it."""
+    postgres = single_statement_supported()
+    with pipelined(), contextlib.ExitStack() as stack:
+        status_cursor, step_cursor, history_cursor = (
+            stack.enter_context(connection.cursor()) for _ in range(3)
         )
-        return bool(cursor.rowcount)
+        _status_lock_send(status_cursor, person)
+        _booking_step_send(step_cursor, booking_pk)
+        dose_history_send(history_cursor, person.pk)
+        if postgres:
+            id_cursor = stack.enter_context(connection.cursor())
+            dose_id_send(id_cursor)
+        status = _status_from(status_cursor)
+        moved = step_cursor.fetchone() is not None
+        history = dose_history_from(history_cursor)
+        dose_pk = int(id_cursor.fetchone()[0]) if postgres else None
+    return status, moved, history, dose_pk
 
 
 def dose_record(
@@ -355,17 +396,15 @@ def dose_record(
     vaccine = allocation.lot.vaccine
     person = booking.person
     with transaction.atomic():
-        status = status_lock(person)
         # The booking's step moves on only from a checked-in, screened-for-vaccination
-        # state: one conditional UPDATE, which also locks the row until the commit.
-        moved = _booking_step_to_vaccinated(booking.pk)
+        # state.
+        status, moved, history, dose_pk = _injection_begin(person, booking.pk)
         if not moved:
             current = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True)
             if current.first() != Booking.Status.CHECKED_IN:
                 raise WrongStep(_("Check the person in and screen them before the injection."))
             raise WrongStep(_("The screening must conclude “vaccinate now” first."))
         booking.status = Booking.Status.VACCINATED
-        history = person_dose_history(person)
         facts = [fact for _sequence, fact in history]
         nxt = rules.dose_check(
             doses=facts,
@@ -396,15 +435,28 @@ def dose_record(
         details = {"sequence": dose.sequence, "override": bool(override_reason)}
         if allocation.lot.is_expired(day):
             allocation_taken_check(allocation=allocation, day=day, taken=False)
-        if single_statement_supported():
-            # The dose, the summary and the audit row in one statement.
+        if dose_pk is not None:
+            # PostgreSQL: the dose, the summary and the audit row in one statement; the
+            # receivers' writes (the certificate's queue row); then the dose taken from the
+            # lot, whose row every vaccinator of the site locks, last, with the COMMIT:
+            # all sent together and answered in one round trip, so that the lot's lock is
+            # held only while PostgreSQL runs the last statement and the commit. A broken
+            # constraint skips the rest (the COMMIT too) and is raised here.
+            dose.pk = dose_pk
             event = audit_event(
                 actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
             )
             try:
-                dose_store(dose=dose, event=event, status=status)
+                with pipelined():
+                    dose_store(dose=dose, event=event, status=status)
+                    dose_recorded.send(sender=Dose, dose=dose, person=person)
+                    stock_take_and_commit(allocation=allocation)
             except IntegrityError as exc:
-                raise _dose_exists() from exc
+                if constraint_of(exc) == "allocation_not_overdrawn":
+                    allocation_taken_check(allocation=allocation, day=day, taken=False)
+                if table_of(exc) == Dose._meta.db_table:
+                    raise _dose_exists() from exc
+                raise
         else:
             try:
                 dose.save()
@@ -414,18 +466,8 @@ def dose_record(
             audit(
                 actor, "vaccination.dose.recorded", dose, person_uuid=person.uuid, details=details
             )
-        # Receivers write in this transaction (the certificate's queue row).
-        dose_recorded.send(sender=Dose, dose=dose, person=person)
-        # The lot's row is shared by every vaccinator of the site: taken last, so that its
-        # lock is held only until the commit; on PostgreSQL the COMMIT travels with it.
-        if single_statement_supported():
-            try:
-                stock_take_and_commit(allocation=allocation)
-            except IntegrityError as exc:
-                if constraint_of(exc) != "allocation_not_overdrawn":
-                    raise
-                allocation_taken_check(allocation=allocation, day=day, taken=False)
-        else:
+            # Receivers write in this transaction (the certificate's queue row).
+            dose_recorded.send(sender=Dose, dose=dose, person=person)
             allocation_take(allocation=allocation, day=day)
     return dose
 

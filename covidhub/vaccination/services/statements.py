@@ -13,10 +13,13 @@ conditional UPDATE as the ORM path's: concurrent statements wait for the row and
 The end of an injection is likewise one statement for the dose, the person's rewritten
 summary and the audit row, inside the injection's transaction; then the dose taken from
 the site's stock, whose row every vaccinator of the site locks, as the last statement
-with the COMMIT in the same message (`core.rawsql.execute_committing`): the row's lock
-is held only while PostgreSQL runs the two. The stock's CHECK constraint refuses an
-overdrawn allocation, which fails that statement (the COMMIT does not run) and so rolls
-everything back.
+with the COMMIT (`core.rawsql.execute_committing`): the row's lock is held only while
+PostgreSQL runs the two. The stock's CHECK constraint refuses an overdrawn allocation,
+which fails that statement (the COMMIT does not run) and so rolls everything back. The
+dose's primary key is drawn beforehand (`dose_id_send`, with the injection's first
+reads), so nothing waits for a RETURNING: the dose's statement, the certificate queue's
+row and the stock's statement with the COMMIT are sent together (`core.rawsql.pipelined`)
+and answered in one round trip.
 
 As with `bulk_create`, no model signals are sent (nothing subscribes to these models').
 SQLite keeps the ORM paths (`booking.booking_create`, `day.dose_record`); the suite runs
@@ -141,10 +144,23 @@ def _summary_fields() -> tuple[models.Field[Any, Any], ...]:
     return tuple(fields)
 
 
+def _dose_id_statement(quote: Callable[[str], str]) -> str:
+    table = quote(Dose._meta.db_table).replace("'", "''")
+    return f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+
+
+def dose_id_send(cursor: Any) -> None:
+    """Draw the next dose's primary key (its sequence's next value) on `cursor`: sent with
+    the injection's reads, it lets the dose's INSERT and what refers to it (the
+    certificate's queue row) travel together without waiting for a RETURNING."""
+    database = connections[DEFAULT_DB_ALIAS]
+    cursor.execute(statement_once(database, "vaccination.dose_id", _dose_id_statement), [])
+
+
 def _dose_statement(quote: Callable[[str], str]) -> str:
     summary = ", ".join(f"{quote(str(field.column))} = %s" for field in _summary_fields())
     return (
-        f"WITH dose AS ({insert_sql(Dose, quote)} RETURNING id"  # noqa: S608 - names from model metadata, values as parameters
+        f"WITH dose AS ({insert_sql(Dose, quote, pk=True)} RETURNING id"  # noqa: S608 - names from model metadata, values as parameters
         f"), audit AS ({insert_sql(AuditEvent, quote, 'dose')}"
         f"), summary AS (UPDATE {quote(PersonVaccination._meta.db_table)} SET {summary} "
         f"WHERE id = %s"
@@ -153,13 +169,18 @@ def _dose_statement(quote: Callable[[str], str]) -> str:
 
 
 def dose_store(*, dose: Dose, event: AuditEvent, status: PersonVaccination) -> None:
-    """In the caller's transaction, one statement: insert `dose` and `event` and rewrite
-    the locked summary `status` (as `status_refresh` saves it). A dose number already
-    recorded raises IntegrityError. `dose` is then a saved instance (primary key set)."""
+    """In the caller's transaction, one statement: insert `dose` (its primary key drawn
+    with `dose_id_send`) and `event`, and rewrite the locked summary `status` (as
+    `status_refresh` saves it). A dose number already recorded raises IntegrityError,
+    when the statement runs: in `rawsql.pipelined`, at the block's end. Nothing is read
+    back, so the statement can be queued with the ones after it."""
     database = connections[DEFAULT_DB_ALIAS]
     if not database.in_atomic_block:
         raise RuntimeError("dose_store runs inside the injection's transaction")
+    if dose.pk is None:
+        raise RuntimeError("dose_store needs the dose's primary key (dose_id_send)")
     values = [
+        dose.pk,
         *insert_values(dose, database, insert_fields(Dose)),
         *insert_values(event, database, insert_fields(AuditEvent)),
         *insert_values(status, database, _summary_fields()),
@@ -167,8 +188,6 @@ def dose_store(*, dose: Dose, event: AuditEvent, status: PersonVaccination) -> N
     ]
     with database.cursor() as cursor:
         cursor.execute(statement_once(database, "vaccination.dose", _dose_statement), values)
-        (dose_id,) = cursor.fetchone()  # type: ignore[misc]
-    dose.pk = dose_id
     dose._state.adding = False
     dose._state.db = database.alias
 
