@@ -200,17 +200,20 @@ def message_cursor(connection: Any) -> Any:
     return ClientCursor(connection.connection)
 
 
+def _diagnostic(exc: IntegrityError, field: str) -> str:
+    diagnostic = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diagnostic, field, "") or "")
+
+
 def constraint_of(exc: IntegrityError) -> str:
     """The name of the constraint an IntegrityError broke, where the database says it
     (psycopg's diagnostics on PostgreSQL; "" on SQLite, which writes one at a time)."""
-    diagnostic = getattr(exc.__cause__, "diag", None)
-    return str(getattr(diagnostic, "constraint_name", "") or "")
+    return _diagnostic(exc, "constraint_name")
 
 
 def table_of(exc: IntegrityError) -> str:
     """The table whose constraint an IntegrityError broke, as `constraint_of` says it."""
-    diagnostic = getattr(exc.__cause__, "diag", None)
-    return str(getattr(diagnostic, "table_name", "") or "")
+    return _diagnostic(exc, "table_name")
 
 
 # Writes as hand-written statements (data-modifying CTEs on PostgreSQL): the INSERT of a
