@@ -14,6 +14,20 @@ import polib
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("vi", "en")
+# makemessages walks the whole checkout. What `scripts/run` and the tools generate (var/:
+# the database, collected static files with Django admin's own JavaScript, screenshots;
+# build output) is not ours to translate and must never change what a check reports.
+GENERATED = ("var", "build", "dist", "*.egg-info", "bench/results", "node_modules")
+
+
+def generated_ignores() -> list[str]:
+    patterns = list(GENERATED)
+    # COVIDHUB_VAR_DIR may move var/ elsewhere inside the checkout (scripts/check: var/check).
+    var_dir = os.environ.get("COVIDHUB_VAR_DIR")
+    if var_dir and Path(var_dir).resolve().is_relative_to(ROOT):
+        # (outside the checkout makemessages never sees it)
+        patterns.append(str(Path(var_dir).resolve().relative_to(ROOT)))
+    return patterns
 
 
 def catalogues() -> list[Path]:
@@ -41,6 +55,8 @@ def makemessages() -> None:
             "-d",
             domain,
         ]
+        for pattern in generated_ignores():
+            args += ["--ignore", pattern]
         for language in LANGUAGES:
             args += ["-l", language]
         if domain == "djangojs":
