@@ -4,7 +4,6 @@ import base64
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -29,9 +28,9 @@ from covidhub.certificates.dcc import (
     signer_load,
 )
 from covidhub.certificates.dcc.keys import CertificateKind
+from covidhub.certificates.tests.dcc_data import TESTDATA
 
 ALL_KINDS: frozenset[CertificateKind] = frozenset({"v", "t", "r"})
-TESTDATA = Path(__file__).resolve().parents[3].parent / "shared" / "dcc" / "testdata"
 NOW = datetime(2022, 3, 1, 8, 0, tzinfo=UTC)
 PASSPHRASE = b"correct horse battery staple"
 

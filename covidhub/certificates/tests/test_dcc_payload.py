@@ -23,12 +23,9 @@ from covidhub.certificates.dcc import (
     value_sets_load,
 )
 from covidhub.certificates.dcc.valuesets import vaccination_codes_consistency_check
+from covidhub.certificates.tests.dcc_data import SCHEMA_REPOSITORY, TESTDATA
 
-SCHEMA_REPOSITORY = Path(__file__).resolve().parents[3].parent / "shared" / "dcc" / "schema"
-VN_SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared/dcc/testdata/dcc-quality-assurance/VN/1.3.0/VAC_VN.derived.json"
-)
+VN_SAMPLE = TESTDATA / "dcc-quality-assurance/VN/1.3.0/VAC_VN.derived.json"
 
 COMIRNATY = {
     "prophylaxis": "1119349007",

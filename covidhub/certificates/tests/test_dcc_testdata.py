@@ -41,8 +41,7 @@ from covidhub.certificates.dcc import (
     hcert_schema_issues,
     trust_list_build,
 )
-
-TESTDATA = Path(__file__).resolve().parents[3].parent / "shared" / "dcc" / "testdata"
+from covidhub.certificates.tests.dcc_data import TESTDATA
 
 DECODING_CHAIN = {
     Reason.INPUT_TOO_LARGE,

@@ -6,7 +6,6 @@ schema check with inlined references, Base45, the signer's precomputed kid.
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import base45
@@ -30,9 +29,9 @@ from covidhub.certificates.keystore import signer_current
 from covidhub.certificates.models import IssuedCertificate
 from covidhub.certificates.services import certificate_issue_vaccination
 from covidhub.certificates.storage import issued_audit_event
+from covidhub.certificates.tests.dcc_data import SCHEMA_REPOSITORY
 from covidhub.core import request_context
 
-SCHEMA_REPOSITORY = Path(__file__).resolve().parents[3].parent / "shared" / "dcc" / "schema"
 AUDIT_FIELDS = [
     field.attname for field in AuditEvent._meta.concrete_fields if field.name not in {"id", "at"}
 ]

@@ -227,9 +227,9 @@ def test_key_not_yet_valid_does_not_sign(make_person, vaccination_facts):
 def test_trust_list_import_from_test_data_pem_and_json(db, tmp_path, client):
     import base64
     import json
-    from pathlib import Path
 
-    testdata = Path(__file__).resolve().parents[3].parent / "shared" / "dcc" / "testdata"
+    from covidhub.certificates.tests.dcc_data import TESTDATA as testdata
+
     case = json.loads((testdata / "AT/2DCode/raw/1.json").read_text())
     der = base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
     pem_path = tmp_path / "national.pem"
