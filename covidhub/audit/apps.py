@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "covidhub.audit"
     label = "audit"
     verbose_name = _("Audit")
+
+    def ready(self) -> None:
+        from covidhub.audit.guard import signals_connect
+
+        signals_connect()
