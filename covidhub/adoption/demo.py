@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.services import role_assign
@@ -22,7 +21,7 @@ from covidhub.adoption.services import (
     roster_upload_create,
 )
 from covidhub.areas.models import Area
-from covidhub.demo.staff import DEMO_PASSWORD, HOME_DISTRICT, demo_totp_key, demo_totp_secret
+from covidhub.demo.staff import HOME_DISTRICT, demo_login_line, demo_staff_account
 from covidhub.people.models import Person
 
 # code, name, kind, area (level, code), parent code, head username, roster size
@@ -40,20 +39,9 @@ UNITS = ["Văn phòng", "Phòng Tổ chức", "Phòng Kế hoạch", "Phòng Ngh
 
 
 def _head(username: str, agency: Agency) -> str:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, kind=User.Kind.STAFF, display_name=f"Lãnh đạo {agency.name}")
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        TOTPDevice.objects.create(
-            user=user, name="demo", key=demo_totp_key(username), confirmed=True
-        )
+    user = demo_staff_account(username, f"Lãnh đạo {agency.name}")
     role_assign(user=user, role=Role.AGENCY_HEAD, unit_kind="agency", unit_uuid=agency.uuid)
-    return (
-        f"  staff  {username:<10} {'agency_head':<18} TOTP secret {demo_totp_secret(username)}"
-        f"  ({agency.name})"
-    )
+    return demo_login_line(username, Role.AGENCY_HEAD, agency.name)
 
 
 def _roster_csv(people: list[Person], extra: int, offset: int) -> bytes:

@@ -57,29 +57,56 @@ def demo_totp_secret(username: str) -> str:
     return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
 
 
+DEMO_DEVICE = "demo"
+
+
+def demo_staff_account(username: str, display_name: str, *, administrator: bool = False) -> User:
+    """The demo staff account `username` with the demo password and its fixed TOTP key.
+
+    Every seeder makes its staff through here, so that every account the demo prints is one
+    that `manage.py demo_totp` knows and the README lists."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, kind=User.Kind.STAFF, display_name=display_name)
+        user.set_password(DEMO_PASSWORD)
+        user.is_staff = administrator
+        user.is_superuser = administrator
+        user.save()
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(
+            user=user, name=DEMO_DEVICE, key=demo_totp_key(username), confirmed=True
+        )
+    return user
+
+
+def demo_account_exists(username: str) -> bool:
+    """Whether `username` is a seeded demo account still on its demo TOTP key (an account
+    that enrolled its own authenticator is not: its code is no longer ours to print)."""
+    return TOTPDevice.objects.filter(
+        user__username=username,
+        user__kind=User.Kind.STAFF,
+        name=DEMO_DEVICE,
+        key=demo_totp_key(username),
+        confirmed=True,
+    ).exists()
+
+
+def demo_login_line(username: str, role: str, where: str = "") -> str:
+    line = f"  staff  {username:<10} {role:<18} TOTP secret {demo_totp_secret(username)}"
+    return f"{line}  ({where})" if where else line
+
+
 @transaction.atomic
 def staff_seed() -> list[str]:
     lines = []
     for spec in STAFF:
-        user = User.objects.filter(username=spec.username).first()
-        if user is None:
-            user = User(
-                username=spec.username, kind=User.Kind.STAFF, display_name=spec.display_name
-            )
-            user.set_password(DEMO_PASSWORD)
-            user.is_staff = spec.role == Role.ADMINISTRATOR
-            user.is_superuser = spec.role == Role.ADMINISTRATOR
-            user.save()
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(
-                user=user, name="demo", key=demo_totp_key(spec.username), confirmed=True
-            )
+        user = demo_staff_account(
+            spec.username, spec.display_name, administrator=spec.role == Role.ADMINISTRATOR
+        )
         if spec.area_code is not None and spec.area_level is not None:
             area = Area.objects.get(level=spec.area_level, code=spec.area_code)
             role_assign(user=user, role=spec.role, area=area)
-        lines.append(
-            f"  staff  {spec.username:<10} {spec.role:<18} TOTP secret {demo_totp_secret(spec.username)}"
-        )
+        lines.append(demo_login_line(spec.username, spec.role))
     return lines
 
 

@@ -8,17 +8,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from covidhub.accounts.models import Role, User
+from covidhub.accounts.models import Role
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
 from covidhub.demo.staff import (
-    DEMO_PASSWORD,
     HOME_COMMUNE,
     NEIGHBOUR_COMMUNE,
-    demo_totp_key,
-    demo_totp_secret,
+    demo_login_line,
+    demo_staff_account,
 )
 from covidhub.testing.models import Lab, Site, Slot
 
@@ -33,19 +31,6 @@ STAFF = [
     ("xetnghiem", "Kỹ thuật viên CDC", Role.LAB_TECHNICIAN, "lab", 0),
     ("xetnghiem2", "Kỹ thuật viên CDC 2", Role.LAB_TECHNICIAN, "lab", 0),
 ]
-
-
-def _staff(username: str, display_name: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, kind=User.Kind.STAFF, display_name=display_name)
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        TOTPDevice.objects.create(
-            user=user, name="demo", key=demo_totp_key(username), confirmed=True
-        )
-    return user
 
 
 @transaction.atomic
@@ -79,8 +64,8 @@ def testing_seed(**context: Any) -> list[str]:
                     )
     lines = []
     for username, display, role, kind, index in STAFF:
-        user = _staff(username, display)
+        user = demo_staff_account(username, display)
         unit = sites[index] if kind == "site" else lab
         role_assign(user=user, role=role, unit_kind=kind, unit_uuid=unit.uuid)
-        lines.append(f"  staff  {username:<10} {role:<18} TOTP secret {demo_totp_secret(username)}")
+        lines.append(demo_login_line(username, role, unit.name))
     return lines

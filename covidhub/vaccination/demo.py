@@ -8,9 +8,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from covidhub.accounts.models import Role, User
+from covidhub.accounts.models import Role
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
 from covidhub.people.models import Person
@@ -40,24 +39,9 @@ DEMO_SITE_STAFF = (
 )
 
 
-def _staff(username: str, display_name: str) -> User:
-    from covidhub.demo.staff import DEMO_PASSWORD, demo_totp_key
-
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, kind=User.Kind.STAFF, display_name=display_name)
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        TOTPDevice.objects.create(
-            user=user, name="demo", key=demo_totp_key(username), confirmed=True
-        )
-    return user
-
-
 @transaction.atomic
 def vaccination_seed(**context: Any) -> list[str]:
-    from covidhub.demo.staff import HOME_DISTRICT, demo_totp_secret
+    from covidhub.demo.staff import HOME_DISTRICT, demo_login_line, demo_staff_account
     from covidhub.vaccination.services.day import _insert_dose, status_lock, status_refresh
     from covidhub.vaccination.services.stock import allocation_take
 
@@ -73,12 +57,9 @@ def vaccination_seed(**context: Any) -> list[str]:
             site = VaccinationSite.objects.create(name=name, commune=commune, address=address)
         sites.append(site)
     for username, display_name, role, index in DEMO_SITE_STAFF:
-        user = _staff(username, display_name)
+        user = demo_staff_account(username, display_name)
         role_assign(user=user, role=role, unit_kind=UNIT_KIND, unit_uuid=sites[index].uuid)
-        lines.append(
-            f"  staff  {username:<10} {role:<18} TOTP secret {demo_totp_secret(username)}"
-            f"  ({sites[index].name})"
-        )
+        lines.append(demo_login_line(username, role, sites[index].name))
     if Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
         return lines
     today = timezone.localdate()

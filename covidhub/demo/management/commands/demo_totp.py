@@ -6,11 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
 
-from covidhub.demo.staff import STAFF, demo_totp_key
+from covidhub.demo.staff import demo_account_exists, demo_totp_key
 
 
 class Command(BaseCommand):
-    help = "Print the current TOTP code of a demo staff account (never in production)."
+    help = "Print the current TOTP code of any demo staff account (never in production)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -18,6 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("not available in production")
-        if options["username"] not in {s.username for s in STAFF}:
-            raise CommandError("not a demo account")
+        if not demo_account_exists(options["username"]):
+            raise CommandError(
+                "not a demo account (seed_demo lists them; see the README's demo accounts)"
+            )
         self.stdout.write(f"{totp(bytes.fromhex(demo_totp_key(options['username']))):06d}")
