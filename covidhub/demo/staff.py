@@ -82,13 +82,14 @@ def demo_staff_account(username: str, display_name: str, *, administrator: bool 
 def demo_account_exists(username: str) -> bool:
     """Whether `username` is a seeded demo account still on its demo TOTP key (an account
     that enrolled its own authenticator is not: its code is no longer ours to print)."""
-    return TOTPDevice.objects.filter(
+    devices = TOTPDevice.objects.filter(
         user__username=username,
         user__kind=User.Kind.STAFF,
         name=DEMO_DEVICE,
         key=demo_totp_key(username),
         confirmed=True,
-    ).exists()
+    )
+    return bool(devices.exists())
 
 
 def demo_login_line(username: str, role: str, where: str = "") -> str:
