@@ -49,3 +49,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def site_url_from_listen(host: str, port: str) -> str:
+    """The address people reach a server started on HOST:PORT (scripts/run), for links in
+    PDFs, QR codes, messages and open data when SITE_URL is not set. A wildcard address
+    (listening on every interface) is reached through the loopback one."""
+    host = host.strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - a listen address, not a bind
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6 literal
+    port = port.strip() or "8000"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ImproperlyConfigured(f"PORT={port!r} is not a port number")
+    return f"http://{host}:{port}"

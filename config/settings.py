@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, site_url_from_listen
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("COVIDHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -39,9 +40,17 @@ if not SECRET_KEY:
         key_file.write_text(SECRET_KEY, encoding="utf-8")
         key_file.chmod(0o600)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+# Links that leave the page (result PDFs and their QR, SMS, open data, feeds) use SITE_URL;
+# unset, it follows the address scripts/run listens on (HOST, PORT), so that `PORT=8080
+# scripts/run` does not print links to port 8000.
+SITE_URL = env_str(
+    "SITE_URL", site_url_from_listen(env_str("HOST", "127.0.0.1"), env_str("PORT", "8000"))
+).rstrip("/")
+_SITE_HOST = urlsplit(SITE_URL).hostname or ""
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else sorted({"127.0.0.1", "localhost", _SITE_HOST} - {""})
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
