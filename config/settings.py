@@ -53,10 +53,9 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "covidhub.accounts.apps.CovidhubAdminConfig",  # django.contrib.admin behind staff sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -78,6 +77,9 @@ INSTALLED_APPS = [
     "covidhub.adoption",
     "covidhub.api",
     "covidhub.demo",
+    # Last: an earlier app's catalogue wins, and Django's Vietnamese one translates
+    # "sessions" as "session", which would name vaccination sessions in the admin.
+    "django.contrib.sessions",
 ]
 
 MIDDLEWARE = [
@@ -196,10 +198,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:citizen_login"
 LOGIN_REDIRECT_URL = "core:home"
 OTP_TOTP_ISSUER = "covidhub"
+# django-otp's own admin never shows a device's key or its QR code (ours does not either).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Staff sessions end after 15 minutes idle and 12 hours in all; citizens stay longer.
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60)
 STAFF_ABSOLUTE_SECONDS = env_int("STAFF_ABSOLUTE_SECONDS", 12 * 3600)
+# Wrong staff passwords: a browser (address, or a device that signed in before) is locked
+# after STAFF_FAILURES_MAX in 15 minutes; an account, for every unknown browser at once, only
+# after STAFF_FAILURES_MAX_PER_ACCOUNT in an hour, so that nobody locks a colleague out.
+STAFF_FAILURES_MAX = env_int("STAFF_FAILURES_MAX", 10)
+STAFF_FAILURES_MAX_PER_ACCOUNT = env_int("STAFF_FAILURES_MAX_PER_ACCOUNT", 100)
 SESSION_COOKIE_AGE = env_int("CITIZEN_SESSION_SECONDS", 30 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,7 +1,29 @@
+"""The admin of accounts, roles and authenticator apps (the site itself:
+covidhub.accounts.adminsite). No page of it shows or edits a secret: TOTP keys, token and
+code hashes stay out of every form and list."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.models import DBTaskResult
 
-from covidhub.accounts.models import RoleAssignment, User
+from covidhub.accounts.models import AuthenticatorDevice, RoleAssignment, User
+
+# django-otp registers its own TOTP admin, which shows and edits the key (and a QR code of
+# it): devices are managed here instead, through a proxy with a translated name.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+# Task rows keep their arguments, results and tracebacks (people's ids, error text) and have
+# no translated pages: they are read with the worker's logs, not in the admin.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 class RoleAssignmentInline(admin.TabularInline[RoleAssignment, User]):
@@ -21,7 +43,60 @@ class UserAdmin(BaseUserAdmin[User]):
     fieldsets = (
         (None, {"fields": ("username", "password", "kind", "display_name", "email", "language")}),
         (
-            "Status",
+            _("Status"),
             {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "last_seen_at")},
         ),
     )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "display_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
+    ) -> None:
+        if not change:
+            # Citizens sign up with their phone; the admin creates staff accounts only.
+            obj.kind = User.Kind.STAFF
+        super().save_model(request, obj, form, change)
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: Any,
+        formset: BaseInlineFormSet[Any, Any, Any],
+        change: bool,
+    ) -> None:
+        for assignment in formset.save(commit=False):
+            if isinstance(assignment, RoleAssignment) and assignment.pk is None:
+                assignment.granted_by = request.user  # type: ignore[assignment]
+            assignment.save()
+        for removed in formset.deleted_objects:
+            removed.delete()
+        formset.save_m2m()
+
+
+@admin.register(AuthenticatorDevice)
+class AuthenticatorDeviceAdmin(admin.ModelAdmin[AuthenticatorDevice]):
+    """Who has an authenticator app, and a way to take one away (lost phone): the owner then
+    enrols a new one at their next sign-in. Devices are never added or keyed here."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__display_name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]
+    readonly_fields = [
+        "user",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

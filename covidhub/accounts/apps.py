@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,3 +32,11 @@ class AccountsConfig(AppConfig):
 
         post_save.connect(signals.device_cache_forget, sender=TOTPDevice)
         post_delete.connect(signals.device_cache_forget, sender=TOTPDevice)
+
+
+class CovidhubAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app with our site (covidhub.accounts.adminsite) as `admin.site`, so
+    that every `admin.register` — ours and django-otp's — lands behind the staff sign-in."""
+
+    default = False  # "covidhub.accounts" still means AccountsConfig
+    default_site = "covidhub.accounts.adminsite.CovidhubAdminSite"

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+class AccountManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        # `createsuperuser` makes the first administrator: a staff account (a citizen needs
+        # a phone), who enrols TOTP at the staff sign-in like everyone else.
+        extra.setdefault("kind", User.Kind.STAFF)
+        return super().create_superuser(username, email, password, **extra)
 
 
 class User(AbstractUser):
@@ -26,7 +38,7 @@ class User(AbstractUser):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects: UserManager[User] = UserManager()  # type: ignore[misc,assignment]
+    objects: AccountManager = AccountManager()  # type: ignore[misc,assignment]
 
     class Meta:
         ordering = ["username"]
@@ -186,3 +198,13 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
+
+
+class AuthenticatorDevice(TOTPDevice):
+    """A staff member's authenticator app (django-otp's TOTP device), as the admin shows it:
+    under the accounts, in the user's language, and never with its key."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")

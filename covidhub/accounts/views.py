@@ -31,6 +31,7 @@ from covidhub.core.phones import phone_masked
 SIGNIN_PHONE = "covidhub_signin_phone"
 SIGNIN_NEXT = "covidhub_signin_next"
 PENDING_STAFF = "covidhub_pending_staff"
+STAFF_NEXT = "covidhub_staff_next"
 PENDING_TTL = 300
 STAFF_FAILURES_MAX = 10
 
@@ -104,6 +105,10 @@ def _failure_key(username: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def staff_login(request: HttpRequest) -> HttpResponse:
+    # Where to go once signed in (the admin sends its visitors here); kept in the session
+    # through the TOTP step, and only ever a path of this site.
+    if next_url := _safe_next(request, request.GET.get("next")):
+        request.session[STAFF_NEXT] = next_url
     form = StaffPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
@@ -143,7 +148,7 @@ def _complete_staff_login(request: HttpRequest, user: User, device: TOTPDevice) 
     request.session[STAFF_AUTH_AT] = now
     request.session[LAST_ACTIVITY] = now
     request.session.set_expiry(settings.STAFF_ABSOLUTE_SECONDS)
-    return redirect("accounts:workspace")
+    return redirect(request.session.pop(STAFF_NEXT, None) or "accounts:workspace")
 
 
 @require_http_methods(["GET", "POST"])
