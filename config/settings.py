@@ -153,11 +153,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
+        # When Redis cannot be reached, every cache operation goes to "database" instead:
+        # slower, correct (covidhub/core/cache.py; /readyz reports "degraded").
         "default": {
-            "BACKEND": "covidhub.core.cache.SharedClientRedisCache",
+            "BACKEND": "covidhub.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "covidhub",
-        }
+            "OPTIONS": {
+                "FALLBACK": "database",
+                "RETRY_SECONDS": env_int("REDIS_RETRY_SECONDS", 5),
+            },
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "covidhub_cache",
+        },
     }
     # Sessions are read from Redis and written through to the database, which stays the
     # record (a Redis restart signs nobody out): no session query on a staff request.

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from covidhub.core.tasks_catalog import CITIZEN_TASKS, entry_url_name
@@ -91,11 +91,35 @@ def offline(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers and reaches its database. /readyz says how well."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness for a load balancer: 503 without the database (nothing can be served),
+    200 "degraded" without Redis (served from the database, slower), else 200 "ok"."""
+    from django.db import DatabaseError, connection
+
+    from covidhub.core.cache import cache_readiness
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except DatabaseError:
+        database = "unavailable"
+    cache = cache_readiness()
+    status = "unavailable" if database != "ok" else "ok" if cache == "ok" else "degraded"
+    return JsonResponse(
+        {"status": status, "database": database, "cache": cache},
+        status=503 if status == "unavailable" else 200,
+    )
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
