@@ -9,12 +9,9 @@ shows it and the reason, and the operator decides what to import.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +22,12 @@ from django.utils.translation import gettext as _
 from covidhub.core.dates import partial_date_parse
 from covidhub.core.errors import InvalidInput
 from covidhub.core.phones import phone_normalise
+from covidhub.core.spreadsheets import SheetLimits, SpreadsheetRefused, sheet_read
 from covidhub.core.text import fold_ascii, nfc
 from covidhub.people.identity import IdType, identity_normalise
 
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
-MAX_COLUMNS = 30
 HEADER_SEARCH_ROWS = 10
 
 # Column headings people actually write, folded to lower-case ASCII.
@@ -67,7 +64,7 @@ REQUIRED_COLUMNS = ("full_name", "birth", "id_number", "phone")
 _ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
 
-class RosterFileInvalid(InvalidInput):
+class RosterFileInvalid(SpreadsheetRefused):
     code = "roster_file_invalid"
 
 
@@ -133,54 +130,14 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
-
+def _rows_of(data: bytes) -> Iterator[list[Any]]:
+    limits = SheetLimits(
+        max_bytes=roster_max_bytes(), max_rows=ROSTER_MAX_ROWS + HEADER_SEARCH_ROWS
+    )
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise RosterFileInvalid(
-            _("The spreadsheet could not be read. Save it again as .xlsx or as CSV UTF-8.")
-        ) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            yield list(row)
-    finally:
-        workbook.close()
-
-
-def _read_csv(data: bytes) -> Iterator[list[Any]]:
-    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise RosterFileInvalid(
-            _(
-                "The file is not in UTF-8 encoding, so Vietnamese letters would be garbled. "
-                "In Excel choose Save As → “CSV UTF-8 (Comma delimited)”, or upload the .xlsx file."
-            )
-        ) from exc
-    if "\x00" in text:
-        raise RosterFileInvalid(_("The file is not a spreadsheet or a CSV file."))
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    yield from csv.reader(io.StringIO(text, newline=""), dialect)
-
-
-def _rows_of(data: bytes, file_name: str) -> Iterator[list[Any]]:
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RosterFileInvalid(
-            _("Old Excel files (.xls) are not accepted. Save the file as .xlsx or as CSV UTF-8.")
-        )
-    if data[:5] == b"%PDF-":
-        raise RosterFileInvalid(_("The file is not a spreadsheet or a CSV file."))
-    return _read_csv(data)
+        return iter(sheet_read(content=data, limits=limits))
+    except SpreadsheetRefused as exc:
+        raise RosterFileInvalid(str(exc.message), reason=exc.reason) from exc
 
 
 def _header_map(row: list[Any]) -> dict[str, int]:
@@ -221,66 +178,61 @@ def roster_parse(*, data: bytes, file_name: str) -> ParsedRoster:
     if not data.strip():
         raise RosterFileInvalid(_("The file is empty."))
     parsed = ParsedRoster(sha256=hashlib.sha256(data).hexdigest())
-    rows = _rows_of(data, file_name)
+    rows = _rows_of(data)
     header: dict[str, int] = {}
     line = 0
-    try:
-        for raw_row in rows:
-            line += 1
-            if line > HEADER_SEARCH_ROWS:
-                break
-            candidate = _header_map(raw_row)
-            if len(candidate) >= 3:
-                header = candidate
-                break
-        missing = [name for name in REQUIRED_COLUMNS if name not in header]
-        if missing:
-            labels = column_labels()
-            raise RosterFileInvalid(
-                _(
-                    "The file does not have the columns of a roster. Missing: %(columns)s. "
-                    "Expected columns: full name, date of birth, identity number, phone number, "
-                    "position, unit."
-                )
-                % {"columns": ", ".join(str(labels[m]) for m in missing)}
+    for raw_row in rows:
+        line += 1
+        if line > HEADER_SEARCH_ROWS:
+            break
+        candidate = _header_map(raw_row)
+        if len(candidate) >= 3:
+            header = candidate
+            break
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        labels = column_labels()
+        raise RosterFileInvalid(
+            _(
+                "The file does not have the columns of a roster. Missing: %(columns)s. "
+                "Expected columns: full name, date of birth, identity number, phone number, "
+                "position, unit."
             )
-        seen: dict[str, int] = {}
-        for raw_row in rows:
-            line += 1
-            values = {name: raw_row[i] if i < len(raw_row) else None for name, i in header.items()}
-            if all(_cell_text(v) == "" for v in values.values()):
-                continue
-            parsed.row_count += 1
-            if parsed.row_count > ROSTER_MAX_ROWS:
-                raise RosterFileInvalid(
-                    _("The file has more than %(rows)s rows. Split it into several files.")
-                    % {"rows": f"{ROSTER_MAX_ROWS:,}"}
+            % {"columns": ", ".join(str(labels[m]) for m in missing)}
+        )
+    seen: dict[str, int] = {}
+    for raw_row in rows:
+        line += 1
+        values = {name: raw_row[i] if i < len(raw_row) else None for name, i in header.items()}
+        if all(_cell_text(v) == "" for v in values.values()):
+            continue
+        parsed.row_count += 1
+        if parsed.row_count > ROSTER_MAX_ROWS:
+            raise RosterFileInvalid(
+                _("The file has more than %(rows)s rows. Split it into several files.")
+                % {"rows": f"{ROSTER_MAX_ROWS:,}"}
+            )
+        row = _row_clean(line, values, parsed)
+        if row is None:
+            continue
+        key = row["key"]
+        if key in seen:
+            first = seen[key]
+            what = "id_number" if key.startswith("id:") else "phone"
+            message = (
+                _("The identity number is also on row %(row)s.")
+                if what == "id_number"
+                else _("The phone number is also on row %(row)s.")
+            )
+            parsed.errors.append(RowError(line, what, message % {"row": first}))
+            if first not in parsed.bad_rows:
+                parsed.errors.append(
+                    RowError(first, what, message % {"row": line}),
                 )
-            row = _row_clean(line, values, parsed)
-            if row is None:
-                continue
-            key = row["key"]
-            if key in seen:
-                first = seen[key]
-                what = "id_number" if key.startswith("id:") else "phone"
-                message = (
-                    _("The identity number is also on row %(row)s.")
-                    if what == "id_number"
-                    else _("The phone number is also on row %(row)s.")
-                )
-                parsed.errors.append(RowError(line, what, message % {"row": first}))
-                if first not in parsed.bad_rows:
-                    parsed.errors.append(
-                        RowError(first, what, message % {"row": line}),
-                    )
-                parsed.bad_keys.add(key)
-                continue
-            seen[key] = line
-            parsed.rows.append(row)
-    except UnicodeDecodeError as exc:  # pragma: no cover - decoded up front
-        raise RosterFileInvalid(_("The file is not in UTF-8 encoding.")) from exc
-    except csv.Error as exc:
-        raise RosterFileInvalid(_("The CSV file is malformed.")) from exc
+            parsed.bad_keys.add(key)
+            continue
+        seen[key] = line
+        parsed.rows.append(row)
     if parsed.row_count == 0:
         raise RosterFileInvalid(_("The file has a heading row but no staff rows."))
     bad = parsed.bad_rows

@@ -7,8 +7,6 @@ operator load the units valid at a given date.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.areas.services import UnitRow
 from covidhub.core.errors import InvalidInput
+from covidhub.core.spreadsheets import SheetLimits, sheet_read
 from covidhub.core.text import fold_ascii
 
 CODE_WIDTH = {1: 2, 2: 3, 3: 5}
@@ -73,24 +72,13 @@ def _division_type(name: str, given: str = "") -> str:
     return next((t for t in _TYPES if lower.startswith(t)), "")
 
 
-def _records(path: Path) -> Iterator[list[object]]:
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+# The whole country has about 10,600 communes; a GSO list is a few megabytes.
+GSO_LIMITS = SheetLimits(max_bytes=20 * 1024 * 1024, max_rows=20_000)
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook.active
-        if sheet is None:
-            return
-        for values in sheet.iter_rows(values_only=True):
-            yield ["" if v is None else v for v in values]
-        return
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from exc
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    yield from csv.reader(io.StringIO(text), dialect)
+
+def _records(path: Path) -> Iterator[list[object]]:
+    for values in sheet_read(content=path.read_bytes(), limits=GSO_LIMITS):
+        yield ["" if v is None else v for v in values]
 
 
 def rows_from_gso_file(*, path: Path) -> list[UnitRow]:

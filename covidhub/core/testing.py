@@ -102,3 +102,82 @@ def race[T](calls: list[Callable[[], T]], *, workers: int = 32) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, calls))
+
+
+# -- Crafted spreadsheets (the files of the penetration test, built in memory) -----------
+
+_XLSX_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.worksheet+xml"/></Types>'
+)
+_XLSX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_XLSX_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_XLSX_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+
+
+def xlsx_crafted(
+    *,
+    rows: list[list[str]],
+    dimension: str = "",
+    far_cells: tuple[str, ...] = (),
+    padding: int = 0,
+) -> bytes:
+    """A hand-written XLSX: `rows` as inline strings from A1, a `<dimension>` that may lie,
+    cells at far coordinates ("XFD20000"), and `padding` bytes of zeros packed into the
+    sheet (a zip bomb: megabytes that compress to a few kilobytes)."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import coordinate_from_string
+
+    body = []
+    for r, values in enumerate(rows, start=1):
+        cells = "".join(
+            f'<c r="{get_column_letter(c)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+            for c, v in enumerate(values, start=1)
+        )
+        body.append(f'<row r="{r}">{cells}</row>')
+    for ref in far_cells:
+        _col, row = coordinate_from_string(ref)
+        body.append(f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row>')
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + (f'<dimension ref="{dimension}"/>' if dimension else "")
+        + "<sheetData>"
+        + "".join(body)
+        + "</sheetData>"
+        + (f"<!--{'0' * padding}-->" if padding else "")
+        + "</worksheet>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _XLSX_TYPES)
+        archive.writestr("_rels/.rels", _XLSX_RELS)
+        archive.writestr("xl/workbook.xml", _XLSX_WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _XLSX_WORKBOOK_RELS)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()

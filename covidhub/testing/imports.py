@@ -9,11 +9,8 @@ the same file again finds every row already recorded and so changes nothing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
@@ -22,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from covidhub.audit.services import audit_record
-from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.errors import NotFound
+from covidhub.core.spreadsheets import SheetLimits, SpreadsheetRefused, sheet_read
 from covidhub.core.text import fold_ascii
 from covidhub.testing.codes import barcode_normalise
 from covidhub.testing.errors import ImportDecided
@@ -66,30 +64,6 @@ def reason_text(code: str) -> str:
     return str(REASONS.get(code, code))
 
 
-def _rows_csv(content: bytes) -> Iterator[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1258", errors="replace")
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    if "\t" in sample and sample.count("\t") > sample.count(delimiter):
-        delimiter = "\t"
-    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
-
-
-def _rows_xlsx(content: bytes) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield ["" if cell is None else str(cell) for cell in row]
-    finally:
-        workbook.close()
-
-
 def _columns(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -100,30 +74,26 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _file_error(message: str) -> InvalidInput:
-    return InvalidInput(details={"fields": {"file": [message]}}, code="import_unreadable")
+def _file_error(message: str) -> SpreadsheetRefused:
+    return SpreadsheetRefused(message, reason="columns")
 
 
 def rows_parse(*, file_name: str, content: bytes) -> list[tuple[int, str, str, str]]:
     """(row number as the spreadsheet shows it, barcode, result, Ct) for each data row."""
-    if not content:
-        raise _file_error(_("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise _file_error(_("The file is too large (20 MB at most)."))
-    is_xlsx = content[:2] == b"PK" or file_name.lower().endswith(".xlsx")
-    try:
-        rows = list(_rows_xlsx(content) if is_xlsx else _rows_csv(content))
-    except Exception as exc:
-        raise _file_error(_("The file cannot be read as CSV or XLSX.")) from exc
-    if not rows:
-        raise _file_error(_("The file is empty."))
+    rows = [
+        ["" if cell is None else str(cell) for cell in row]
+        for row in sheet_read(
+            content=content,
+            # Instruments' CSV exports are often still in the Windows Vietnamese code page.
+            limits=SheetLimits(max_bytes=MAX_BYTES, max_rows=MAX_ROWS + 1),
+            legacy_encoding="cp1258",
+        )
+    ]
     columns = _columns(rows[0])
     if "barcode" not in columns or "value" not in columns:
         raise _file_error(
             _("The first row must name the columns: barcode, result and (optionally) ct.")
         )
-    if len(rows) - 1 > MAX_ROWS:
-        raise _file_error(_("The file has too many rows (50,000 at most)."))
     indexes = (columns["barcode"], columns["value"], columns.get("ct"))
     out = []
     for number, row in enumerate(rows[1:], start=2):

@@ -38,12 +38,12 @@ def test_upload_check_apply_and_report_through_the_api(
     assert detail["indicators"][0]["suppressed"] is True  # one person: never shown
 
 
-def test_bad_file_through_the_api_is_422(agencies: dict[str, Any], head: Any, login: Any) -> None:
+def test_bad_file_through_the_api_is_400(agencies: dict[str, Any], head: Any, login: Any) -> None:
     response = login(head).post(
         f"/api/v1/adoption/agencies/{agencies['ward'].uuid}/rosters",
         {"file": SimpleUploadedFile("r.csv", b"a,b\n1,2\n", "text/csv")},
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["code"] == "roster_file_invalid"
 
 
@@ -62,3 +62,16 @@ def test_other_agency_head_gets_404_through_the_api(
 
 def test_citizens_cannot_use_the_adoption_api(citizen: Any, login: Any) -> None:
     assert login(citizen).get("/api/v1/adoption/report").status_code == 401
+
+
+def test_the_pentest_xlsx_roster_is_a_400(agencies: dict[str, Any], head: Any, login: Any) -> None:
+    from covidhub.adoption.tests.conftest import HEADER
+    from covidhub.core.testing import xlsx_crafted
+
+    content = xlsx_crafted(rows=[HEADER], dimension="A1:XFD20000", far_cells=("XFD20000",))
+    response = login(head).post(
+        f"/api/v1/adoption/agencies/{agencies['ward'].uuid}/rosters",
+        {"file": SimpleUploadedFile("r.xlsx", content)},
+    )
+    assert response.status_code == 400
+    assert response.json()["details"]["reason"] == "too_many_columns"

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.errors import NotFound
+from covidhub.core.spreadsheets import SpreadsheetRefused
 from covidhub.testing import imports
 from covidhub.testing.errors import ImportDecided
 from covidhub.testing.models import ImportBatch, Result, Tube, TubeResult
@@ -105,9 +106,9 @@ def test_xlsx_is_read_like_csv(tubes: list[Tube], technician: Any, lab: Any) -> 
 
 
 def test_unreadable_file_and_missing_columns_are_refused(technician: Any, lab: Any) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(SpreadsheetRefused):
         imports.import_validate(actor=technician, lab=lab, file_name="x.csv", content=b"")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(SpreadsheetRefused):
         imports.import_validate(actor=technician, lab=lab, file_name="x.csv", content=b"a,b\n1,2\n")
     assert not ImportBatch.objects.exists()
 
@@ -262,3 +263,36 @@ def test_a_tube_recorded_between_check_and_commit_is_left_out(
         "negative",
         "positive",
     ]
+
+
+def test_the_pentest_xlsx_is_refused_at_once_by_the_api_and_the_page(
+    technician: Any, lab: Any, login: Any
+) -> None:
+    """1.6 KB whose <dimension> claims A1:XFD20000 with one far cell took 40 s and 2.7 GB."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from covidhub.core.testing import xlsx_crafted
+
+    content = xlsx_crafted(
+        rows=[["barcode", "result"], ["T1", "neg"]],
+        dimension="A1:XFD20000",
+        far_cells=("XFD20000",),
+    )
+    client = login(technician)
+    response = client.post(
+        f"/api/v1/testing/labs/{lab.uuid}/imports",
+        {"file": SimpleUploadedFile("r.xlsx", content)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "file_refused"
+    assert "more than 64 columns" in body["message"]
+    page = client.post(
+        f"/staff/testing/labs/{lab.uuid}/action/",
+        {"action": "import", "file": SimpleUploadedFile("r.xlsx", content)},
+        follow=True,
+    )
+    assert page.status_code == 200
+    assert "64" in page.content.decode()
+    assert not ImportBatch.objects.exists()

@@ -3,9 +3,6 @@ agencies and communes upload (XLSX or CSV)."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +12,7 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.spreadsheets import SheetLimits, sheet_read
 from covidhub.people.models import Person
 from covidhub.people.services import person_create
 from covidhub.people.validation import person_input_clean
@@ -195,30 +193,10 @@ def _fold_header(text: str) -> str:
 
 
 def _read_rows(*, filename: str, content: bytes) -> list[list[str]]:
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise InvalidInput(_("This file is not a readable XLSX workbook.")) from exc
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append([_cell(v) for v in values])
-        workbook.close()
-        return rows
-    if name.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(_("Save the CSV file with UTF-8 encoding.")) from exc
-        dialect: Any = csv.excel
-        with contextlib.suppress(csv.Error):
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
-    raise InvalidInput(_("Upload an XLSX or CSV file."))
+    if not filename.lower().endswith((".xlsx", ".csv")):
+        raise InvalidInput(_("Upload an XLSX or CSV file."))
+    limits = SheetLimits(max_bytes=MAX_IMPORT_BYTES, max_rows=MAX_IMPORT_ROWS + 1)
+    return [[_cell(v) for v in row] for row in sheet_read(content=content, limits=limits)]
 
 
 def _cell(value: Any) -> str:
@@ -343,8 +321,6 @@ def registration_import(
         raise NotFound()
     if source not in (Registration.Source.AGENCY, Registration.Source.COMMUNE):
         raise InvalidInput(details={"fields": {"source": [_("Choose the kind of list.")]}})
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(_("The file is larger than 10 MB; split it."))
     report = ImportReport()
     good = _parse(actor=actor, rows=_read_rows(filename=filename, content=content), report=report)
     if report.errors and not only_good_rows:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from covidhub.areas.services import area_tree_load
 from covidhub.areas.sources import province_codes, rows_from_gso_file, rows_from_package
-from covidhub.core.errors import InvalidInput
+from covidhub.core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 valid_from=options["valid_from"],
                 dissolve_missing_in=province_codes(rows) if options["dissolve_missing"] else None,
             )
-        except InvalidInput as exc:
+        except DomainError as exc:
             for row in exc.details.get("rows", []):
                 self.stderr.write(str(row))
             raise CommandError(str(exc.message)) from exc
