@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from covidhub.adoption.selectors import AgencyRow, Figures
+from covidhub.core.spreadsheets import xlsx_set
 
 
 def export_columns() -> list[str]:
@@ -44,7 +45,7 @@ def adoption_export_xlsx(*, rows: list[AgencyRow], day: datetime.date, title: st
     sheet.title = _("Report")[:31]
     sheet["A1"] = _("PEOPLE'S COMMITTEE OF %(province)s PROVINCE") % {"province": "HẢI DƯƠNG"}
     sheet["A2"] = _("DEPARTMENT OF INFORMATION AND COMMUNICATIONS")
-    sheet["A3"] = title
+    xlsx_set(sheet, row=3, column=1, value=title)
     sheet["A4"] = _(
         "As of %(date)s · target: 100%% of officials, civil servants, public employees and workers"
     ) % {"date": day.strftime("%d/%m/%Y")}
@@ -52,7 +53,7 @@ def adoption_export_xlsx(*, rows: list[AgencyRow], day: datetime.date, title: st
         sheet[ref].font = Font(bold=True)
     columns = export_columns()
     for index, heading in enumerate(columns, start=1):
-        head = sheet.cell(row=HEADER_ROW, column=index, value=heading)
+        head = xlsx_set(sheet, row=HEADER_ROW, column=index, value=heading)
         head.font = Font(bold=True)
         head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     line = HEADER_ROW
@@ -76,7 +77,8 @@ def adoption_export_xlsx(*, rows: list[AgencyRow], day: datetime.date, title: st
             row.rank,
         ]
         for index, value in enumerate(values, start=1):
-            sheet.cell(row=line, column=index, value=value)
+            # Agency names are typed by people: '=HYPERLINK(…)' must stay text.
+            xlsx_set(sheet, row=line, column=index, value=value)
     line += 1
     total_values: list[str | int | float | None] = [
         None,
@@ -90,7 +92,7 @@ def adoption_export_xlsx(*, rows: list[AgencyRow], day: datetime.date, title: st
         None,
     ]
     for index, value in enumerate(total_values, start=1):
-        sheet.cell(row=line, column=index, value=value).font = Font(bold=True)
+        xlsx_set(sheet, row=line, column=index, value=value).font = Font(bold=True)
     for r in range(HEADER_ROW + 1, line + 1):
         for c in (5, 7):
             sheet.cell(row=r, column=c).number_format = "0.0%"

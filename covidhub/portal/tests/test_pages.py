@@ -241,3 +241,18 @@ def test_open_data_files_recent_gzip_and_etag(client, stats):
     again = client.get("/portal/data/daily/30.csv", HTTP_IF_NONE_MATCH=full["ETag"])
     assert again.status_code == 304
     assert client.get("/portal/data/daily/99/recent.json").status_code == 404
+
+
+def test_open_data_csv_writes_a_formula_like_area_name_as_text(client, stats, area_tree):
+    """Finding 12: a text cell that starts with = + - @ would run in a spreadsheet."""
+    import csv
+    import io
+
+    from covidhub.areas.models import Area
+
+    evil = '=HYPERLINK("http://evil.example","Số liệu")'
+    Area.objects.filter(pk=area_tree["other_district"].pk).update(name=evil)
+    body = client.get("/portal/data/daily/30/recent.csv").content.decode()
+    names = {row["area_name"] for row in csv.DictReader(io.StringIO(body))}
+    assert "'" + evil in names
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
