@@ -18,6 +18,7 @@ from covidhub.accounts.services import (
     phone_code_verify,
 )
 from covidhub.core import request_context
+from covidhub.core.idempotency import carries_secret
 from covidhub.core.phones import phone_masked
 
 router = Router(tags=["accounts"])
@@ -103,6 +104,7 @@ def code_request(request: HttpRequest, payload: CodeRequestIn) -> Status[CodeReq
 @router.post(
     "/auth/token", response={201: TokenOut}, auth=None, summary="Exchange a code for a token"
 )
+@carries_secret  # the token: a retry with the same Idempotency-Key gets 409, not the token
 def code_verify(request: HttpRequest, payload: CodeVerifyIn) -> Status[TokenOut]:
     user = phone_code_verify(
         phone=payload.phone, code=payload.code, language=translation.get_language() or "vi"

@@ -4,6 +4,12 @@ Clients send an `Idempotency-Key` header (the API) or a hidden `idempotency_key`
 (our forms). The first request with a key inserts a placeholder row before the work is
 done; a concurrent or later repeat finds it and gets the stored response. The same key
 with a different body is refused with 422.
+
+An answer that carries a secret (a bearer token) is never stored: its endpoint is marked
+with `@carries_secret`, the row keeps only that the request was done, and a replay gets
+409 `idempotency_secret_not_replayed`. Re-issuing instead would hand a fresh token to anyone
+who replays the key and body within the retention time; the client starts over (a new
+sign-in code), which is what a lost answer to a one-time exchange has to mean.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import json
 import re
 import time
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +37,40 @@ HEADER = "HTTP_IDEMPOTENCY_KEY"
 FORM_FIELD = "idempotency_key"
 _VALID_KEY = re.compile(r"[A-Za-z0-9_\-:.]{8,100}")
 WAIT_SECONDS = 10.0
+# Stored in place of the content type of an answer that was not kept because it held a secret.
+SECRET_NOT_STORED = "secret-not-stored"  # noqa: S105 - a marker, not a password
+_CARRIES_SECRET = "_covidhub_carries_secret"  # noqa: S105 - an attribute name
+
+
+def answer_carries_secret(request: HttpRequest) -> None:
+    """Say, from any view, that this request's answer holds a secret: it is not stored."""
+    setattr(request, _CARRIES_SECRET, True)
+
+
+def carries_secret[View: Callable[..., Any]](endpoint: View) -> View:
+    """Mark an API endpoint whose answer holds a secret (below `@router.post`): it is never
+    stored for replay. Every POST endpoint that returns a token, secret or key must carry
+    the mark (covidhub/core/tests/test_idempotency_secrets.py).
+
+    The endpoint itself is not wrapped, since ninja reads its signature and annotations;
+    the operation that runs it marks the request first.
+    """
+    from ninja.decorators import decorate_view
+
+    def mark_request(run: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(run)
+        def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            answer_carries_secret(request)
+            return run(request, *args, **kwargs)
+
+        return marked
+
+    setattr(endpoint, _CARRIES_SECRET, True)
+    return decorate_view(mark_request)(endpoint)
+
+
+def is_marked_secret(view: Callable[..., Any]) -> bool:
+    return bool(getattr(view, _CARRIES_SECRET, False))
 
 
 def _owner(request: HttpRequest) -> str:
@@ -109,6 +151,12 @@ class IdempotencyMiddleware:
             # Nothing was done (or the transaction rolled back): let a retry do the work.
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
+        if getattr(request, _CARRIES_SECRET, False):
+            # Done, but the answer is not kept: see the module's docstring.
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                status_code=response.status_code, response_body=b"", content_type=SECRET_NOT_STORED
+            )
+            return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code,
             response_body=bytes(response.content),
@@ -143,6 +191,15 @@ class IdempotencyMiddleware:
                     409, "idempotency_in_progress", _("The same request is still being processed.")
                 )
             time.sleep(0.05)
+        if record.content_type == SECRET_NOT_STORED:
+            return _error(
+                409,
+                "idempotency_secret_not_replayed",
+                _(
+                    "This request was already completed. Its answer contained a secret, which "
+                    "is never kept, so it cannot be sent again: please start over."
+                ),
+            )
         if record.content_type.startswith("redirect:"):
             response = HttpResponse(status=record.status_code)
             response["Location"] = record.content_type.removeprefix("redirect:")
