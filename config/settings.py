@@ -229,6 +229,9 @@ PHONE_CODE_MAX_ATTEMPTS = 5
 PHONE_CODE_MAX_PER_PHONE_PER_HOUR = 5
 PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR = env_int("PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR", 30)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+# Identity numbers a citizen account may enter (new or changed) per 24 hours; counted in
+# the database, so the limit holds without Redis.
+IDENTITY_NUMBERS_PER_ACCOUNT_PER_DAY = env_int("IDENTITY_NUMBERS_PER_ACCOUNT_PER_DAY", 10)
 # Bearer tokens, the accounts of web sessions and their verified TOTP devices are read from
 # the shared cache (Redis) instead of the database for up to this many seconds; revoking a
 # token, or saving or deleting the account, token or device, clears the entry at once.

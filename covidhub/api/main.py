@@ -38,10 +38,12 @@ def _mount() -> None:
     from covidhub.areas.api import router as areas_router
     from covidhub.notifications.api import router as inbox_router
     from covidhub.people.api import router as people_router
+    from covidhub.people.corrections_api import router as corrections_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
+    api.add_router("/", corrections_router)
     api.add_router("/", inbox_router, auth=citizen_auth)
     # Each capability's router, under its own prefix.
     from covidhub.adoption.api import router as adoption_router

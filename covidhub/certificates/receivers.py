@@ -37,17 +37,42 @@ RESULT_SOURCE = "testing.result"
 
 
 def on_person_identity_changed(
-    sender: Any, person: Person, actor: Any = None, **kwargs: Any
+    sender: Any, person: Person, actor: Any = None, correction: Any = None, **kwargs: Any
 ) -> None:
-    """A name or date of birth was corrected: re-issue what carries them."""
+    """A name or date of birth was corrected: re-issue what carries them.
+
+    Only an approved correction request re-issues (the old certificates are revoked, the
+    new ones carry the corrected identity). A person with certificates cannot have their
+    identity edited otherwise (`covidhub.people.locks`); should a change arrive without
+    one anyway, nothing is signed in the new identity and the event is logged.
+    """
     from covidhub.certificates.models import IssuedCertificate
     from covidhub.certificates.tasks import certificates_reissue_for_person
 
     if not IssuedCertificate.objects.filter(person=person, revoked_at__isnull=True).exists():
         return
-    person_id = person.pk
-    transaction.on_commit(
-        lambda: certificates_reissue_for_person.enqueue(person_id, "identity_corrected")
+    if correction is None or correction.status != "approved":
+        logger.error("identity of person %s changed without an approved correction", person.uuid)
+        return
+    person_id, reason = person.pk, f"identity_corrected:{correction.uuid}"
+    transaction.on_commit(lambda: certificates_reissue_for_person.enqueue(person_id, reason))
+
+
+def person_has_records(person: Person) -> bool:
+    """A dose, a released test result or a certificate: what locks the person's identity
+    (`covidhub.people.locks`). Certificates reads vaccination and testing; they never
+    read it, so the one probe lives here."""
+    from covidhub.certificates.models import IssuedCertificate
+
+    if IssuedCertificate.objects.filter(person=person).exists():
+        return True
+    try:
+        from covidhub.testing.models import Result
+        from covidhub.vaccination.models import Dose
+    except ImportError:  # pragma: no cover - both ship with the platform
+        return True
+    return (
+        Dose.objects.filter(person=person).exists() or Result.objects.filter(person=person).exists()
     )
 
 
@@ -318,7 +343,10 @@ def results_certificates_issue(*, result_ids: list[int]) -> dict[str, int]:
 
 
 def connect() -> None:
+    from covidhub.people.locks import register_records_probe
     from covidhub.people.services import person_identity_changed
+
+    register_records_probe("certificates", person_has_records)
 
     person_identity_changed.connect(
         on_person_identity_changed, dispatch_uid="certificates.identity_changed"

@@ -13,8 +13,13 @@ from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.audit.selectors import audit_list_for_person
 from covidhub.core.errors import InvalidInput
 from covidhub.people.models import Person
-from covidhub.people.selectors import household_of, person_get_for_actor, person_list_for_actor
-from covidhub.people.services import family_member_add, person_create, person_update
+from covidhub.people.selectors import (
+    household_of,
+    household_person_get,
+    person_get_for_actor,
+    person_list_for_actor,
+)
+from covidhub.people.services import family_member_add, household_person_create, person_update
 from covidhub.people.validation import person_input_clean
 
 router = Router(tags=["people"])
@@ -54,6 +59,15 @@ class PersonOut(Schema):
     def resolve_birth(obj: Person) -> str:
         return obj.birth.iso()
 
+    # A number waiting as a claim reads as the account typed it (`household_of`).
+    @staticmethod
+    def resolve_id_type(obj: Person) -> str:
+        return getattr(obj, "shown_id_type", None) or obj.id_type
+
+    @staticmethod
+    def resolve_id_number_masked(obj: Person) -> str:
+        return getattr(obj, "shown_id_masked", None) or obj.id_number_masked
+
     @staticmethod
     def resolve_commune_code(obj: Person) -> str:
         return obj.commune.code
@@ -89,24 +103,21 @@ def household(request: HttpRequest) -> list[Person]:
 )
 def self_create(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     account = request_user(request)
-    data = _clean(payload)
-    if data.phone and data.phone != account.phone:
-        pass  # a person may give another contact number than the account's
-    person = person_create(
-        actor=account, data=data, managed_by=account, relationship=Person.Relationship.SELF
+    person = household_person_create(
+        account=account, data=_clean(payload), relationship=Person.Relationship.SELF
     )
-    return Status(201, person)
+    return Status(201, household_person_get(account=account, person_uuid=person.uuid))
 
 
 @router.post(
     "/household", response={201: PersonOut}, auth=citizen_auth, summary="Add a family member"
 )
 def member_add(request: HttpRequest, payload: FamilyMemberIn) -> Status[Person]:
-    data = _clean(payload)
+    account = request_user(request)
     member = family_member_add(
-        account=request_user(request), data=data, relationship=payload.relationship
+        account=account, data=_clean(payload), relationship=payload.relationship
     )
-    return Status(201, member)
+    return Status(201, household_person_get(account=account, person_uuid=member.uuid))
 
 
 @router.put(
@@ -116,8 +127,12 @@ def member_add(request: HttpRequest, payload: FamilyMemberIn) -> Status[Person]:
     summary="Correct a household member",
 )
 def member_update(request: HttpRequest, person_uuid: uuid.UUID, payload: PersonIn) -> Person:
-    person = person_get_for_actor(actor=request_user(request), person_uuid=person_uuid)
-    return person_update(actor=request_user(request), person=person, data=_clean(payload))
+    """Identity fields of a person with records are locked (409 `identity_locked`): send
+    a correction request instead (`POST /household/{person}/corrections`)."""
+    account = request_user(request)
+    person = household_person_get(account=account, person_uuid=person_uuid)
+    person_update(actor=account, person=person, data=_clean(payload))
+    return household_person_get(account=account, person_uuid=person_uuid)
 
 
 @router.get(

@@ -66,9 +66,15 @@ class PersonForm(forms.Form):
         label=_("House number, street, hamlet"), max_length=200, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, identity_locked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["commune"].choices = [("", _("Choose…")), *commune_choices()]  # type: ignore[attr-defined]
+        if identity_locked:
+            # Shown, not editable: a disabled field keeps its initial value whatever is
+            # posted, and the service refuses a change anyway (`person_update`).
+            for name in IDENTITY_INPUTS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Locked: use “Request a correction” below.")
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
         self.person_input: PersonInput | None = None
@@ -98,6 +104,81 @@ class PersonForm(forms.Form):
             "commune": person.commune.code,
             "address_line": person.address_line,
         }
+
+
+IDENTITY_INPUTS = ("full_name", "birth", "sex", "id_type", "id_number")
+
+
+class CorrectionForm(forms.Form):
+    """The identity as it should read, and why; cleaned like any person input."""
+
+    full_name = PersonForm.base_fields["full_name"]
+    birth = PersonForm.base_fields["birth"]
+    sex = PersonForm.base_fields["sex"]
+    id_type = PersonForm.base_fields["id_type"]
+    id_number = PersonForm.base_fields["id_number"]
+    reason = forms.CharField(
+        label=_("Why should it be corrected?"),
+        help_text=_(
+            "For example: the name was misspelt at the vaccination site. Bring the document to the commune health station."
+        ),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.person_input: PersonInput | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        person = self.person
+        try:
+            self.person_input = person_input_clean(
+                {
+                    **{name: data.get(name, "") for name in IDENTITY_INPUTS},
+                    "commune": person.commune,
+                    "phone": person.phone,
+                    "email": person.email,
+                    "address_line": person.address_line,
+                    "nationality": person.nationality,
+                }
+            )
+        except InvalidInput as exc:
+            for name, messages in exc.details.get("fields", {}).items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return data
+
+
+class DecisionForm(forms.Form):
+    """An officer's decision on a correction request."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput
+    )
+    evidence_note = forms.CharField(
+        label=_("Evidence checked"),
+        help_text=_("Which document you saw, e.g. “CCCD shown at the station, matches”."),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    evidence_reference = forms.CharField(
+        label=_("Attachment reference"),
+        help_text=_("Optional: the number or file name of the scanned document."),
+        max_length=200,
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason for rejecting"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class FamilyMemberForm(PersonForm):

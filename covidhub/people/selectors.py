@@ -6,14 +6,15 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import NotFound
 from covidhub.core.text import fold_ascii
-from covidhub.people.models import Person
+from covidhub.people.claims import identity_shown_set
+from covidhub.people.models import CorrectionRequest, Person
 
 
 def person_queryset_for_actor(*, actor: Any) -> QuerySet[Person]:
@@ -71,6 +72,128 @@ def person_list_for_actor(*, actor: Any, query: str = "", limit: int = 50) -> li
 
 
 def household_of(*, account: User) -> list[Person]:
-    """The account's own person first, then family members."""
-    people = list(Person.objects.filter(managed_by=account).select_related("commune"))
+    """The account's own person first, then family members.
+
+    A number waiting as a claim is shown as the account typed it (`identity_shown_set`),
+    so that the household reads the same whether the number clashed or not.
+    """
+    people = list(
+        Person.objects.filter(managed_by=account)
+        .select_related("commune__parent")
+        .prefetch_related(
+            Prefetch(
+                "correction_requests",
+                queryset=CorrectionRequest.objects.filter(
+                    kind=CorrectionRequest.Kind.CLAIM, status=CorrectionRequest.Status.PENDING
+                ),
+                to_attr="pending_claims",
+            )
+        )
+    )
+    for person in people:
+        for claim in person.pending_claims:  # type: ignore[attr-defined]
+            identity_shown_set(
+                person, id_type=claim.proposed["id_type"], masked=claim.proposed_id_masked
+            )
     return sorted(people, key=lambda p: (p.relationship != Person.Relationship.SELF, p.search_name))
+
+
+def household_person_get(*, account: User, person_uuid: uuid.UUID | str) -> Person:
+    """One person of the account's household (with a waiting claim shown), or NotFound."""
+    try:
+        key = uuid.UUID(str(person_uuid))
+    except ValueError as exc:
+        raise NotFound() from exc
+    for person in household_of(account=account):
+        if person.uuid == key:
+            return person
+    raise NotFound()
+
+
+def pending_claim_number(person: Person) -> tuple[str, str]:
+    """(id_type, id_number) of the person's waiting claim, for the account's own form."""
+    claim = CorrectionRequest.objects.filter(
+        person=person, kind=CorrectionRequest.Kind.CLAIM, status=CorrectionRequest.Status.PENDING
+    ).first()
+    if claim is None:
+        return "", ""
+    return str(claim.proposed["id_type"]), str(claim.proposed["id_number"])
+
+
+def correction_queryset_for_actor(*, actor: Any) -> QuerySet[CorrectionRequest]:
+    """Requests about people in the officer's areas; none for anyone else."""
+    if not getattr(actor, "is_authenticated", False) or actor.kind != User.Kind.STAFF:
+        return CorrectionRequest.objects.none()
+    return CorrectionRequest.objects.filter(area_path_q(actor_scope(actor), "person__commune_path"))
+
+
+def correction_list_for_actor(
+    *, actor: Any, status: str = CorrectionRequest.Status.PENDING, limit: int = 100
+) -> list[CorrectionRequest]:
+    """The officer's queue (oldest first), listing reads audited like a person search."""
+    requests = list(
+        correction_queryset_for_actor(actor=actor)
+        .filter(status=status)
+        .select_related("person__commune", "requested_by", "decided_by")
+        .order_by("created_at", "id")[:limit]
+    )
+    if requests:
+        audit_record_many(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="people.person.listed",
+            objects=[request.person for request in requests],
+        )
+    return requests
+
+
+def correction_get_for_actor(*, actor: Any, request_uuid: uuid.UUID | str) -> CorrectionRequest:
+    """One request about a person in the officer's areas (read audited), or NotFound."""
+    try:
+        key = uuid.UUID(str(request_uuid))
+    except ValueError as exc:
+        raise NotFound() from exc
+    request = (
+        correction_queryset_for_actor(actor=actor)
+        .select_related("person__commune__parent", "requested_by", "decided_by")
+        .filter(uuid=key)
+        .first()
+    )
+    if request is None:
+        raise NotFound()
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="people.correction.viewed",
+            obj=request.person,
+            details={"request": str(request.uuid)},
+        )
+    return request
+
+
+def correction_holder_for_actor(
+    *, actor: Any, request: CorrectionRequest
+) -> tuple[bool, Person | None]:
+    """Whether another record holds the proposed number, and that record if the officer
+    may see it (outside their areas they learn only that it exists)."""
+    number = str(request.proposed.get("id_number") or "")
+    if not number:
+        return False, None
+    holders = Person.objects.filter(
+        id_type=request.proposed.get("id_type", ""), id_number=number
+    ).exclude(pk=request.person_id)
+    if not holders.exists():
+        return False, None
+    return True, person_queryset_for_actor(actor=actor).filter(pk__in=holders).first()
+
+
+def correction_list_for_account(*, account: User) -> list[CorrectionRequest]:
+    """The requests an account made for its household, newest first."""
+    # A claim waiting for the commune is not listed: it would say the number is held.
+    return list(
+        CorrectionRequest.objects.filter(person__managed_by=account)
+        .exclude(kind=CorrectionRequest.Kind.CLAIM, status=CorrectionRequest.Status.PENDING)
+        .select_related("person")
+        .order_by("-created_at", "-id")
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,13 +11,21 @@ from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.audit.selectors import audit_list_for_person
 from covidhub.core.errors import DomainError
-from covidhub.people.forms import FamilyMemberForm, PersonForm
+from covidhub.people.forms import CorrectionForm, FamilyMemberForm, PersonForm
+from covidhub.people.locks import person_identity_locked
 from covidhub.people.models import Person
-from covidhub.people.selectors import household_of, person_get_for_actor, person_list_for_actor
-from covidhub.people.services import family_member_add, person_create, person_update
+from covidhub.people.selectors import (
+    correction_list_for_account,
+    household_of,
+    household_person_get,
+    pending_claim_number,
+    person_get_for_actor,
+    person_list_for_actor,
+)
+from covidhub.people.services import family_member_add, household_person_create, person_update
 
 
-def _form_errors_from(form: PersonForm, exc: DomainError) -> None:
+def form_errors_from(form: forms.Form, exc: DomainError) -> None:
     fields = exc.details.get("fields", {})
     for name, errors in fields.items():
         for error in errors:
@@ -35,14 +44,13 @@ def self_create(request: HttpRequest) -> HttpResponse:
     form = PersonForm(request.POST or None, initial={"phone": request.user.phone})  # type: ignore[union-attr]
     if request.method == "POST" and form.is_valid() and form.person_input:
         try:
-            person_create(
-                actor=request.user,
+            household_person_create(
+                account=request.user,  # type: ignore[arg-type]
                 data=form.person_input,
-                managed_by=request.user,  # type: ignore[arg-type]
                 relationship=Person.Relationship.SELF,
             )
         except DomainError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("core:home")
@@ -68,7 +76,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
                 relationship=form.cleaned_data["relationship"],
             )
         except DomainError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("The family member is added."))
             return redirect("people:household")
@@ -80,17 +88,28 @@ def member_add(request: HttpRequest) -> HttpResponse:
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, person_uuid: str) -> HttpResponse:
-    person = person_get_for_actor(actor=request.user, person_uuid=person_uuid)
-    form = PersonForm(request.POST or None, initial=PersonForm.initial_for(person))
+    person = household_person_get(account=request.user, person_uuid=person_uuid)  # type: ignore[arg-type]
+    locked = person_identity_locked(person)
+    initial = PersonForm.initial_for(person)
+    claimed_type, claimed_number = pending_claim_number(person)
+    if claimed_number and not person.id_number:
+        # A number waiting as a claim shows as typed, as a saved one would.
+        initial.update(id_type=claimed_type, id_number=claimed_number)
+    form = PersonForm(request.POST or None, initial=initial, identity_locked=locked)
     if request.method == "POST" and form.is_valid() and form.person_input:
         try:
             person_update(actor=request.user, person=person, data=form.person_input)
         except DomainError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("The changes are saved."))
             return redirect("people:household")
-    return render(request, "people/person_form.html", {"form": form, "title": person.full_name})
+    context = {"form": form, "title": person.full_name, "person": person, "locked": locked}
+    if locked:
+        context["correction_form"] = CorrectionForm(initial=initial, person=person)
+        mine = correction_list_for_account(account=request.user)  # type: ignore[arg-type]
+        context["requests"] = [r for r in mine if r.person_id == person.pk]
+    return render(request, "people/person_form.html", context)
 
 
 @citizen_required

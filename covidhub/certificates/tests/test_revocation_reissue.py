@@ -102,9 +102,14 @@ def test_keys_command_revokes_and_reissues_through_the_worker(
 
 
 def test_identity_correction_reissues_revokes_and_tells_the_person(
-    signing_key, citizen, citizen_person, vaccination_facts, django_capture_on_commit_callbacks
+    signing_key,
+    citizen,
+    citizen_person,
+    commune_officer,
+    vaccination_facts,
+    django_capture_on_commit_callbacks,
 ):
-    from covidhub.people.services import person_update
+    from covidhub.people.corrections import correction_approve, correction_request_create
     from covidhub.people.validation import person_input_clean
 
     old = certificate_issue_vaccination(facts=vaccination_facts(citizen_person))
@@ -117,12 +122,16 @@ def test_identity_correction_reissues_revokes_and_tells_the_person(
         "commune": citizen_person.commune,
         "phone": citizen_person.phone,
     }
+    request = correction_request_create(
+        actor=citizen, person=citizen_person, data=person_input_clean(raw), reason="misspelt"
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        person_update(actor=citizen, person=citizen_person, data=person_input_clean(raw))
+        correction_approve(actor=commune_officer, request=request, evidence_note="CCCD seen")
     with django_capture_on_commit_callbacks(execute=True):
         run_queued_tasks()
     old.refresh_from_db()
     assert old.revoked_at is not None and old.superseded_by is not None
+    assert old.revocation_reason == f"identity_corrected:{request.uuid}"
     new = old.superseded_by
     assert new.payload["nam"]["fn"] == "Trần"
     assert new.payload["nam"]["gnt"] == "VAN<DUC"
@@ -134,8 +143,10 @@ def test_identity_correction_reissues_revokes_and_tells_the_person(
     message = Message.objects.get(user=citizen, channel="inapp")
     assert message.language == "en"
     assert "re-issued" in message.body
-    # The same correction signalled twice does not re-issue again.
+    # The same identity signalled again without a new approval re-issues nothing.
+    from covidhub.people.services import person_identity_changed
+
     with django_capture_on_commit_callbacks(execute=True):
-        person_update(actor=citizen, person=citizen_person, data=person_input_clean(raw))
+        person_identity_changed.send(sender=None, person=citizen_person, actor=citizen)
     run_queued_tasks()
     assert IssuedCertificate.objects.filter(person=citizen_person).count() == 2
