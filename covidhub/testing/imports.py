@@ -1,6 +1,6 @@
 """Importing an instrument's CSV/XLSX export of tube results.
 
-Validation looks at every row (unknown tube, another lab's tube, duplicate row, result
+Validation looks at every row (unknown tube or another lab's tube, duplicate row, result
 already recorded, tube not received, malformed value) and stores the verdict; the
 technician then imports nothing or exactly the good rows. The good rows are re-checked
 under row locks at commit, stored with one bulk insert and released set-based. Importing
@@ -36,8 +36,10 @@ CHUNK = 5000
 REASONS = {
     "malformed": gettext_lazy("The barcode, result or Ct value is not valid."),
     "duplicate_row": gettext_lazy("This tube appears in an earlier row of the file."),
-    "unknown_tube": gettext_lazy("No tube has this barcode."),
-    "other_lab": gettext_lazy("This tube was sent to another laboratory."),
+    # A tube of another laboratory reads exactly like an unknown one: a technician learns
+    # nothing about other laboratories' tubes from an import.
+    "unknown_tube": gettext_lazy("No tube with this barcode was sent to this laboratory."),
+    "other_lab": gettext_lazy("No tube with this barcode was sent to this laboratory."),
     "already_recorded": gettext_lazy("A result is already recorded for this tube."),
     "not_received": gettext_lazy("This tube has not been received by the laboratory."),
 }
@@ -134,10 +136,8 @@ def import_validate(*, actor: Any, lab: Lab, file_name: str, content: bytes) -> 
     tubes = _tubes_by_barcode([c[1] for c in candidates])
     for number, barcode, value, ct_text in candidates:
         tube = tubes.get(barcode)
-        if tube is None:
+        if tube is None or tube[0] != lab.pk:
             bad.append([number, barcode, "unknown_tube"])
-        elif tube[0] != lab.pk:
-            bad.append([number, barcode, "other_lab"])
         elif tube[1] == Tube.Status.RESULTED:
             bad.append([number, barcode, "already_recorded"])
         elif tube[1] != Tube.Status.RECEIVED:

@@ -59,7 +59,7 @@ def test_every_kind_of_bad_row_is_reported_with_its_number(
         (3, "malformed"),
         (4, "duplicate_row"),
         (5, "unknown_tube"),
-        (6, "other_lab"),
+        (6, "unknown_tube"),  # another lab's tube reads as unknown
         (8, "malformed"),
     ]
     assert not TubeResult.objects.exists()
@@ -296,3 +296,22 @@ def test_the_pentest_xlsx_is_refused_at_once_by_the_api_and_the_page(
     assert page.status_code == 200
     assert "64" in page.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_another_labs_tubes_are_row_errors_worded_like_unknown_tubes_and_nothing_changes(
+    tubes: list[Tube], other_technician: Any, other_lab: Any, login: Any
+) -> None:
+    """Finding 3 (lab results): a file naming another laboratory's tubes changes none of
+    them, and its rows read exactly like barcodes that exist nowhere."""
+    content = _csv([f"{t.barcode},positive,20" for t in tubes] + ["NOPE0001,positive,20"])
+    batch = imports.import_validate(
+        actor=other_technician, lab=other_lab, file_name="r.csv", content=content
+    )
+    assert batch.good_rows == []
+    reasons = {row[2] for row in batch.bad_rows}
+    assert reasons == {"unknown_tube"}
+    body = login(other_technician).get(f"/api/v1/testing/imports/{batch.uuid}").json()
+    assert len({(r["reason"], r.get("message", "")) for r in body["bad_rows"]}) == 1
+    imports.import_commit(actor=other_technician, batch=batch, import_good_rows=True)
+    assert not TubeResult.objects.exists()
+    assert set(Tube.objects.values_list("status", flat=True)) == {Tube.Status.RECEIVED}

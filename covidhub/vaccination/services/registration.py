@@ -220,6 +220,59 @@ class _GoodRow:
     data: Any
     group: str
     occupation: str
+    person: Person | None = None
+
+
+def not_importable_message() -> str:
+    """One message for every row whose identity number the actor may not use: a person
+    outside their area, or one whose name and birth differ from the row. The same words
+    for both, so that the answer does not tell that the number exists elsewhere."""
+    return _(
+        "This row cannot be imported with this identity number. Check the number, the name "
+        "and the date of birth."
+    )
+
+
+def _people_by_identity(identities: set[tuple[str, str]]) -> dict[tuple[str, str], Person]:
+    """The people who already hold these identity numbers, wherever they live. Only for the
+    import's decision below: nothing of a person outside the actor's area leaves it."""
+    numbers = sorted({number for _t, number in identities})
+    found: dict[tuple[str, str], Person] = {}
+    for start in range(0, len(numbers), 2000):
+        for person in Person.objects.filter(id_number__in=numbers[start : start + 2000]):
+            if (person.id_type, person.id_number) in identities:
+                found[(person.id_type, person.id_number)] = person
+    return found
+
+
+def _may_change(*, scope: Any, person: Person, data: Any) -> bool:
+    """A list may change an existing person only inside the actor's area (an agency head
+    has none: their lists only add people) and only if the row names the same person."""
+    if not (scope.has_role(*OFFICER_ROLES) and scope.covers_path(person.commune_path)):
+        return False
+    from covidhub.core.text import fold_ascii
+
+    if fold_ascii(person.full_name) != fold_ascii(data.full_name):
+        return False
+    birth = data.birth
+    if person.birth_year != birth.year:
+        return False
+    return person.birth_date is None or birth.as_date() in (None, person.birth_date)
+
+
+def _matches_check(*, scope: Any, good: list[_GoodRow], report: ImportReport) -> list[_GoodRow]:
+    """Attach each row's existing person; a row the actor may not apply becomes an error."""
+    people = _people_by_identity({(r.data.id_type, r.data.id_number) for r in good})
+    kept = []
+    for row in good:
+        person = people.get((row.data.id_type, row.data.id_number))
+        if person is not None and not _may_change(scope=scope, person=person, data=row.data):
+            report.errors.append(RowError(row.row, "id_number", not_importable_message()))
+            continue
+        row.person = person
+        kept.append(row)
+    report.errors.sort(key=lambda e: e.row)
+    return kept
 
 
 def _parse(*, actor: User, rows: list[list[str]], report: ImportReport) -> list[_GoodRow]:
@@ -299,7 +352,7 @@ def _parse(*, actor: User, rows: list[list[str]], report: ImportReport) -> list[
             continue
         seen[identity] = len(good)
         good.append(_GoodRow(number, raw, data, group, occupation))
-    return good
+    return _matches_check(scope=scope, good=good, report=report)
 
 
 def registration_import(
@@ -314,7 +367,9 @@ def registration_import(
     """Import a staff or resident list: every row validated, bad rows reported by number.
 
     With errors, nothing is imported unless `only_good_rows` (then exactly the good rows).
-    Rows with an identity number already registered are merged into that person.
+    A row whose identity number is a person's already changes that person only if they
+    live in the actor's area and the row's name and birth agree; otherwise it is a row
+    error worded the same whichever the reason.
     """
     scope = actor_scope(actor)
     if not scope.has_role(*IMPORT_ROLES):
@@ -331,15 +386,18 @@ def registration_import(
         )
     with transaction.atomic():
         for row in good:
-            person = Person.objects.filter(
-                id_type=row.data.id_type, id_number=row.data.id_number
-            ).first()
+            person = row.person
             if person is None:
                 person = person_create(actor=actor, data=row.data)
                 report.created_people += 1
             else:
+                person = Person.objects.select_for_update().get(pk=person.pk)
+                if not _may_change(scope=scope, person=person, data=row.data):
+                    # Moved out of the actor's area since the check.
+                    report.errors.append(RowError(row.row, "id_number", not_importable_message()))
+                    continue
                 report.merged += 1
-            _upsert(
+            registration, created = _upsert(
                 actor=actor,
                 person=person,
                 group=row.group,
@@ -348,6 +406,16 @@ def registration_import(
                 preferred_site=None,
                 source=source,
                 source_name=source_name,
+            )
+            # One audit row per person changed, like a registration made by hand.
+            audit(
+                actor,
+                "vaccination.registration.created"
+                if created
+                else "vaccination.registration.updated",
+                registration,
+                person_uuid=person.uuid,
+                details={"import": True, "row": row.row},
             )
             report.imported += 1
         report.applied = True
