@@ -1,58 +1,46 @@
-"""Demo data: a development signing key, and certificates for the demo citizens."""
+"""Demo data: a development signing key, and the certificates of the demo province's
+doses and results, issued from those records as the worker would (never made up apart,
+so that /certificates/ agrees with /vaccination/me/ and the test results)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
-from covidhub.certificates.facts import TestFacts, VaccinationFacts
 from covidhub.certificates.keystore import signing_key_create_development
-from covidhub.certificates.models import SigningKey
-from covidhub.certificates.services import certificate_issue
-from covidhub.people.models import Person
+from covidhub.certificates.models import IssuedCertificate, SigningKey
+from covidhub.certificates.receivers import (
+    RESULT_SOURCE,
+    pending_drain,
+    results_certificates_issue,
+)
 
 
 def certificates_seed(**context: Any) -> list[str]:
-    """Idempotent: a key only when none is active, certificates keyed by their source."""
+    """Idempotent: a key only when none is active; certificates keyed by their source."""
     if settings.PRODUCTION:
         return []
+    from covidhub.testing.models import Result
+
     lines: list[str] = []
     if not SigningKey.objects.filter(status=SigningKey.Status.ACTIVE).exists():
         key, _csca = signing_key_create_development(actor=None, label="demo DSC")
         lines.append(f"  certificates: development signing key {key.kid}")
-    demo_people = Person.objects.filter(
-        relationship=Person.Relationship.SELF, managed_by__username__startswith="c-persona-"
-    ).order_by("id")[:2]
-    for index, person in enumerate(demo_people):
-        for dose in (1, 2):
-            certificate_issue(
-                facts=VaccinationFacts(
-                    person=person,
-                    source_type="demo.dose",
-                    source_id=f"{person.uuid}:{dose}",
-                    medicinal_product="EU/1/21/1529",
-                    manufacturer="ORG-100001699",
-                    prophylaxis="29061000087103",
-                    dose_number=dose,
-                    total_doses=2,
-                    vaccination_date=date(2021, 8, 2) + timedelta(weeks=10 * (dose - 1)),
-                )
-            )
-        if index == 0:
-            certificate_issue(
-                facts=TestFacts(
-                    person=person,
-                    source_type="demo.result",
-                    source_id=f"{person.uuid}:pcr",
-                    test_type="LP6464-4",
-                    positive=False,
-                    sample_collected_at=timezone.now() - timedelta(hours=20),
-                    testing_centre="CDC Hải Dương",
-                )
-            )
-    if demo_people:
-        lines.append("  certificates: demo citizens have vaccination certificates (/certificates/)")
+    # The doses seeded by vaccination are queued as every dose is; issue them now rather
+    # than when the worker first runs. Results go the same way (the worker's tasks for
+    # them then find them issued: one live certificate per source is a constraint).
+    drained = pending_drain()
+    certified = {
+        source_id.split(":", 1)[0]
+        for source_id in IssuedCertificate.objects.filter(source_type=RESULT_SOURCE).values_list(
+            "source_id", flat=True
+        )
+    }
+    pending = [
+        pk for pk, uuid in Result.objects.values_list("pk", "uuid") if str(uuid) not in certified
+    ]
+    issued = results_certificates_issue(result_ids=pending) if pending else {}
+    if drained.get("issued") or issued.get("issued"):
+        lines.append("  certificates: issued from the demo doses and test results (/certificates/)")
     return lines

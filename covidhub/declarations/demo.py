@@ -3,14 +3,21 @@ from the second so that the commune's follow-up list is not empty."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.areas.models import Area
-from covidhub.declarations.models import Declaration, Venue
-from covidhub.declarations.services import declaration_submit, venue_register
+from covidhub.declarations.models import Declaration, TalliedDay, Venue
+from covidhub.declarations.services import (
+    checkin_record,
+    declaration_submit,
+    retention_run,
+    venue_register,
+)
 from covidhub.declarations.validation import declaration_input_clean, venue_input_clean
 from covidhub.people.models import Person
 
@@ -68,6 +75,67 @@ def declarations_seed(**context: Any) -> list[str]:
                 }
             ),
         )
-    return [
+    lines = [
         f"  venue  {venue.name}: check-in code {venue.code_display} (owner {VENUE_OWNER_PHONE})"
     ]
+    if (
+        not TalliedDay.objects.exists()
+        and not Declaration.objects.filter(day__lt=timezone.localdate()).exists()
+    ):
+        count = _history(venue=venue)
+        lines.append(f"  declarations: {count} declarations and check-ins over 60 days")
+    return lines
+
+
+HISTORY_DAYS = 60
+
+
+def _history(*, venue: Venue) -> int:
+    """Declarations and market check-ins of the last 60 days by the people themselves,
+    through the same services, dated back to their day; then the retention job runs as it
+    runs every night, so that days past the retention period are daily counts only."""
+    import random
+
+    rng = random.Random(2021)  # the same story on every machine
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    people = list(
+        Person.objects.filter(
+            relationship=Person.Relationship.SELF,
+            managed_by__phone__startswith="+84",
+            commune__dissolved_on__isnull=True,
+        )
+        .exclude(managed_by__phone__startswith="+8491200000")
+        .select_related("managed_by", "commune")
+        .order_by("id")[:300]
+    )
+    if not people:
+        return 0
+    count = 0
+    for ago in range(HISTORY_DAYS, 0, -1):
+        day = today - datetime.timedelta(days=ago)
+        for person in rng.sample(people, min(len(people), rng.randint(2, 6))):
+            account = person.managed_by
+            at = datetime.datetime.combine(day, datetime.time(rng.randint(7, 20)), tzinfo=tz)
+            declaration = declaration_submit(
+                actor=account,
+                person=person,
+                data=declaration_input_clean(
+                    {
+                        "phone": account.phone,
+                        "commune": person.commune,
+                        "address_line": person.address_line or "Hải Dương",
+                        "travelled": False,
+                        "no_symptoms": True,
+                        "contact_case": False,
+                        "contact_outbreak_area": False,
+                        "contact_symptomatic": False,
+                        "consent": True,
+                    }
+                ),
+            )
+            Declaration.objects.filter(pk=declaration.pk).update(day=day, created_at=at)
+            checkin_record(actor=account, venue=venue, people=[person], now=at)
+            count += 2
+    retention_run(today=today)
+    return count

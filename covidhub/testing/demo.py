@@ -7,9 +7,10 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from covidhub.accounts.models import Role
+from covidhub.accounts.models import Role, User
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
 from covidhub.demo.staff import (
@@ -18,7 +19,20 @@ from covidhub.demo.staff import (
     demo_login_line,
     demo_staff_account,
 )
-from covidhub.testing.models import Lab, Site, Slot
+from covidhub.people.models import Person
+from covidhub.testing import collection, results
+from covidhub.testing.models import (
+    Lab,
+    Result,
+    Sample,
+    SamplingSession,
+    Shipment,
+    Site,
+    Slot,
+    TestType,
+    Tube,
+    TubeResult,
+)
 
 SITES = [
     ("Trạm Y tế P. Cẩm Thượng", "Số 2 Nguyễn Lương Bằng", HOME_COMMUNE),
@@ -63,9 +77,84 @@ def testing_seed(**context: Any) -> list[str]:
                         capacity=50,
                     )
     lines = []
+    users = {}
     for username, display, role, kind, index in STAFF:
         user = demo_staff_account(username, display)
         unit = sites[index] if kind == "site" else lab
         role_assign(user=user, role=role, unit_kind=kind, unit_uuid=unit.uuid)
         lines.append(demo_login_line(username, role, unit.name))
+        users[username] = user
+    if not Result.objects.exists():
+        samplers = [users["laymau"], users["laymau2"]]
+        count = _history(sites=sites, samplers=samplers, lab=lab, technician=users["xetnghiem"])
+        lines.append(f"  testing: {count} results over the last {HISTORY_DAYS} days")
     return lines
+
+
+HISTORY_DAYS = 60
+# Nguyễn Văn An's negative PCR of yesterday (his test certificate comes from it).
+CITIZEN_TESTED = "+84912000001"
+
+
+def _history(*, sites: list[Site], samplers: list[User], lab: Lab, technician: User) -> int:
+    """A few PCR tests a day over the last 60 days, through the same services as the
+    sampling team and the laboratory (session, tube, shipment, reception, result), then
+    dated back to their day, so that the board, the positive cases, the statistics and
+    the people's own results agree. Their people were told at the time: no SMS now."""
+    import random
+
+    rng = random.Random(2021)  # the same story on every machine
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    citizen = Person.objects.filter(
+        managed_by__phone=CITIZEN_TESTED, relationship=Person.Relationship.SELF
+    ).first()
+    people = iter(
+        Person.objects.filter(commune__parent_id=sites[0].commune.parent_id)
+        .exclude(managed_by__phone__startswith="+8491200000")
+        .order_by("id")[:400]
+    )
+    count = 0
+    for ago in range(HISTORY_DAYS, 0, -1):
+        index = ago % len(sites)
+        site, sampler = sites[index], samplers[index]
+        session = collection.session_open(actor=sampler, site=site, test_type=TestType.PCR)
+        tested = [p for p in (next(people, None) for _ in range(rng.randint(1, 4))) if p]
+        if ago == 1 and citizen is not None:
+            tested.append(citizen)
+        barcodes = []
+        for number, person in enumerate(tested):
+            barcode = f"HD{ago:02d}{number:03d}DEMO"
+            collection.tube_open(actor=sampler, session=session, barcode=barcode)
+            collection.person_to_tube(actor=sampler, session=session, person=person)
+            barcodes.append(barcode)
+        if not barcodes:
+            continue
+        shipment = collection.shipment_create(actor=sampler, session=session, lab=lab)
+        results.shipment_receive(actor=technician, shipment=shipment, barcodes=barcodes)
+        for barcode, person in zip(barcodes, tested, strict=True):
+            value = "positive" if rng.random() < 0.05 and person != citizen else "negative"
+            results.tube_result_record(actor=technician, lab=lab, barcode=barcode, value=value)
+        collection.session_close(actor=sampler, session=session)
+        day = today - datetime.timedelta(days=ago)
+
+        def at(hour: int, day: datetime.date = day) -> datetime.datetime:
+            return datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
+
+        tubes = Tube.objects.filter(session=session)
+        SamplingSession.objects.filter(pk=session.pk).update(opened_at=at(7), closed_at=at(11))
+        tubes.update(
+            collected_at=at(8),
+            closed_at=at(10),
+            shipped_at=at(11),
+            received_at=at(13),
+            resulted_at=at(17),
+        )
+        Shipment.objects.filter(pk=shipment.pk).update(sent_at=at(11), received_at=at(13))
+        Sample.objects.filter(tube__in=tubes).update(collected_at=at(8))
+        TubeResult.objects.filter(tube__in=tubes).update(recorded_at=at(17))
+        Result.objects.filter(sample__tube__in=tubes).update(
+            collected_at=at(8), released_at=at(17), notified_version=F("version")
+        )
+        count += len(barcodes)
+    return count

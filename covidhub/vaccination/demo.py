@@ -17,6 +17,7 @@ from covidhub.vaccination import rules
 from covidhub.vaccination.models import (
     UNIT_KIND,
     Campaign,
+    Dose,
     LotAllocation,
     PriorityGroup,
     Registration,
@@ -42,8 +43,6 @@ DEMO_SITE_STAFF = (
 @transaction.atomic
 def vaccination_seed(**context: Any) -> list[str]:
     from covidhub.demo.staff import HOME_DISTRICT, demo_login_line, demo_staff_account
-    from covidhub.vaccination.services.day import _insert_dose, status_lock, status_refresh
-    from covidhub.vaccination.services.stock import allocation_take
 
     lines: list[str] = []
     district = Area.objects.filter(level=Area.Level.DISTRICT, code=HOME_DISTRICT).first()
@@ -110,11 +109,62 @@ def vaccination_seed(**context: Any) -> list[str]:
                 ends_at=datetime.time(11, 30),
                 capacity=100,
             )
-    # A few people of the home commune had their first dose two months ago.
-    allocation = LotAllocation.objects.get(lot=lots[0], site=sites[0])
-    people = Person.objects.filter(commune=sites[0].commune, birth_year__lte=today.year - 18)[:12]
-    at = timezone.now() - datetime.timedelta(days=60)
-    for person in people:
+    doses = _history(sites=sites, lots=lots, today=today, district=district)
+    lines.append(
+        f"  vaccination: campaign with {2 * 7} sessions, 2 lots, {doses} doses over 60 days"
+    )
+    return lines
+
+
+# The demo citizens' own story (days before today): Nguyễn Văn An had both Pfizer doses
+# (fully vaccinated, booster not yet due); Trần Thị Bình had her first, the second is due.
+CITIZEN_DOSES = {"+84912000001": (50, 28), "+84912000002": (25,)}
+HISTORY_DAYS = 60
+
+
+def _history(
+    *,
+    sites: list[VaccinationSite],
+    lots: list[VaccineLot],
+    today: datetime.date,
+    district: Area,
+) -> int:
+    """Doses of the last 60 days at the two sites, a few a day, second doses after the
+    vaccine's interval, each recorded as the vaccination day records it (the dose, the
+    person's summary, the lot's stock) and announced, so that the certificates app issues
+    their certificates and every page tells the same story."""
+    import random
+
+    from covidhub.vaccination.services.day import _insert_dose, status_lock, status_refresh
+    from covidhub.vaccination.services.stock import allocation_take
+    from covidhub.vaccination.signals import dose_recorded
+
+    rng = random.Random(2021)  # the same story on every machine
+    plan: list[tuple[Person, VaccineLot, list[int]]] = []
+    pfizer_lot = next(lot for lot in lots if lot.vaccine.code == "pfizer")
+    for phone, ago in CITIZEN_DOSES.items():
+        person = Person.objects.filter(
+            managed_by__phone=phone, relationship=Person.Relationship.SELF
+        ).first()
+        if person is not None:
+            plan.append((person, pfizer_lot, list(ago)))
+    taken = {person.pk for person, _lot, _ago in plan}
+    adults = [
+        person
+        for person in Person.objects.filter(
+            commune_path__startswith=district.path, birth_year__lte=today.year - 18
+        ).order_by("id")[:400]
+        if person.pk not in taken
+    ]
+    rng.shuffle(adults)
+    for index, person in enumerate(adults[:150]):
+        lot = lots[index % len(lots)]
+        first = rng.randint(1, HISTORY_DAYS)
+        interval = lot.vaccine.min_interval_days + rng.randint(0, 7)
+        ago = [first] if first - interval < 1 else [first, first - interval]
+        plan.append((person, lot, ago))
+    count = 0
+    for person, lot, ago in plan:
         Registration.objects.get_or_create(
             person=person,
             defaults={
@@ -123,20 +173,30 @@ def vaccination_seed(**context: Any) -> list[str]:
                 "source": Registration.Source.COMMUNE,
             },
         )
+        site = next((s for s in sites if s.commune_id == person.commune_id), sites[0])
+        allocation = LotAllocation.objects.get(lot=lot, site=site)
         status = status_lock(person)
         if status.doses:
             continue
-        allocation_take(allocation=allocation, day=at.date())
-        _insert_dose(
-            actor=None,  # type: ignore[arg-type]
-            person=person,
-            vaccine=astrazeneca,
-            administered_at=at,
-            nxt=rules.NextDose("primary", 1, 1, astrazeneca, None, None),
-            lot=lots[0],
-            allocation=allocation,
-            site=sites[0],
-        )
+        for number, days in enumerate(ago, start=1):
+            at = timezone.make_aware(
+                datetime.datetime.combine(
+                    today - datetime.timedelta(days=days), datetime.time(8 + number, 15)
+                )
+            )
+            allocation_take(allocation=allocation, day=at.date())
+            dose = _insert_dose(
+                actor=None,  # type: ignore[arg-type]
+                person=person,
+                vaccine=lot.vaccine,
+                administered_at=at,
+                nxt=rules.NextDose("primary", number, number, lot.vaccine, None, None),
+                lot=lot,
+                allocation=allocation,
+                site=site,
+            )
+            # The certificates app queues the dose's certificate in this transaction.
+            dose_recorded.send(sender=Dose, dose=dose, person=person)
+            count += 1
         status_refresh(status, person)
-    lines.append(f"  vaccination: campaign with {2 * 7} sessions, 2 lots, {len(people)} doses")
-    return lines
+    return count
