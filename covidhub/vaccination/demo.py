@@ -142,12 +142,12 @@ def _history(
     rng = random.Random(2021)  # the same story on every machine
     plan: list[tuple[Person, VaccineLot, list[int]]] = []
     pfizer_lot = next(lot for lot in lots if lot.vaccine.code == "pfizer")
-    for phone, ago in CITIZEN_DOSES.items():
+    for phone, days_ago in CITIZEN_DOSES.items():
         person = Person.objects.filter(
             managed_by__phone=phone, relationship=Person.Relationship.SELF
         ).first()
         if person is not None:
-            plan.append((person, pfizer_lot, list(ago)))
+            plan.append((person, pfizer_lot, list(days_ago)))
     taken = {person.pk for person, _lot, _ago in plan}
     adults = [
         person
