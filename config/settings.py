@@ -115,6 +115,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "covidhub.core.context_processors.platform",
             ],
+            # `{% form_token %}` in every form that changes something (core.formtokens).
+            "builtins": ["covidhub.core.templatetags.formtokens"],
         },
     },
 ]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -128,7 +127,6 @@ def agency_detail(request: HttpRequest, agency_uuid: str) -> HttpResponse:
             "min_group": MIN_GROUP,
             "can_roster": can_roster,
             "uploads": uploads,
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )
 
@@ -188,7 +186,6 @@ def roster_upload(request: HttpRequest, agency_uuid: str) -> HttpResponse:
             "agency": agency,
             "error": error,
             "max_mb": roster_max_bytes() // (1024 * 1024),
-            "idempotency_key": secrets.token_urlsafe(16),
         },
         status=422 if error else 200,
     )
@@ -230,7 +227,6 @@ def upload_detail(request: HttpRequest, upload_uuid: str) -> HttpResponse:
             "pending": upload.status == RosterUpload.Status.PENDING,
             "joiners": joiners,
             "leavers": leavers,
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )
 

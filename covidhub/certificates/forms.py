@@ -1,19 +1,9 @@
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
-
-class _IdempotentForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.fields["idempotency_key"].initial = secrets.token_urlsafe(16)
 
 
 class VerifyForm(forms.Form):
@@ -36,12 +26,12 @@ class VerifyForm(forms.Form):
     )
 
 
-class RevokeForm(_IdempotentForm):
+class RevokeForm(forms.Form):
     uvci = forms.CharField(label=_("Certificate identifier (UVCI)"), max_length=80, min_length=10)
     reason = forms.CharField(label=_("Reason"), max_length=200, min_length=3)
 
 
-class RevokeKeyForm(_IdempotentForm):
+class RevokeKeyForm(forms.Form):
     kid = forms.RegexField(
         label=_("Key identifier (hex)"), regex=r"^[0-9a-fA-F]{16}$", max_length=16
     )
@@ -56,7 +46,7 @@ class RevokeKeyForm(_IdempotentForm):
         return str(self.cleaned_data["kid"]).lower()
 
 
-class RulesForm(_IdempotentForm):
+class RulesForm(forms.Form):
     green_full_series_days = forms.IntegerField(
         label=_("Green: days after completing the primary series"),
         min_value=0,
@@ -82,5 +72,4 @@ class RulesForm(_IdempotentForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        data.pop("idempotency_key", None)
         return data

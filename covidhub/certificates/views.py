@@ -4,7 +4,6 @@ and status-rule administration, and the public trust and revocation lists."""
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -219,7 +218,6 @@ def keys(request: HttpRequest) -> HttpResponse:
                 Revocation.objects.filter(kind=Revocation.Kind.KID).values_list("value", flat=True)
             ),
             "form": form,
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )
 
@@ -257,7 +255,6 @@ def revocations(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "revocations": Revocation.objects.all()[:200],
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )
 
@@ -294,7 +291,6 @@ def rules(request: HttpRequest) -> HttpResponse:
             "can_edit": can_edit,
             "active_version": version,
             "versions": StatusRuleSet.objects.all()[:50],
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )
 
@@ -330,6 +326,5 @@ def rules_preview(request: HttpRequest, version: int) -> HttpResponse:
                 for colour in status_rules.COLOURS
             ],
             "transitions": sorted(preview.transitions.items()),
-            "idempotency_key": secrets.token_urlsafe(16),
         },
     )

@@ -1,7 +1,7 @@
 """Idempotency keys: a retried POST (the phone lost signal) creates nothing twice.
 
-Clients send an `Idempotency-Key` header (the API) or a hidden `idempotency_key` field
-(our forms). The first request with a key inserts a placeholder row before the work is
+Clients send an `Idempotency-Key` header (the API); page forms carry a signed
+`form_token` instead (`covidhub.core.formtokens`, same table). The first request with a key inserts a placeholder row before the work is
 done; a concurrent or later repeat finds it and gets the stored response. The same key
 with a different body is refused with 422.
 
@@ -30,11 +30,10 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from covidhub.core import request_context
+from covidhub.core import formtokens, request_context
 from covidhub.core.models import IdempotencyRecord
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
-FORM_FIELD = "idempotency_key"
 _VALID_KEY = re.compile(r"[A-Za-z0-9_\-:.]{8,100}")
 WAIT_SECONDS = 10.0
 # Stored in place of the content type of an answer that was not kept because it held a secret.
@@ -112,13 +111,14 @@ class IdempotencyMiddleware:
         if request.method != "POST":
             return self.get_response(request)
         key = request.META.get(HEADER, "")
-        from_form = False
         if not key and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            key = request.POST.get(FORM_FIELD, "")
-            from_form = bool(key)
+            token = request.POST.get(formtokens.FIELD, "")
+            if token:
+                # A page form: its own rules (signed per rendering, replay = redirect).
+                return formtokens.form_token_handle(request, token, self.get_response)
         if not key:
             return self.get_response(request)
         if not _VALID_KEY.fullmatch(key):
@@ -143,10 +143,6 @@ class IdempotencyMiddleware:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
         done = response.status_code < 500 and not getattr(response, "streaming", False)
-        if from_form:
-            # A page form that succeeded redirects (post/redirect/get); one shown again with
-            # field errors did nothing, and its corrected resubmission carries the same key.
-            done = 300 <= response.status_code < 400
         if not done:
             # Nothing was done (or the transaction rolled back): let a retry do the work.
             IdempotencyRecord.objects.filter(pk=record.pk).delete()

@@ -63,16 +63,21 @@ def http_request(
     url: str,
     *,
     json: Any = None,
+    form: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> HttpResult:
-    """One real HTTP request (a new connection), for tests that race a live server."""
+    """One real HTTP request (a new connection), for tests that race a live server; the
+    body is `json`, or `form` sent as a page form would be."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(
         parts.hostname or "127.0.0.1", parts.port, timeout=timeout
     )
     body = None if json is None else jsonlib.dumps(json).encode()
     all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if form is not None:
+        body = urllib.parse.urlencode(form).encode()
+        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
         connection.request(
             method,
@@ -181,3 +186,23 @@ def xlsx_crafted(
         archive.writestr("xl/_rels/workbook.xml.rels", _XLSX_WORKBOOK_RELS)
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
     return out.getvalue()
+
+
+# Page forms ----------------------------------------------------------------------------
+
+
+def form_tokens_in(response: Any) -> list[str]:
+    """The `form_token` values of the forms on a rendered page, in page order."""
+    import re
+
+    return re.findall(r'name="form_token" value="([^"]+)"', response.content.decode())
+
+
+def post_form_twice(client: Any, page: str, data: dict[str, Any], *, action: str = "") -> Any:
+    """Render `page`, send its first form twice with the same token (a double tap or a
+    retried request); returns (first, second) responses."""
+    [token, *_others] = form_tokens_in(client.get(page))
+    body = {**data, "form_token": token}
+    first = client.post(action or page, body)
+    second = client.post(action or page, body)
+    return first, second

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import secrets
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -32,26 +31,7 @@ def errors_to_form(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, str(exc.message))
 
 
-class IdempotentForm(forms.Form):
-    """A form whose every rendering carries a fresh idempotency key.
-
-    A form shown again with errors gets a new key: the middleware stored the refused
-    attempt under the old one, and the corrected answers are a different request.
-    """
-
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.is_bound:
-            fresh = cast(Any, self.data).copy()  # a QueryDict's copy is mutable
-            fresh["idempotency_key"] = secrets.token_urlsafe(16)
-            self.data = fresh
-        else:
-            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
-
-
-class DeclarationForm(IdempotentForm):
+class DeclarationForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone number"),
         max_length=30,
@@ -133,7 +113,7 @@ class DeclarationForm(IdempotentForm):
         return data
 
 
-class CheckInForm(IdempotentForm):
+class CheckInForm(forms.Form):
     venue_code = forms.CharField(
         label=_("Venue code"),
         help_text=_("The 8 letters and digits under the QR code on the poster, or scan it."),
@@ -159,7 +139,7 @@ class CheckInForm(IdempotentForm):
         return people
 
 
-class VenueForm(IdempotentForm):
+class VenueForm(forms.Form):
     name = forms.CharField(label=_("Name of the venue"), max_length=150, required=False)
     kind = forms.ChoiceField(
         label=_("Type"), choices=[("", _("Choose…")), *Venue.Kind.choices], required=False
@@ -211,7 +191,7 @@ class ScanForm(forms.Form):
     )
 
 
-class CallForm(IdempotentForm):
+class CallForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome of the call"),
         choices=FollowUp.Outcome.choices,
@@ -222,7 +202,7 @@ class CallForm(IdempotentForm):
     )
 
 
-class CaseForm(IdempotentForm):
+class CaseForm(forms.Form):
     query = forms.CharField(
         label=_("Identity number or phone number of the person"),
         max_length=30,

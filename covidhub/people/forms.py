@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
@@ -30,7 +29,6 @@ def commune_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 class PersonForm(forms.Form):
     """The fields of a person; cleaning is `person_input_clean`, shared with the API."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
     full_name = forms.CharField(
         label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
@@ -75,8 +73,6 @@ class PersonForm(forms.Form):
             for name in IDENTITY_INPUTS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Locked: use “Request a correction” below.")
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
         self.person_input: PersonInput | None = None
 
     def clean(self) -> dict[str, Any]:

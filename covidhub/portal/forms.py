@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 import time
 from typing import Any
 
@@ -30,7 +29,6 @@ def contact_stamp_age(token: str) -> float | None:
 
 
 class ContactForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
     stamp = forms.CharField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(
         label=_("Your name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -61,7 +59,6 @@ class ContactForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
             self.initial.setdefault("stamp", contact_stamp())
 
     def visible_fields(self) -> list[Any]:
@@ -76,7 +73,6 @@ class ContactForm(forms.Form):
 
 
 class OfficialCountForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
     area = forms.ModelChoiceField(
         label=_("Area"), queryset=Area.objects.none(), to_field_name="code"
     )
@@ -100,7 +96,6 @@ class OfficialCountForm(forms.Form):
             a.name if a.level < 3 else f"{a.name} ({a.parent.name if a.parent else ''})"
         )
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
             self.initial.setdefault("day", timezone.localdate().strftime("%d/%m/%Y"))
 
 

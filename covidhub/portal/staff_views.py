@@ -257,7 +257,6 @@ def ticket_detail(request: HttpRequest, uuid: str) -> HttpResponse:
             "ticket": ticket,
             "replies": ticket.replies.select_related("author"),
             "form": form,
-            "idempotency_key": secrets.token_urlsafe(16),
         },
         status=400 if request.method == "POST" else 200,
     )

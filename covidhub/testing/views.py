@@ -4,7 +4,6 @@ one tap), laboratories (receipt, results, imports, corrections) and officers."""
 from __future__ import annotations
 
 import datetime
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -46,10 +45,6 @@ from covidhub.testing.scope import (
 )
 
 LOOKUP_SALT = "covidhub.testing.lookup-download"
-
-
-def _key() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any]) -> tuple[bool, Any]:
@@ -108,7 +103,6 @@ def register(request: HttpRequest) -> HttpResponse:
             "slots": selectors.slots_open_for_booking(),
             "rounds": list(rounds.values()),
             "appointments": selectors.appointments_for_account(account=request.user),
-            "idempotency_key": _key(),
         },
     )
 
@@ -162,7 +156,6 @@ def appointment(request: HttpRequest, appointment_uuid: str) -> HttpResponse:
             "code": appointment_code_display(item.code),
             "qr_svg": _qr_svg(item.qr_text, _("Appointment QR code")),
             "slots": selectors.slots_open_for_booking() if item.kind == "slot" else [],
-            "idempotency_key": _key(),
         },
     )
 
@@ -287,7 +280,6 @@ def sampling(request: HttpRequest) -> HttpResponse:
             "rounds": rounds,
             "sessions": selectors.sessions_for_actor(actor=actor),
             "test_types": TestType.choices,
-            "idempotency_key": _key(),
         },
     )
 
@@ -349,7 +341,6 @@ def session(request: HttpRequest, session_uuid: str) -> HttpResponse:
             "open_tube": open_tube,
             "labs": Lab.objects.order_by("name"),
             "values": TubeResult.Value.choices,
-            "idempotency_key": _key(),
         },
     )
 
@@ -471,7 +462,7 @@ def lab_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "testing/lab_home.html",
-        {"labs": labs, "values": TubeResult.Value.choices, "idempotency_key": _key()},
+        {"labs": labs, "values": TubeResult.Value.choices},
     )
 
 
@@ -496,7 +487,6 @@ def shipment_receive_view(request: HttpRequest, shipment_uuid: str) -> HttpRespo
             "shipment": shipment,
             "tubes": shipment.tubes.order_by("barcode"),
             "is_lab": is_lab,
-            "idempotency_key": _key(),
         },
     )
 
@@ -597,7 +587,7 @@ def import_detail(request: HttpRequest, import_uuid: str) -> HttpResponse:
     return render(
         request,
         "testing/import_detail.html",
-        {"batch": batch, "bad": bad, "good_count": len(batch.good_rows), "idempotency_key": _key()},
+        {"batch": batch, "bad": bad, "good_count": len(batch.good_rows)},
     )
 
 
@@ -668,7 +658,6 @@ def staff_rounds(request: HttpRequest) -> HttpResponse:
             "areas": areas,
             "test_types": TestType.choices,
             "is_officer": scope.has_role(*OFFICER_ROLES),
-            "idempotency_key": _key(),
         },
     )
 

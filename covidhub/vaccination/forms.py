@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
@@ -22,16 +21,7 @@ def _set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
     field.choices = choices  # type: ignore[attr-defined]
 
 
-class IdempotentForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
-
-
-class RegistrationForm(IdempotentForm):
+class RegistrationForm(forms.Form):
     person = forms.ChoiceField(label=_("Who is registering"))
     priority_group = forms.ChoiceField(
         label=_("Priority group (Resolution 21/NQ-CP)"), choices=PriorityGroup.choices
@@ -65,7 +55,7 @@ class CheckinForm(forms.Form):
     )
 
 
-class ScreeningForm(IdempotentForm):
+class ScreeningForm(forms.Form):
     temperature = forms.DecimalField(
         label=_("Temperature (°C)"), max_digits=3, decimal_places=1, required=False
     )
@@ -86,7 +76,7 @@ class ScreeningForm(IdempotentForm):
         return {q.key: bool(self.cleaned_data.get(f"a_{q.key}")) for q in SCREENING_CHECKLIST}
 
 
-class DoseForm(IdempotentForm):
+class DoseForm(forms.Form):
     lot = forms.ChoiceField(label=_("Lot"))
     override_reason = forms.CharField(
         label=_("Officer's override (only to continue a series with another vaccine)"),
@@ -114,7 +104,7 @@ class DoseForm(IdempotentForm):
         )
 
 
-class WastageForm(IdempotentForm):
+class WastageForm(forms.Form):
     lot = forms.ChoiceField(label=_("Lot"))
     doses = forms.IntegerField(label=_("Doses wasted"), min_value=1)
     reason = forms.ChoiceField(label=_("Reason"), choices=StockWastage.Reason.choices)
@@ -127,7 +117,7 @@ class WastageForm(IdempotentForm):
         )
 
 
-class ReactionForm(IdempotentForm):
+class ReactionForm(forms.Form):
     severity = forms.ChoiceField(
         label=_("How serious is it?"),
         choices=AdverseEvent.Severity.choices,
@@ -143,11 +133,11 @@ class ReactionForm(IdempotentForm):
     )
 
 
-class InviteForm(IdempotentForm):
+class InviteForm(forms.Form):
     count = forms.IntegerField(label=_("How many people to invite"), min_value=1, max_value=1000)
 
 
-class ImportForm(IdempotentForm):
+class ImportForm(forms.Form):
     file = forms.FileField(label=_("List (XLSX or CSV)"))
     source = forms.ChoiceField(
         label=_("Kind of list"),
@@ -166,7 +156,7 @@ class ImportForm(IdempotentForm):
     )
 
 
-class SessionForm(IdempotentForm):
+class SessionForm(forms.Form):
     site = forms.ChoiceField(label=_("Site"))
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     starts_at = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))

@@ -350,7 +350,7 @@ def wastage(request: HttpRequest, site_uuid: str) -> HttpResponse:
 # Officers ---------------------------------------------------------------------------------
 
 
-class CampaignForm(forms.IdempotentForm):
+class CampaignForm(djforms.Form):
     name = djforms.CharField(label=gettext_lazy("Name"), max_length=150)
     area = djforms.ChoiceField(label=gettext_lazy("Area"))
     vaccine = djforms.ModelChoiceField(
@@ -536,7 +536,7 @@ def staff_aefi_list(request: HttpRequest) -> HttpResponse:
     return render(request, "vaccination/aefi_list.html", {"events": events})
 
 
-class ElsewhereForm(forms.IdempotentForm):
+class ElsewhereForm(djforms.Form):
     vaccine = djforms.ModelChoiceField(
         label=gettext_lazy("Vaccine"), queryset=Vaccine.objects.all()
     )

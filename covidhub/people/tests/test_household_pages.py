@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from covidhub.core.testing import form_tokens_in
 from covidhub.people.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +18,17 @@ FORM = {
     "email": "",
     "commune": "10507",
     "address_line": "Thôn Đông",
-    "idempotency_key": "form-key-000001",
 }
 
 
 def test_add_family_member_and_a_retried_post_creates_nothing_twice(citizen, login):
     client = login(citizen)
     page = client.get("/me/household/add/")
-    assert page.status_code == 200 and b'name="idempotency_key"' in page.content
-    first = client.post("/me/household/add/", FORM)
+    [token] = form_tokens_in(page)
+    first = client.post("/me/household/add/", {**FORM, "form_token": token})
     assert first.status_code == 302 and first["Location"] == "/me/household/"
-    again = client.post("/me/household/add/", FORM)
-    assert again.status_code == 302
+    again = client.post("/me/household/add/", {**FORM, "form_token": token})
+    assert again.status_code == 303 and again["Location"] == "/me/household/"
     assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
     member = Person.objects.get(full_name="Trần Văn Ông")
     assert member.managed_by == citizen and member.birth_date is None and member.birth_year == 1950
@@ -41,7 +41,6 @@ def test_contradictory_cccd_is_refused_with_a_field_message(citizen, login):
         "/me/household/add/",
         {
             **FORM,
-            "idempotency_key": "",
             "id_type": "cccd",
             "id_number": "030185000001",
             "birth": "1950",
@@ -61,7 +60,7 @@ def test_nfd_name_is_stored_nfc(citizen, login):
     client = login(citizen)
     client.post(
         "/me/household/add/",
-        {**FORM, "idempotency_key": "", "full_name": unicodedata.normalize("NFD", "Trần Văn Ông")},
+        {**FORM, "full_name": unicodedata.normalize("NFD", "Trần Văn Ông")},
     )
     person = Person.objects.get(relationship="parent")
     assert person.full_name == unicodedata.normalize("NFC", "Trần Văn Ông")
@@ -78,7 +77,6 @@ def test_profile_creation_after_first_sign_in(area_tree, login):
         "/me/profile/",
         {
             **FORM,
-            "idempotency_key": "",
             "full_name": "Vũ Thị Mới",
             "sex": "F",
             "birth": "01/01/1995",
@@ -95,10 +93,12 @@ def test_staff_cannot_use_citizen_pages(commune_officer, login):
 
 def test_a_form_shown_again_with_errors_accepts_the_corrected_resubmission(citizen, login):
     client = login(citizen)
-    bad = client.post("/me/household/add/", {**FORM, "birth": "31/02/1950"})
+    [token] = form_tokens_in(client.get("/me/household/add/"))
+    form = {**FORM, "form_token": token}
+    bad = client.post("/me/household/add/", {**form, "birth": "31/02/1950"})
     assert bad.status_code == 200 and Person.objects.filter(full_name="Trần Văn Ông").count() == 0
-    fixed = client.post("/me/household/add/", FORM)  # same idempotency key, corrected body
+    fixed = client.post("/me/household/add/", form)  # same token, corrected body
     assert fixed.status_code == 302
     assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
-    assert client.post("/me/household/add/", FORM).status_code == 302  # a retry: replayed
+    assert client.post("/me/household/add/", form).status_code == 303  # a retry: replayed
     assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
