@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -101,8 +102,20 @@ def install(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(api, request, status=404, code="not_found", message=_("Not found."))
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(
+            api, request, status=413, code="too_large", message=_("The request is too large.")
+        )
+
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # Ninja turns whatever its parser raises into a 400 "cannot parse": the cleaning
+        # step's refusal and an oversized body keep their own answer.
+        if isinstance(exc.__cause__, DomainError):
+            return domain_error(request, exc.__cause__)
+        if isinstance(exc.__cause__, RequestDataTooBig):
+            return too_large(request, exc.__cause__)
         code = {
             400: "bad_request",
             403: "forbidden",

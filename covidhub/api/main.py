@@ -10,6 +10,7 @@ from ninja.renderers import JSONRenderer
 
 from covidhub.accounts.api_auth import any_auth, citizen_auth
 from covidhub.api import errors
+from covidhub.api.parsing import CleaningParser
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -20,6 +21,7 @@ class Utf8JSONRenderer(JSONRenderer):
 
 api = NinjaAPI(
     renderer=Utf8JSONRenderer(),
+    parser=CleaningParser(),
     title="covidhub API",
     version="1.0.0",
     description=(

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from covidhub.areas.models import Area
+from covidhub.core.cleaning import InvalidText, text_clean
 from covidhub.core.dates import PartialDate, partial_date_parse
 from covidhub.core.errors import InvalidInput
 from covidhub.core.phones import phone_normalise
@@ -40,6 +41,16 @@ def person_input_clean(raw: dict[str, Any]) -> PersonInput:
 
     def fail(name: str, message: str) -> None:
         errors.setdefault(name, []).append(str(message))
+
+    # The one cleaning step first (imports reach this function without a form or the API's
+    # parser): a refused text is that field's only error.
+    raw, refused = dict(raw), {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            try:
+                raw[key] = text_clean(value)
+            except InvalidText as exc:
+                refused[key], raw[key] = str(exc.message), ""
 
     full_name = nfc(_text(raw, "full_name"))
     if not full_name:
@@ -106,6 +117,8 @@ def person_input_clean(raw: dict[str, Any]) -> PersonInput:
     if len(address_line) > 200:
         fail("address_line", _("The address is too long."))
 
+    for key, message in refused.items():
+        errors[key] = [message]
     if errors or birth is None or commune is None:
         raise InvalidInput(details={"fields": errors})
     return PersonInput(

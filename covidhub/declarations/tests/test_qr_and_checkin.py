@@ -69,7 +69,7 @@ def test_refused_codes_have_clear_messages_are_logged_and_do_not_crash(
         "qr_forged": [forged, "CHP1:AAAA", "CHP1:" + "Z" * 42, "chp1:!!!"],
         "qr_expired": [expired],
         "qr_unknown": [unknown],
-        "qr_foreign": ["https://tokhaiyte.vn/qr/123456", "", "0123456789012", "\x00\xff"],
+        "qr_foreign": ["https://tokhaiyte.vn/qr/123456", "", "0123456789012", "\xff"],
         "qr_is_venue": [venue.code, f"https://covid.example/v/{venue.code}/"],
     }
     client = login(owner)
@@ -87,6 +87,9 @@ def test_refused_codes_have_clear_messages_are_logged_and_do_not_crash(
     assert "personal QR refused: qr_expired" in caplog.text
     assert "personal QR refused: qr_unknown" in caplog.text
     assert "personal QR refused: qr_foreign" in caplog.text
+    # A control character is refused before the scanner reads it (covidhub/core/cleaning.py).
+    nul = scan(client, venue, "\x00\xff")
+    assert nul.status_code == 400 and nul.json()["code"] == "invalid_text"
     assert not CheckIn.objects.exists()
     page = client.post(f"/declarations/venues/{venue.uuid}/scan/", {"token": forged})
     assert page.status_code == 422
