@@ -92,7 +92,10 @@ def phone_code_request(*, phone: str, client_address: str | None, language: str)
             body = _(
                 "%(code)s is your covidhub sign-in code. It is valid for 5 minutes. Never share it."
             ) % {"code": code}
-        message_queue(channel="sms", to=e164, body=body, language=language, sensitive=True)
+        # The code is masked in the stored text and sealed until sent.
+        message_queue(
+            channel="sms", to=e164, body=body, language=language, sensitive=True, secrets=[code]
+        )
     return CodeRequested(phone=e164, expires_at=record.expires_at)
 
 

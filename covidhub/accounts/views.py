@@ -6,7 +6,6 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from covidhub.accounts import lockout
 from covidhub.accounts.decorators import staff_required
 from covidhub.accounts.forms import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
 from covidhub.accounts.middleware import LAST_ACTIVITY, STAFF_AUTH_AT
@@ -33,7 +33,6 @@ SIGNIN_NEXT = "covidhub_signin_next"
 PENDING_STAFF = "covidhub_pending_staff"
 STAFF_NEXT = "covidhub_staff_next"
 PENDING_TTL = 300
-STAFF_FAILURES_MAX = 10
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str | None:
@@ -99,10 +98,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("core:home")
 
 
-def _failure_key(username: str) -> str:
-    return f"staff-login-failures:{username.lower()}"
-
-
 @require_http_methods(["GET", "POST"])
 def staff_login(request: HttpRequest) -> HttpResponse:
     # Where to go once signed in (the admin sends its visitors here); kept in the session
@@ -112,20 +107,16 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     form = StaffPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        key = _failure_key(username)
-        if (cache.get(key) or 0) >= STAFF_FAILURES_MAX:
+        attempt = lockout.attempt_for(request, username)
+        if lockout.is_locked(attempt):
             form.add_error(None, _("Too many failed attempts. Try again in 15 minutes."))
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None or getattr(user, "kind", "") != User.Kind.STAFF:
-                cache.add(key, 0, 900)
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    cache.set(key, 1, 900)
+                lockout.failure_record(attempt)
                 form.add_error(None, _("The username or password is wrong."))
             else:
-                cache.delete(key)
+                lockout.success_record(attempt)
                 request.session[PENDING_STAFF] = {"id": user.pk, "at": time.time()}
                 if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
                     return redirect("accounts:staff_verify")
@@ -148,7 +139,9 @@ def _complete_staff_login(request: HttpRequest, user: User, device: TOTPDevice) 
     request.session[STAFF_AUTH_AT] = now
     request.session[LAST_ACTIVITY] = now
     request.session.set_expiry(settings.STAFF_ABSOLUTE_SECONDS)
-    return redirect(request.session.pop(STAFF_NEXT, None) or "accounts:workspace")
+    response = redirect(request.session.pop(STAFF_NEXT, None) or "accounts:workspace")
+    lockout.device_cookie_set(response, user.get_username())
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -36,6 +36,9 @@ errors.install(api)
 
 
 def _mount() -> None:
+    from covidhub.api import media
+
+    media.install(api)  # before the routers: their operations take its check when built
     from covidhub.accounts.api import router as accounts_router
     from covidhub.areas.api import router as areas_router
     from covidhub.notifications.api import router as inbox_router

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from covidhub.notifications.models import Message
+from covidhub.notifications.sealing import message_text
 
 
 class DeliveryError(Exception):
@@ -24,7 +25,7 @@ def send_sms(message: Message) -> Message.Status:
         {
             "id": str(message.uuid),
             "to": message.to,
-            "text": message.body,
+            "text": message_text(message),
             "sender": settings.SMS_SENDER,
         }
     ).encode()
@@ -56,7 +57,7 @@ def send_sms(message: Message) -> Message.Status:
 def send_email(message: Message) -> Message.Status:
     email = EmailMessage(
         subject=message.subject or settings.PLATFORM_NAME,
-        body=message.body,
+        body=message_text(message),
         to=[message.to],
         headers={"Message-ID": f"<{message.uuid}@covidhub>"},
     )

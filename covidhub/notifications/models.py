@@ -43,6 +43,9 @@ class Message(models.Model):
     body = models.TextField(_("text"))
     link = models.CharField(max_length=300, blank=True)
     sensitive = models.BooleanField(default=False)
+    # The full text of a message whose `body` has its secrets masked, encrypted, until it is
+    # sent (covidhub.notifications.sealing).
+    sealed = models.TextField(blank=True, default="", editable=False)
     dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True

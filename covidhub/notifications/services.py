@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from covidhub.notifications import sealing
 from covidhub.notifications.channels import DeliveryError, send
 from covidhub.notifications.models import Message
 
@@ -34,28 +35,35 @@ def message_queue(
     link: str = "",
     sensitive: bool = False,
     dedupe_key: str | None = None,
+    secrets: Sequence[str] = (),
 ) -> Message:
-    """Put a message in the outbox; with `dedupe_key` a repeated call queues nothing new."""
+    """Put a message in the outbox; with `dedupe_key` a repeated call queues nothing new.
+
+    `secrets` (a sign-in code) are masked in the stored text; the full text is kept
+    encrypted until the message is sent (covidhub.notifications.sealing).
+    """
     if dedupe_key is not None:
         existing = Message.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     status = Message.Status.SENT if channel == Message.Channel.INAPP else Message.Status.PENDING
+    message = Message(
+        channel=channel,
+        to=to,
+        user=user if getattr(user, "pk", None) else None,
+        subject=subject[:200],
+        body=body,
+        link=link,
+        language=language,
+        sensitive=sensitive,
+        dedupe_key=dedupe_key,
+        status=status,
+        sent_at=timezone.now() if status == Message.Status.SENT else None,
+    )
+    _seal(message, secrets)
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                channel=channel,
-                to=to,
-                user=user if getattr(user, "pk", None) else None,
-                subject=subject[:200],
-                body=body,
-                link=link,
-                language=language,
-                sensitive=sensitive,
-                dedupe_key=dedupe_key,
-                status=status,
-                sent_at=timezone.now() if status == Message.Status.SENT else None,
-            )
+            message.save(force_insert=True)
     except IntegrityError:
         if dedupe_key is None:
             raise
@@ -78,6 +86,18 @@ class OutboxItem:
     link: str = ""
     sensitive: bool = False
     dedupe_key: str | None = None
+    secrets: tuple[str, ...] = ()
+
+
+def _seal(message: Message, secrets: Sequence[str]) -> None:
+    """Mask the secrets in the stored text, keep the full text sealed (in-app messages are
+    read in the app, so they must not carry a secret at all)."""
+    if not any(secrets):
+        return
+    if message.channel == Message.Channel.INAPP:
+        raise ValueError("an in-app message cannot carry a secret")
+    message.sealed = sealing.text_seal(message.body, message_uuid=str(message.uuid))
+    message.body = sealing.text_mask(message.body, secrets)
 
 
 def message_queue_many(items: Sequence[OutboxItem]) -> None:
@@ -105,7 +125,7 @@ def message_queue_many(items: Sequence[OutboxItem]) -> None:
             existing.add(item.dedupe_key)
         sent = item.channel == Message.Channel.INAPP
         fresh.append(
-            Message(
+            message := Message(
                 channel=item.channel,
                 to=item.to,
                 user=item.user if getattr(item.user, "pk", None) else None,
@@ -119,6 +139,7 @@ def message_queue_many(items: Sequence[OutboxItem]) -> None:
                 sent_at=now if sent else None,
             )
         )
+        _seal(message, item.secrets)
     if not fresh:
         return
     try:
@@ -136,6 +157,7 @@ def message_queue_many(items: Sequence[OutboxItem]) -> None:
                 link=item.link,
                 sensitive=item.sensitive,
                 dedupe_key=item.dedupe_key,
+                secrets=item.secrets,
             )
         return
     pending = [message.pk for message in created if message.status == Message.Status.PENDING]
@@ -212,7 +234,11 @@ def message_deliver(*, message_id: int) -> str:
             message.next_attempt_at = timezone.now() + datetime.timedelta(
                 seconds=backoff_seconds(message.attempts)
             )
-        message.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+        fields = ["status", "next_attempt_at", "last_error", "updated_at"]
+        if message.status == Message.Status.FAILED and message.sealed:
+            message.sealed = ""  # given up: the secret goes too
+            fields.append("sealed")
+        message.save(update_fields=fields)
         if message.status == Message.Status.PENDING and message.next_attempt_at:
             _enqueue(message.pk, run_after=message.next_attempt_at)
         return "retry" if message.status == Message.Status.PENDING else "failed"
@@ -221,9 +247,14 @@ def message_deliver(*, message_id: int) -> str:
     message.last_error = ""
     fields = ["status", "sent_at", "last_error", "updated_at"]
     if message.sensitive and outcome == Message.Status.SENT:
-        # A sign-in code has no business staying in the database once it left.
+        # Health news has no business staying in the database once it left.
         message.body = REDACTED
         fields.append("body")
+    if message.sealed and (outcome == Message.Status.SENT or settings.PRODUCTION):
+        # Left (or held where nobody can read it): the secret is no longer needed. Only the
+        # demo outbox keeps it, to show the code on its page.
+        message.sealed = ""
+        fields.append("sealed")
     message.save(update_fields=fields)
     return str(outcome)
 
