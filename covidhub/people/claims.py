@@ -46,6 +46,8 @@ def identity_attempt_record(*, account: User) -> None:
     since = timezone.now() - timedelta(days=1)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=account.pk).first()
+        # Older rows count for nothing: the table holds at most a day per account.
+        IdentityAttempt.objects.filter(account=account, at__lt=since).delete()
         used = IdentityAttempt.objects.filter(account=account, at__gte=since).count()
         if used >= _per_day():
             audit_record(

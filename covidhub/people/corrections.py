@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import User
@@ -19,6 +19,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.text import fold_ascii, icao_transliterate
+from covidhub.notifications.services import message_queue
 from covidhub.people.claims import identity_holder, identity_proposed, identity_snapshot
 from covidhub.people.errors import CorrectionDecided, CorrectionPending, OwnRequest
 from covidhub.people.models import CorrectionRequest, Person
@@ -119,6 +120,36 @@ def _decide(
     request.decision_note = note
     request.evidence_reference = reference
     request.save()
+    _tell_account(request)
+
+
+def _tell_account(request: CorrectionRequest) -> None:
+    """The person's account learns the decision in its language (in the app's inbox)."""
+    account = request.person.managed_by
+    if account is None:
+        return
+    language = getattr(account, "language", "") or "vi"
+    with translation.override(language):
+        if request.status == CorrectionRequest.Status.APPROVED:
+            body = _(
+                "The commune approved the correction of %(name)s's identity. If there are "
+                "COVID-19 certificates, new ones are issued and the old QR codes stop working."
+            ) % {"name": request.person.full_name}
+        else:
+            body = _(
+                "The commune did not approve the request about %(name)s's identity: %(reason)s"
+            ) % {"name": request.person.full_name, "reason": request.decision_note}
+        subject = _("Your identity correction request")
+    message_queue(
+        channel="inapp",
+        user=account,
+        subject=subject,
+        body=body,
+        language=language,
+        link=f"/me/household/{request.person.uuid}/",
+        sensitive=True,
+        dedupe_key=f"people:correction:{request.uuid}",
+    )
 
 
 @transaction.atomic

@@ -303,6 +303,10 @@ def test_rejection_keeps_the_identity_and_tells_the_reason(
     assert mine[0]["status"] == "rejected"
     assert mine[0]["decision_note"] == "Không có giấy tờ chứng minh"
     assert AuditEvent.objects.filter(action="people.correction.rejected").count() == 1
+    from covidhub.notifications.models import Message
+
+    told = Message.objects.get(user=citizen, channel="inapp")
+    assert "Không có giấy tờ chứng minh" in told.body
 
 
 def test_a_released_test_result_alone_locks_the_identity(

@@ -140,9 +140,13 @@ def test_identity_correction_reissues_revokes_and_tells_the_person(
     assert new.payload["v"][0]["dt"] == old.payload["v"][0]["dt"]
     assert certificate_verify(text=old.hc1).reason == "revoked"
     assert certificate_verify(text=new.hc1).valid
-    message = Message.objects.get(user=citizen, channel="inapp")
+    message = Message.objects.get(
+        user=citizen, channel="inapp", dedupe_key__startswith="certificates:"
+    )
     assert message.language == "en"
     assert "re-issued" in message.body
+    decision = Message.objects.get(user=citizen, channel="inapp", dedupe_key__startswith="people:")
+    assert decision.language == "en" and "approved" in decision.body
     # The same identity signalled again without a new approval re-issues nothing.
     from covidhub.people.services import person_identity_changed
 
