@@ -18,6 +18,7 @@ from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.areas.models import Area
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.import_jobs import import_job_get_for_actor
 from covidhub.people.selectors import person_get_for_actor
 from covidhub.vaccination import selectors, services
 from covidhub.vaccination.checklists import HEALTH_QUESTIONS, SCREENING_CHECKLIST
@@ -723,6 +724,33 @@ class ImportOut(Schema):
     merged: int
     applied: bool
     errors: list[dict[str, Any]]
+    job: UUID | None = None
+
+
+class VaccinationImportJobOut(Schema):
+    """A long list being applied in the background; poll `url` until `status` is done."""
+
+    uuid: UUID
+    url: str
+    status: Literal["queued", "running", "done", "failed"]
+    rows_total: int
+    rows_done: int
+    created_count: int
+    updated_count: int
+    errors: list[dict[str, Any]]
+
+
+def _job_out(job: Any) -> dict[str, Any]:
+    return {
+        "uuid": job.uuid,
+        "url": f"/api/v1/vaccination/staff/registrations/import-jobs/{job.uuid}",
+        "status": job.status,
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "created_count": job.created_count,
+        "updated_count": job.updated_count,
+        "errors": job.errors,
+    }
 
 
 class VoidIn(Schema):
@@ -935,9 +963,9 @@ def staff_register(request: HttpRequest, payload: StaffRegistrationIn) -> Any:
 
 @router.post(
     "/staff/registrations/import",
-    response={200: ImportOut},
+    response={200: ImportOut, 202: VaccinationImportJobOut},
     auth=staff_auth,
-    summary="Import a staff or resident list (XLSX or CSV)",
+    summary="Import a staff or resident list (XLSX or CSV); a long one answers 202 and a job",
 )
 def staff_import(
     request: HttpRequest,
@@ -946,7 +974,7 @@ def staff_import(
     source_name: Form[str] = "",
     only_good_rows: Form[bool] = False,
 ) -> Any:
-    report = services.registration_import(
+    job = services.registration_import(
         actor=request_user(request),
         filename=file.name or "",
         content=file.read(),
@@ -954,7 +982,22 @@ def staff_import(
         source_name=source_name[:150],
         only_good_rows=only_good_rows,
     )
-    return report.as_dict()
+    if not job.finished:
+        return Status(202, _job_out(job))
+    return {**services.import_report(job).as_dict(), "job": job.uuid}
+
+
+@router.get(
+    "/staff/registrations/import-jobs/{uuid:job_uuid}",
+    response=VaccinationImportJobOut,
+    auth=staff_auth,
+    summary="The progress of my list import (another staff member's: 404)",
+)
+def staff_import_job(request: HttpRequest, job_uuid: UUID) -> Any:
+    job = import_job_get_for_actor(
+        actor=request_user(request), job_uuid=job_uuid, kind=services.IMPORT_JOB_KIND
+    )
+    return _job_out(job)
 
 
 @router.get(

@@ -37,6 +37,11 @@ urlpatterns = [
     ),
     path("staff/vaccination/sessions/<uuid:session_uuid>/invite/", views.invite, name="invite"),
     path("staff/vaccination/import/", views.registration_import, name="import"),
+    path(
+        "staff/vaccination/import/jobs/<uuid:job_uuid>/",
+        views.registration_import_job,
+        name="import_job",
+    ),
     path("staff/vaccination/reports/", views.staff_reports, name="staff_reports"),
     path("staff/vaccination/aefi/", views.staff_aefi_list, name="staff_aefi_list"),
     path("staff/vaccination/people/<uuid:person_uuid>/", views.staff_person, name="staff_person"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.core.errors import DomainError
+from covidhub.core.import_jobs import import_job_get_for_actor
 from covidhub.people.models import Person
 from covidhub.people.selectors import household_of, person_get_for_actor
 from covidhub.vaccination import forms, selectors, services
@@ -495,7 +496,7 @@ def registration_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = services.registration_import(
+            job = services.registration_import(
                 actor=request.user,  # type: ignore[arg-type]
                 filename=upload.name,
                 content=upload.read(),
@@ -503,11 +504,33 @@ def registration_import(request: HttpRequest) -> HttpResponse:
                 source_name=form.cleaned_data["source_name"],
                 only_good_rows=form.cleaned_data["only_good_rows"],
             )
-            report = result.as_dict()
         except DomainError as exc:
             report = exc.details if "errors" in exc.details else None
             form.add_error(None, str(exc.message))
+        else:
+            if not job.finished:
+                return redirect("vaccination:import_job", job_uuid=job.uuid)
+            report = services.import_report(job).as_dict()
     return render(request, "vaccination/import.html", {"form": form, "report": report})
+
+
+@staff_required(*OFFICER_ROLES)
+@require_GET
+def registration_import_job(request: HttpRequest, job_uuid: str) -> HttpResponse:
+    """The progress of a long list, server-rendered: it reloads itself every few seconds
+    (a meta refresh, no script) until the job ends, then shows the report."""
+    job = import_job_get_for_actor(
+        actor=request.user, job_uuid=job_uuid, kind=services.IMPORT_JOB_KIND
+    )
+    return render(
+        request,
+        "vaccination/import_job.html",
+        {
+            "job": job,
+            "report": services.import_report(job).as_dict() if job.finished else None,
+            "refresh_seconds": 3,
+        },
+    )
 
 
 @staff_required(*OFFICER_ROLES)

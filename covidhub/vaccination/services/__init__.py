@@ -17,13 +17,17 @@ from covidhub.vaccination.services.day import (
 )
 from covidhub.vaccination.services.followup import reminders_send
 from covidhub.vaccination.services.registration import (
+    IMPORT_JOB_KIND,
     ImportReport,
+    import_report,
     registration_import,
+    registration_import_run,
     registration_submit,
 )
 from covidhub.vaccination.services.stock import lot_allocate, lot_receive, wastage_record
 
 __all__ = [
+    "IMPORT_JOB_KIND",
     "ImportReport",
     "aefi_report",
     "booking_cancel",
@@ -33,11 +37,13 @@ __all__ = [
     "dose_record",
     "dose_record_elsewhere",
     "dose_void",
+    "import_report",
     "invitation_respond",
     "invitations_send",
     "lot_allocate",
     "lot_receive",
     "registration_import",
+    "registration_import_run",
     "registration_submit",
     "reminders_send",
     "screening_record",

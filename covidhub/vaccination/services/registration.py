@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.import_jobs import RowOutcome, import_job_create, import_job_run
+from covidhub.core.models import ImportJob
 from covidhub.core.spreadsheets import SheetLimits, sheet_read
 from covidhub.people.models import Person
 from covidhub.people.services import person_create
@@ -355,6 +358,16 @@ def _parse(*, actor: User, rows: list[list[str]], report: ImportReport) -> list[
     return _matches_check(scope=scope, good=good, report=report)
 
 
+IMPORT_JOB_KIND = "vaccination.registration"
+# A list this short is applied in the request (one chunk, one short transaction); a longer
+# one in the background, with a progress page.
+IMPORT_INLINE_ROWS = 200
+
+
+def _inline_rows() -> int:
+    return int(getattr(settings, "IMPORT_INLINE_ROWS", IMPORT_INLINE_ROWS))
+
+
 def registration_import(
     *,
     actor: User,
@@ -363,13 +376,15 @@ def registration_import(
     source: str,
     source_name: str = "",
     only_good_rows: bool = False,
-) -> ImportReport:
+) -> ImportJob:
     """Import a staff or resident list: every row validated, bad rows reported by number.
 
     With errors, nothing is imported unless `only_good_rows` (then exactly the good rows).
     A row whose identity number is a person's already changes that person only if they
     live in the actor's area and the row's name and birth agree; otherwise it is a row
-    error worded the same whichever the reason.
+    error worded the same whichever the reason. The good rows become an import job,
+    applied in chunks of short transactions: at once for a short list, by the worker for
+    a long one (the job's `finished` tells which).
     """
     scope = actor_scope(actor)
     if not scope.has_role(*IMPORT_ROLES):
@@ -385,44 +400,107 @@ def registration_import(
             details=report.as_dict(),
         )
     with transaction.atomic():
-        for row in good:
-            person = row.person
-            if person is None:
-                person = person_create(actor=actor, data=row.data)
-                report.created_people += 1
-            else:
-                person = Person.objects.select_for_update().get(pk=person.pk)
-                if not _may_change(scope=scope, person=person, data=row.data):
-                    # Moved out of the actor's area since the check.
-                    report.errors.append(RowError(row.row, "id_number", not_importable_message()))
-                    continue
-                report.merged += 1
-            registration, created = _upsert(
-                actor=actor,
-                person=person,
-                group=row.group,
-                occupation=row.occupation,
-                answers={},
-                preferred_site=None,
-                source=source,
-                source_name=source_name,
-            )
-            # One audit row per person changed, like a registration made by hand.
-            audit(
-                actor,
-                "vaccination.registration.created"
-                if created
-                else "vaccination.registration.updated",
-                registration,
-                person_uuid=person.uuid,
-                details={"import": True, "row": row.row},
-            )
-            report.imported += 1
-        report.applied = True
-        audit(
-            actor,
-            "vaccination.registration.imported",
-            None,
-            details={"rows": report.rows, "imported": report.imported, "source": source},
+        job = import_job_create(
+            actor=actor,
+            kind=IMPORT_JOB_KIND,
+            scope=" ".join(scope.area_paths),
+            rows=[
+                {"row": r.row, "raw": r.raw, "group": r.group, "occupation": r.occupation}
+                for r in good
+            ],
+            errors=[{"row": e.row, "field": e.field, "message": e.message} for e in report.errors],
+            params={
+                "source": source,
+                "source_name": source_name[:150],
+                "rows": report.rows,
+                "merged_in_file": report.merged,
+            },
         )
-    return report
+        audit(actor, "vaccination.registration.import_started", job, details={"rows": len(good)})
+        inline = len(good) <= _inline_rows()
+        if not inline:
+            from covidhub.vaccination.tasks import registration_import_run_task
+
+            job_uuid = str(job.uuid)
+            transaction.on_commit(lambda: registration_import_run_task.enqueue(job_uuid))
+    if inline:
+        job = registration_import_run(job_uuid=job.uuid)
+    return job
+
+
+def registration_import_run(*, job_uuid: Any) -> ImportJob:
+    """Apply an import job's remaining rows, chunk by chunk (the worker's task)."""
+    return import_job_run(job_uuid=job_uuid, apply_row=_row_apply, finish=_import_finish)
+
+
+def _row_apply(job: ImportJob, item: dict[str, Any]) -> RowOutcome:
+    """One row, in the chunk's transaction: the checks of the validation are made again
+    under the person's row lock (they may have moved since)."""
+    actor: Any = job.actor
+    scope = actor_scope(actor)
+    params = job.payload["params"]
+    try:
+        data = person_input_clean(item["raw"])
+    except InvalidInput:
+        return {"row": item["row"], "field": "id_number", "message": not_importable_message()}
+    person = (
+        Person.objects.select_for_update()
+        .filter(id_type=data.id_type, id_number=data.id_number)
+        .first()
+    )
+    if person is None:
+        if scope.has_role(*OFFICER_ROLES) and not scope.covers_path(data.commune.path):
+            return {"row": item["row"], "field": "commune", "message": not_importable_message()}
+        person = person_create(actor=actor, data=data)
+        outcome = "created"
+    elif not _may_change(scope=scope, person=person, data=data):
+        return {"row": item["row"], "field": "id_number", "message": not_importable_message()}
+    else:
+        outcome = "updated"
+    registration, created = _upsert(
+        actor=actor,
+        person=person,
+        group=item["group"],
+        occupation=item["occupation"],
+        answers={},
+        preferred_site=None,
+        source=params["source"],
+        source_name=params["source_name"],
+    )
+    # One audit row per person changed, like a registration made by hand.
+    audit(
+        actor,
+        "vaccination.registration.created" if created else "vaccination.registration.updated",
+        registration,
+        person_uuid=person.uuid,
+        details={"import": str(job.uuid), "row": item["row"]},
+    )
+    return outcome
+
+
+def _import_finish(job: ImportJob) -> None:
+    audit(
+        job.actor,
+        "vaccination.registration.imported",
+        job,
+        details={
+            "rows": job.rows_total,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "errors": len(job.errors),
+            "source": job.payload["params"]["source"],
+        },
+    )
+
+
+def import_report(job: ImportJob) -> ImportReport:
+    """The report of a job, in the words of the synchronous import."""
+    params = job.payload.get("params", {})
+    return ImportReport(
+        rows=params.get("rows", job.rows_total),
+        imported=job.created_count + job.updated_count,
+        created_people=job.created_count,
+        merged=job.updated_count + params.get("merged_in_file", 0),
+        errors=[RowError(e["row"], e["field"], e["message"]) for e in job.errors],
+        applied=job.status == ImportJob.Status.DONE,
+    )
