@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -205,6 +206,7 @@ def _embed_context() -> dict[str, Any]:
 
 @require_GET
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
 def embed(request: HttpRequest) -> HttpResponse:
     """The key figures as a small page a newspaper can put in an iframe (the one view
     exempt from X-Frame-Options)."""
@@ -214,7 +216,6 @@ def embed(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/embed.html", _embed_context()).content
 
     response = _cached_file(request, f"embed:{language}", "text/html; charset=utf-8", build)
-    response["Content-Security-Policy"] = "frame-ancestors *"
     patch_vary_headers(response, ("Accept-Language", "Cookie"))
     return response
 
