@@ -4,7 +4,7 @@ public trust and revocation lists, and administration (revocation, status rules)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.db import transaction
@@ -57,6 +57,7 @@ class StatusOut(Schema):
     colour: str
     reason: str
     rules_version: int
+    admit: bool = Field(description="False: a checkpoint will not check this person in")
 
 
 class PersonCertificatesOut(Schema):
@@ -78,8 +79,10 @@ def my_certificates(request: HttpRequest) -> list[dict[str, Any]]:
     """The signed-in citizen's and their family's live certificates and status cards."""
     user = request_user(request)
     rows = []
-    for person, certificates in selectors.household_certificates(account=user):
-        status = status_rules.person_status(person=person)
+    household = selectors.household_certificates(account=user)
+    cards = status_rules.people_status(people=[person for person, _certificates in household])
+    for person, certificates in household:
+        status = cards[person.pk]
         rows.append(
             {
                 "person_uuid": person.uuid,
@@ -219,12 +222,23 @@ def revoke(request: HttpRequest, payload: RevokeIn) -> dict[str, Any]:
     return {"uvci": revocation.value, "revoked": True}
 
 
+MeasureColour = Literal["red", "yellow", "off"]
+
+
 class RulesIn(Schema):
     green_full_series_days: int = 14
     green_recovery_days: int = 180
     green_negative_test_hours: int = 0
     yellow_one_dose: bool = True
     yellow_negative_test_hours: int = 72
+    case_colour: MeasureColour = "red"
+    case_days: int = 14
+    isolation_colour: MeasureColour = "red"
+    isolation_days: int = 14
+    retest_colour: MeasureColour = "red"
+    retest_days: int = 7
+    refuse_checkin: bool = True
+    checkpoint_names_measure: bool = False
     note: str = Field("", max_length=200)
 
 

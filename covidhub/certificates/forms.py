@@ -5,6 +5,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from covidhub.people.health_status import LONGEST_DAYS
+
+MEASURE_COLOUR_CHOICES = [("red", _("Red")), ("yellow", _("Yellow")), ("off", _("Off (ignored)"))]
+
 
 class VerifyForm(forms.Form):
     text = forms.CharField(
@@ -67,6 +71,36 @@ class RulesForm(forms.Form):
     yellow_one_dose = forms.BooleanField(label=_("Yellow: at least one dose"), required=False)
     yellow_negative_test_hours = forms.IntegerField(
         label=_("Yellow: hours after a negative test"), min_value=0, max_value=168
+    )
+    case_colour = forms.ChoiceField(
+        label=_("Confirmed case (F0): colour"), choices=MEASURE_COLOUR_CHOICES
+    )
+    case_days = forms.IntegerField(
+        label=_("Confirmed case: days from the onset"), min_value=0, max_value=LONGEST_DAYS
+    )
+    isolation_colour = forms.ChoiceField(
+        label=_("In isolation (advised by the commune health station): colour"),
+        choices=MEASURE_COLOUR_CHOICES,
+    )
+    isolation_days = forms.IntegerField(
+        label=_("In isolation: days from the follow-up call"), min_value=0, max_value=LONGEST_DAYS
+    )
+    retest_colour = forms.ChoiceField(
+        label=_("Positive pool, awaiting the individual retest: colour"),
+        choices=MEASURE_COLOUR_CHOICES,
+    )
+    retest_days = forms.IntegerField(
+        label=_("Awaiting a retest: days from the pool's result (or until the new result)"),
+        min_value=0,
+        max_value=LONGEST_DAYS,
+    )
+    refuse_checkin = forms.BooleanField(
+        label=_("Do not check in a person whom a health measure makes red"), required=False
+    )
+    checkpoint_names_measure = forms.BooleanField(
+        label=_("Tell checkpoint staff which health measure applies"),
+        help_text=_("Otherwise they only read that a health measure of the province applies."),
+        required=False,
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

@@ -1,17 +1,23 @@
 """The status card ("Thẻ COVID"): green / yellow / red by versioned province rules.
 
-A person's colour is computed from their live (unrevoked) certificates, so it agrees
-with what they can prove. The rules are a small set of parameters rather than an
-expression language: officers can read every version and compare two of them.
+A person's colour is computed from their current health measures first (a confirmed case,
+an isolation, a positive pool awaiting the retest: `covidhub.people.health_status`), then
+from their live (unrevoked) certificates, so that it agrees with what they can prove. The
+rules are a small set of parameters rather than an expression language: officers can read
+every version and compare two of them.
+
+What a checkpoint sees of a measure is what the rules say: by default only that a health
+measure of the province applies (not which one), and whether to admit the person.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -24,6 +30,14 @@ from covidhub.accounts.scoping import actor_scope, area_path_q
 from covidhub.audit.services import audit_record
 from covidhub.certificates.models import IssuedCertificate, StatusRuleSet
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.people import health_status
+from covidhub.people.health_status import (
+    AWAITING_RETEST,
+    CONFIRMED_CASE,
+    HEALTH_MEASURES,
+    ISOLATING,
+    LONGEST_DAYS,
+)
 from covidhub.people.models import Person
 from covidhub.people.status import StatusColour
 
@@ -31,6 +45,8 @@ GREEN: Final = "green"
 YELLOW: Final = "yellow"
 RED: Final = "red"
 COLOURS: Final = (GREEN, YELLOW, RED)
+OFF: Final = "off"
+MEASURE_COLOURS: Final = (RED, YELLOW, OFF)
 RULES_TTL_SECONDS: Final = 30
 
 
@@ -43,9 +59,29 @@ class StatusRules:
     green_negative_test_hours: int = 0
     yellow_one_dose: bool = True
     yellow_negative_test_hours: int = 72
+    # Health measures, tried before everything else: a colour ("off" ignores the measure)
+    # for so many days from its start.
+    case_colour: str = RED
+    case_days: int = 14
+    isolation_colour: str = RED
+    isolation_days: int = 14
+    retest_colour: str = RED
+    retest_days: int = 7
+    # A person made red by a measure is not checked in at a checkpoint.
+    refuse_checkin: bool = True
+    # The checkpoint is told which measure applies (else only that one does).
+    checkpoint_names_measure: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def measure_clause(self, measure: str) -> tuple[str, int]:
+        """(colour, days) of a health measure."""
+        prefix = _MEASURE_PREFIX[measure]
+        return getattr(self, f"{prefix}_colour"), getattr(self, f"{prefix}_days")
+
+
+_MEASURE_PREFIX: Final = {CONFIRMED_CASE: "case", ISOLATING: "isolation", AWAITING_RETEST: "retest"}
 
 
 DEFAULT_RULES: Final = StatusRules()
@@ -54,7 +90,11 @@ _LIMITS: Final = {
     "green_recovery_days": (0, 365),
     "green_negative_test_hours": (0, 168),
     "yellow_negative_test_hours": (0, 168),
+    "case_days": (0, LONGEST_DAYS),
+    "isolation_days": (0, LONGEST_DAYS),
+    "retest_days": (0, LONGEST_DAYS),
 }
+_SWITCHES: Final = ("yellow_one_dose", "refuse_checkin", "checkpoint_names_measure")
 
 
 def status_rules_clean(raw: Mapping[str, Any]) -> StatusRules:
@@ -74,10 +114,18 @@ def status_rules_clean(raw: Mapping[str, Any]) -> StatusRules:
             ]
             continue
         values[name] = number
-    one_dose = raw.get("yellow_one_dose", DEFAULT_RULES.yellow_one_dose)
-    if isinstance(one_dose, str):
-        one_dose = one_dose.lower() in ("1", "true", "on", "yes")
-    values["yellow_one_dose"] = bool(one_dose)
+    for measure in HEALTH_MEASURES:
+        name = f"{_MEASURE_PREFIX[measure]}_colour"
+        colour = raw.get(name, getattr(DEFAULT_RULES, name))
+        if colour not in MEASURE_COLOURS:
+            errors[name] = [_("Choose red, yellow or off.")]
+            continue
+        values[name] = colour
+    for name in _SWITCHES:
+        switch = raw.get(name, getattr(DEFAULT_RULES, name))
+        if isinstance(switch, str):
+            switch = switch.lower() in ("1", "true", "on", "yes")
+        values[name] = bool(switch)
     if errors:
         raise InvalidInput(details={"fields": errors})
     return StatusRules(**values)
@@ -91,6 +139,8 @@ class PersonFacts:
     has_dose: bool = False
     recovery_first_positive: date | None = None
     negative_test_at: datetime | None = None
+    # Health measures in force or recent: measure → the day it started.
+    measures: dict[str, date] = field(default_factory=dict)
 
     def add(
         self,
@@ -127,8 +177,14 @@ def _within_hours(moment: datetime | None, hours: int, *, now: datetime) -> bool
 
 
 def colour_for(facts: PersonFacts, rules: StatusRules, *, now: datetime) -> tuple[str, str]:
-    """(colour, reason code) under `rules` at `now`; the first matching clause wins."""
+    """(colour, reason code) under `rules` at `now`; the first matching clause wins, the
+    health measures (most serious first) before vaccination, recovery and tests."""
     today = timezone.localdate(now)
+    for measure in HEALTH_MEASURES:
+        colour, days = rules.measure_clause(measure)
+        started = facts.measures.get(measure)
+        if colour != OFF and started is not None and started <= today < started + timedelta(days):
+            return colour, measure
     completed = facts.series_completed_on
     first_positive = facts.recovery_first_positive
     series_days = timedelta(days=rules.green_full_series_days)
@@ -157,8 +213,30 @@ def _date_text(value: date | datetime) -> str:
     return str(formats.date_format(value, "SHORT_DATE_FORMAT"))
 
 
+def _measure_until(code: str, facts: PersonFacts, rules: StatusRules) -> str:
+    _colour, days = rules.measure_clause(code)
+    return _date_text(facts.measures[code] + timedelta(days=days))
+
+
 def reason_text(code: str, facts: PersonFacts, rules: StatusRules) -> str:
-    """The translated reason shown on the card and at the checkpoint."""
+    """The translated reason shown on the person's own card (and at the checkpoint, unless
+    a health measure applies: `checkpoint_reason`)."""
+    if code == CONFIRMED_CASE:
+        return _(
+            "Recorded as a confirmed COVID-19 case (onset %(date)s); applies until %(until)s."
+        ) % {
+            "date": _date_text(facts.measures[code]),
+            "until": _measure_until(code, facts, rules),
+        }
+    if code == ISOLATING:
+        return _(
+            "In isolation as advised by the commune health station; applies until %(until)s."
+        ) % {"until": _measure_until(code, facts, rules)}
+    if code == AWAITING_RETEST:
+        return _(
+            "A pooled test with your sample was positive: an individual retest is needed. "
+            "Applies until the new result or %(until)s."
+        ) % {"until": _measure_until(code, facts, rules)}
     if code == "full_series" and facts.series_completed_on:
         return _("Fully vaccinated: primary series completed on %(date)s.") % {
             "date": _date_text(facts.series_completed_on)
@@ -223,14 +301,30 @@ def _add_row(facts: PersonFacts, row: tuple[Any, ...]) -> None:
     )
 
 
-def person_facts(person: Person) -> PersonFacts:
-    facts = PersonFacts()
-    rows = IssuedCertificate.objects.filter(person=person, revoked_at__isnull=True).values_list(
-        *_FACT_FIELDS
-    )
-    for row in rows:
-        _add_row(facts, row)
-    return facts
+def _measures_since(now: datetime) -> date:
+    return timezone.localdate(now) - timedelta(days=LONGEST_DAYS)
+
+
+def refuses_checkin(code: str, colour: str, rules: StatusRules) -> bool:
+    return rules.refuse_checkin and colour == RED and code in HEALTH_MEASURES
+
+
+def checkpoint_reason(code: str, colour: str, facts: PersonFacts, rules: StatusRules) -> str:
+    """What checkpoint staff read: of a health measure, no more than the rules disclose."""
+    if code not in HEALTH_MEASURES:
+        return reason_text(code, facts, rules)
+    if rules.checkpoint_names_measure:
+        named = {
+            CONFIRMED_CASE: _("Confirmed COVID-19 case."),
+            ISOLATING: _("In isolation."),
+            AWAITING_RETEST: _("Awaiting an individual retest after a positive pooled test."),
+        }
+        text = str(named[code])
+    else:
+        text = _("A health measure of the province applies to this person.")
+    if refuses_checkin(code, colour, rules):
+        text += " " + _("Do not admit; refer the person to the commune health station.")
+    return text
 
 
 @dataclass(frozen=True)
@@ -239,26 +333,51 @@ class PersonStatus:
     reason_code: str
     reason: str
     rules_version: int
+    admit: bool = True
+    checkpoint_reason: str = ""
 
 
 def person_status(*, person: Person, now: datetime | None = None) -> PersonStatus:
     """A person's status card under the active rules."""
+    return people_status(people=[person], now=now)[person.pk]
+
+
+def people_status(
+    *, people: Sequence[Person], now: datetime | None = None
+) -> dict[int, PersonStatus]:
+    """Several people's status cards (a household) in a constant number of queries."""
     moment = now or timezone.now()
     version, rules = status_rules_active()
-    facts = person_facts(person)
-    colour, code = colour_for(facts, rules, now=moment)
-    return PersonStatus(
-        colour=colour,
-        reason_code=code,
-        reason=reason_text(code, facts, rules),
-        rules_version=version,
+    ids = [person.pk for person in people]
+    rows = (
+        IssuedCertificate.objects.filter(person_id__in=ids, revoked_at__isnull=True)
+        .order_by("person_id")
+        .values_list(*_FACT_FIELDS)
     )
+    facts_of = dict(_iter_people_facts(rows))
+    measures = health_status.health_measures_for(
+        Person.objects.filter(pk__in=ids), since=_measures_since(moment)
+    )
+    cards = {}
+    for person_id in ids:
+        facts = facts_of.get(person_id) or PersonFacts()
+        facts.measures = measures.get(person_id, {})
+        colour, code = colour_for(facts, rules, now=moment)
+        cards[person_id] = PersonStatus(
+            colour=colour,
+            reason_code=code,
+            reason=reason_text(code, facts, rules),
+            rules_version=version,
+            admit=not refuses_checkin(code, colour, rules),
+            checkpoint_reason=checkpoint_reason(code, colour, facts, rules),
+        )
+    return cards
 
 
 def status_provider(person: Person) -> StatusColour | None:
     """The `covidhub.people.status` provider: the checkpoint scan's colour."""
     status = person_status(person=person)
-    return StatusColour(colour=status.colour, reason=status.reason)
+    return StatusColour(colour=status.colour, reason=status.checkpoint_reason, admit=status.admit)
 
 
 # Rule versions -------------------------------------------------------------------------
@@ -315,18 +434,18 @@ class RulesPreview:
         return sum(self.transitions.values())
 
 
-def _iter_people_facts(rows: Iterable[tuple[Any, ...]]) -> Iterable[PersonFacts]:
+def _iter_people_facts(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[int, PersonFacts]]:
     current_id: int | None = None
     facts = PersonFacts()
     for row in rows:
         if row[0] != current_id:
             if current_id is not None:
-                yield facts
+                yield current_id, facts
             current_id = row[0]
             facts = PersonFacts()
         _add_row(facts, row)
     if current_id is not None:
-        yield facts
+        yield current_id, facts
 
 
 def status_rules_preview(
@@ -335,12 +454,16 @@ def status_rules_preview(
     """Compare the active rules with `candidate` over every person the actor may see.
 
     Streams the narrow certificate columns ordered by person, so memory stays flat for
-    a province of millions; people without certificates are red under any rules.
+    a province of millions; only the (few) people under a recent health measure are held
+    in memory; people with neither are red under any rules.
     """
     moment = now or timezone.now()
     _version, active = status_rules_active()
     scope_q = area_path_q(actor_scope(actor), "commune_path")
     people = Person.objects.filter(scope_q).count()
+    measures = health_status.health_measures_for(
+        Person.objects.filter(scope_q), since=_measures_since(moment)
+    )
     rows = (
         IssuedCertificate.objects.filter(revoked_at__isnull=True)
         .filter(person__in=Person.objects.filter(scope_q).values("pk"))
@@ -352,8 +475,19 @@ def status_rules_preview(
     proposed: Counter[str] = Counter()
     transitions: Counter[str] = Counter()
     seen = 0
-    for facts in _iter_people_facts(rows):
+    seen_ids: set[int] = set()  # people with both certificates and a measure
+    # After the certificates: the people under a measure who have none (read lazily, once
+    # `seen_ids` is complete).
+    only_measures = (
+        (person_id, PersonFacts(measures=found))
+        for person_id, found in list(measures.items())
+        if person_id not in seen_ids
+    )
+    for person_id, facts in itertools.chain(_iter_people_facts(rows), only_measures):
         seen += 1
+        if person_id in measures:
+            seen_ids.add(person_id)
+            facts.measures = measures[person_id]
         before, _code = colour_for(facts, active, now=moment)
         after, _code = colour_for(facts, candidate, now=moment)
         current[before] += 1

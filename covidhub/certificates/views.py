@@ -37,15 +37,12 @@ RULE_EDITORS = (Role.ADMINISTRATOR, Role.PROVINCE_OFFICER)
 @citizen_required
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    rows = []
-    for person, certificates in selectors.household_certificates(account=request.user):  # type: ignore[arg-type]
-        rows.append(
-            {
-                "person": person,
-                "status": status_rules.person_status(person=person),
-                "certificates": certificates,
-            }
-        )
+    household = selectors.household_certificates(account=request.user)  # type: ignore[arg-type]
+    cards = status_rules.people_status(people=[person for person, _certificates in household])
+    rows = [
+        {"person": person, "status": cards[person.pk], "certificates": certificates}
+        for person, certificates in household
+    ]
     return render(request, "certificates/mine.html", {"rows": rows})
 
 

@@ -320,7 +320,8 @@ class ScanOut(Schema):
     days_since_declaration: int | None
     status_colour: str
     status_reason: str
-    checkin: UUID
+    admitted: bool = Field(description="False: the status rules refuse entry; not checked in")
+    checkin: UUID | None
     repeated: bool
 
 
@@ -431,8 +432,8 @@ def venue_scan(request: HttpRequest, venue_uuid: UUID, payload: ScanIn) -> dict[
     outcome = services.checkin_scan(actor=actor, venue=venue, token=payload.token)
     return {
         **outcome.card.__dict__,
-        "checkin": outcome.checkin.uuid,
-        "repeated": not outcome.created,
+        "checkin": outcome.checkin.uuid if outcome.checkin else None,
+        "repeated": outcome.checkin is not None and not outcome.created,
     }
 
 

@@ -20,9 +20,12 @@ class DeclarationsConfig(AppConfig):
         from covidhub.core.schedule import register
         from covidhub.core.tasks_catalog import register_entry
         from covidhub.declarations import services
+        from covidhub.declarations.selectors import health_measures_of_people
         from covidhub.declarations.tasks import declarations_retention
         from covidhub.demo.seeders import register_seeder
+        from covidhub.people.health_status import register_health_provider
 
+        register_health_provider("declarations", health_measures_of_people)
         register_entry("declare", "declarations:home")
         roles = tuple(str(r) for r in OFFICER_ROLES)
         register_workspace_link(

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
@@ -271,3 +273,33 @@ def candidate_list_for_actor(
         objects=list(items),
     )
     return items
+
+
+def health_measures_of_people(
+    people: QuerySet[Person], since: datetime.date
+) -> dict[int, dict[str, datetime.date]]:
+    """The `covidhub.people.health_status` provider: confirmed cases (from their onset)
+    and isolation advised by the commune's follow-up call (from that call)."""
+    from covidhub.people.health_status import CONFIRMED_CASE, ISOLATING
+
+    found: dict[int, dict[str, datetime.date]] = {}
+
+    def keep(person_id: int, measure: str, started: datetime.date) -> None:
+        known = found.setdefault(person_id, {})
+        if measure not in known or started > known[measure]:
+            known[measure] = started
+
+    cases = Case.objects.filter(
+        person__in=people, status=Case.Status.CONFIRMED, onset_date__gte=since
+    ).values_list("person_id", "onset_date")
+    for person_id, onset in cases:
+        keep(person_id, CONFIRMED_CASE, onset)
+    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+    isolations = FollowUp.objects.filter(
+        person__in=people,
+        outcome=FollowUp.Outcome.HOME_ISOLATION,
+        last_called_at__gte=start,
+    ).values_list("person_id", "last_called_at")
+    for person_id, called_at in isolations:
+        keep(person_id, ISOLATING, timezone.localdate(called_at))
+    return found

@@ -58,7 +58,7 @@ from covidhub.declarations.tokens import (
 )
 from covidhub.declarations.validation import DeclarationInput, VenueInput
 from covidhub.people.models import Person
-from covidhub.people.status import status_for
+from covidhub.people.status import StatusColour, status_for
 
 logger = logging.getLogger("covidhub.declarations")
 VENUE_STAFF_ROLE = "venue_staff"
@@ -259,16 +259,17 @@ class ScanCard:
     days_since_declaration: int | None
     status_colour: str
     status_reason: str
+    admitted: bool = True
 
 
-def scan_card_for(person: Person) -> ScanCard:
+def scan_card_for(person: Person, *, status: StatusColour | None = None) -> ScanCard:
     last_day = (
         Declaration.objects.filter(person=person)
         .order_by("-created_at")
         .values_list("day", flat=True)
         .first()
     )
-    status = status_for(person)
+    status = status or status_for(person)
     today = timezone.localdate()
     return ScanCard(
         full_name=person.full_name,
@@ -277,6 +278,7 @@ def scan_card_for(person: Person) -> ScanCard:
         days_since_declaration=(today - last_day).days if last_day else None,
         status_colour=status.colour if status else "",
         status_reason=str(status.reason) if status else "",
+        admitted=status.admit if status else True,
     )
 
 
@@ -608,7 +610,7 @@ def _checkin_people_postgresql(
 @dataclass(frozen=True)
 class ScanOutcome:
     card: ScanCard
-    checkin: CheckIn
+    checkin: CheckIn | None  # None: the status rules refused entry
     created: bool
 
 
@@ -617,25 +619,32 @@ def checkin_scan(
     *, actor: Any, venue: Venue, token: str, now: datetime.datetime | None = None
 ) -> ScanOutcome:
     """Venue staff scanned a person's QR code at the entrance: check the person in and
-    show the checkpoint card. The read of the person is audited."""
+    show the checkpoint card. The read of the person is audited. A person whom the status
+    rules refuse (a health measure made them red) is shown, not checked in."""
     if not venue_may_scan(actor=actor, venue=venue):
         raise NotFound()
     person = personal_qr_person(token)
-    [(checkin, created)] = _checkin_people(
-        venue=venue,
-        people=[person],
-        method=CheckIn.Method.STAFF,
-        recorded_by=actor,
-        now=now or timezone.now(),
-    )
+    status = status_for(person)
+    checkin: CheckIn | None = None
+    created = False
+    if status is None or status.admit:
+        [(checkin, created)] = _checkin_people(
+            venue=venue,
+            people=[person],
+            method=CheckIn.Method.STAFF,
+            recorded_by=actor,
+            now=now or timezone.now(),
+        )
+    details = {"venue": str(venue.uuid)}
+    details.update({"checkin": str(checkin.uuid)} if checkin else {"refused": "status_rules"})
     audit_record(
         actor=actor,
         actor_role=_role(actor),
         action="declarations.person.scanned",
         obj=person,
-        details={"venue": str(venue.uuid), "checkin": str(checkin.uuid)},
+        details=details,
     )
-    return ScanOutcome(card=scan_card_for(person), checkin=checkin, created=created)
+    return ScanOutcome(card=scan_card_for(person, status=status), checkin=checkin, created=created)
 
 
 @transaction.atomic

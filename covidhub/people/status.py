@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class StatusColour:
     colour: str  # "green" | "yellow" | "red"
-    reason: str  # translated, for the person and the checkpoint
+    reason: str  # translated, what the checkpoint may be told
+    admit: bool = True  # False: the rules say not to check the person in
 
 
 StatusProvider = Callable[["Person"], StatusColour | None]

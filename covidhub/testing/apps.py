@@ -15,10 +15,13 @@ class TestingConfig(AppConfig):
         from covidhub.core.metrics import register_daily_counts
         from covidhub.core.tasks_catalog import register_entry
         from covidhub.demo.seeders import register_seeder
+        from covidhub.people.health_status import register_health_provider
         from covidhub.testing.demo import testing_seed
         from covidhub.testing.metrics import testing_daily_counts
+        from covidhub.testing.selectors import health_measures_of_people
         from covidhub.testing.tasks import results_notify_sweep
 
+        register_health_provider("testing", health_measures_of_people)
         register_entry("test_register", "testing:register")
         register_entry("test_lookup", "testing:lookup")
         register_entry("test_results", "testing:my_results")

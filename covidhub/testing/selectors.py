@@ -594,3 +594,28 @@ def turnaround_board(
             )
         )
     return out
+
+
+def health_measures_of_people(
+    people: QuerySet[Person], since: datetime.date
+) -> dict[int, dict[str, datetime.date]]:
+    """The `covidhub.people.health_status` provider: a positive pool whose member has no
+    later result yet is awaiting the individual retest (from the pool's release)."""
+    from covidhub.people.health_status import AWAITING_RETEST
+
+    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+    pooled = Result.objects.filter(
+        person__in=people, outcome=Result.Outcome.POOL_POSITIVE, released_at__gte=start
+    ).values_list("person_id", flat=True)
+    latest: dict[int, tuple[datetime.datetime, str]] = {}
+    rows = Result.objects.filter(person_id__in=pooled, released_at__gte=start).values_list(
+        "person_id", "released_at", "outcome"
+    )
+    for person_id, released_at, outcome in rows:
+        if person_id not in latest or released_at > latest[person_id][0]:
+            latest[person_id] = (released_at, outcome)
+    return {
+        person_id: {AWAITING_RETEST: timezone.localdate(released_at)}
+        for person_id, (released_at, outcome) in latest.items()
+        if outcome == Result.Outcome.POOL_POSITIVE
+    }

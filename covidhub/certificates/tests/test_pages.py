@@ -188,6 +188,13 @@ def test_rules_pages_draft_preview_activate(
             "green_recovery_days": 180,
             "green_negative_test_hours": 0,
             "yellow_negative_test_hours": 72,
+            "case_colour": "red",
+            "case_days": 14,
+            "isolation_colour": "red",
+            "isolation_days": 14,
+            "retest_colour": "yellow",
+            "retest_days": 7,
+            "refuse_checkin": "on",
             "note": "no yellow for one dose",
         },
     )

@@ -126,6 +126,7 @@ def test_staff_scan_shows_only_the_card_checks_in_once_and_is_audited(
         "days_since_declaration",
         "status_colour",
         "status_reason",
+        "admitted",
         "checkin",
         "repeated",
     }
