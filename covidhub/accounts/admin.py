@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from covidhub.accounts.models import AuthenticatorDevice, RoleAssignment, User
+from covidhub.accounts.services import role_scope_check
+from covidhub.core.errors import DomainError
 
 # django-otp registers its own TOTP admin, which shows and edits the key (and a QR code of
 # it): devices are managed here instead, through a proxy with a translated name.
@@ -26,8 +30,35 @@ if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
 
 
+class RoleAssignmentForm(forms.ModelForm[RoleAssignment]):
+    """A role given in the admin follows the same rule as `role_assign`."""
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "area", "unit_kind", "unit_uuid"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("role"):
+            return data
+        # An account being added here is a staff account (UserAdmin.save_model).
+        user = self.instance.user if self.instance.user_id else User(kind=User.Kind.STAFF)
+        try:
+            role_scope_check(
+                user=user,
+                role=data["role"],
+                area=data.get("area"),
+                unit_kind=data.get("unit_kind") or "",
+                unit_uuid=data.get("unit_uuid"),
+            )
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from exc
+        return data
+
+
 class RoleAssignmentInline(admin.TabularInline[RoleAssignment, User]):
     model = RoleAssignment
+    form = RoleAssignmentForm
     fk_name = "user"
     extra = 0
     raw_id_fields = ["area"]

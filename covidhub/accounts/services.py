@@ -295,6 +295,29 @@ def staff_create(
     return user
 
 
+def role_scope_check(
+    *,
+    user: User,
+    role: str,
+    area: Area | None = None,
+    unit_kind: str = "",
+    unit_uuid: uuid.UUID | None = None,
+) -> None:
+    """The one rule for who may hold a role where (the admin's role form checks it too)."""
+    if user.kind != User.Kind.STAFF:
+        raise InvalidInput(_("Only staff accounts can hold roles."))
+    if role in AREA_ROLES:
+        if area is None or area.level != AREA_ROLES[role]:
+            raise InvalidInput(_("This role must be given for an area of the right level."))
+    elif role in UNIT_ROLES:
+        if unit_uuid is None or unit_kind not in unit_kinds_for(role):
+            raise InvalidInput(
+                _("This role must be given for a unit (site, laboratory or agency).")
+            )
+    else:
+        raise InvalidInput(_("Unknown role."))
+
+
 def role_assign(
     *,
     user: User,
@@ -305,29 +328,20 @@ def role_assign(
     granted_by: User | None = None,
 ) -> RoleAssignment:
     """Give a staff member a role in an area of the right level, or in one unit."""
-    if user.kind != User.Kind.STAFF:
-        raise InvalidInput(_("Only staff accounts can hold roles."))
+    role_scope_check(user=user, role=role, area=area, unit_kind=unit_kind, unit_uuid=unit_uuid)
     if role in AREA_ROLES:
-        if area is None or area.level != AREA_ROLES[role]:
-            raise InvalidInput(_("This role must be given for an area of the right level."))
         assignment, _created = RoleAssignment.objects.get_or_create(
             user=user, role=role, area=area, unit_uuid=None, defaults={"granted_by": granted_by}
         )
         return assignment
-    if role in UNIT_ROLES:
-        if unit_uuid is None or unit_kind not in unit_kinds_for(role):
-            raise InvalidInput(
-                _("This role must be given for a unit (site, laboratory or agency).")
-            )
-        assignment, _created = RoleAssignment.objects.get_or_create(
-            user=user,
-            role=role,
-            area=area,
-            unit_uuid=unit_uuid,
-            defaults={"unit_kind": unit_kind, "granted_by": granted_by},
-        )
-        return assignment
-    raise InvalidInput(_("Unknown role."))
+    assignment, _created = RoleAssignment.objects.get_or_create(
+        user=user,
+        role=role,
+        area=area,
+        unit_uuid=unit_uuid,
+        defaults={"unit_kind": unit_kind, "granted_by": granted_by},
+    )
+    return assignment
 
 
 def totp_device_create(

@@ -222,6 +222,13 @@ def message_deliver(*, message_id: int) -> str:
         message.status = Message.Status.SENDING
         message.attempts += 1
         message.save(update_fields=["status", "attempts", "updated_at"])
+    if message.sealed and sealing.text_open(message.sealed, message_uuid=str(message.uuid)) is None:
+        # Sealed under another SECRET_KEY: sending the masked text would send dots for a code.
+        message.status = Message.Status.FAILED
+        message.sealed = ""
+        message.last_error = "the sealed text could not be opened (SECRET_KEY changed)"
+        message.save(update_fields=["status", "sealed", "last_error", "updated_at"])
+        return "failed"
     try:
         outcome = send(message)
     except DeliveryError as exc:

@@ -190,3 +190,35 @@ def test_createsuperuser_makes_a_staff_account_that_signs_in_with_totp():
     client = Client()
     client.force_login(root)
     assert client.get("/admin/").status_code == 302  # still needs the TOTP step
+
+
+def test_a_role_given_in_the_admin_follows_the_role_rules(superadmin, commune_officer, login):
+    from covidhub.accounts.models import RoleAssignment
+
+    client = login(superadmin)
+    existing = RoleAssignment.objects.get(user=commune_officer)
+    response = client.post(
+        f"/admin/accounts/user/{commune_officer.pk}/change/",
+        {
+            "username": "officer",
+            "kind": "staff",
+            "display_name": "Officer",
+            "email": "",
+            "language": "vi",
+            "is_active": "on",
+            "role_assignments-TOTAL_FORMS": "2",
+            "role_assignments-INITIAL_FORMS": "1",
+            "role_assignments-0-id": str(existing.pk),
+            "role_assignments-0-user": str(commune_officer.pk),
+            "role_assignments-0-role": existing.role,
+            "role_assignments-0-area": str(existing.area_id),
+            "role_assignments-1-user": str(commune_officer.pk),
+            # A province officer's role for a commune: the wrong level.
+            "role_assignments-1-role": "province_officer",
+            "role_assignments-1-area": str(existing.area_id),
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200  # shown again with the error
+    assert "This role must be given for an area of the right level." in response.content.decode()
+    assert RoleAssignment.objects.filter(user=commune_officer).count() == 1

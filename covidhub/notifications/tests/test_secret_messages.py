@@ -107,3 +107,15 @@ def test_the_upgrade_scrubs_codes_already_stored():
     assert second.body.startswith("•••••• là mã đăng nhập") and second.status == "failed"
     assert "482913" not in stored_text() and "551204" not in stored_text()
     assert Message.objects.get(pk=other.pk).body == "Lịch tiêm 123456"
+
+
+def test_a_sealed_text_that_cannot_be_opened_is_not_sent_masked(gateway, settings):  # noqa: F811
+    gateway.up()
+    message = message_queue(channel="sms", to=PHONE, body="654321 is it", secrets=["654321"])
+    settings.SECRET_KEY = "another secret key, as after a rotation " * 2
+    from covidhub.notifications.services import message_deliver
+
+    assert message_deliver(message_id=message.pk) == "failed"
+    assert gateway.received == []
+    message.refresh_from_db()
+    assert message.sealed == "" and message.status == Message.Status.FAILED
