@@ -185,3 +185,18 @@ def test_control_the_same_import_in_one_transaction_blocks_the_write(
         path=str(tmp_path / "copy.sqlite3"),
     )
     assert any("database is locked" in e for e in errors), errors
+
+
+@pytest.mark.django_db
+def test_the_import_page_sends_a_long_list_to_its_progress_page(
+    commune_officer: Any, login: Any, settings: Any
+) -> None:
+    settings.IMPORT_INLINE_ROWS = 3
+    r = login(commune_officer).post(
+        "/staff/vaccination/import/",
+        {"file": _file(5), "source": "commune", "only_good_rows": "0"},
+    )
+    job = ImportJob.objects.get()
+    assert r.status_code == 302
+    assert r["Location"] == f"/staff/vaccination/import/jobs/{job.uuid}/"
+    assert job.status == ImportJob.Status.QUEUED and job.rows_total == 5
