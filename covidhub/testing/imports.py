@@ -10,16 +10,20 @@ the same file again finds every row already recorded and so changes nothing.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import NotFound
+from covidhub.core.import_jobs import SQLITE_PAUSE_SECONDS
 from covidhub.core.spreadsheets import SheetLimits, SpreadsheetRefused, sheet_read
 from covidhub.core.text import fold_ascii
 from covidhub.testing.codes import barcode_normalise
@@ -187,11 +191,30 @@ def _tubes_by_barcode(barcodes: list[str]) -> dict[str, tuple[int | None, str]]:
     return tubes
 
 
-@transaction.atomic
 def import_commit(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -> ImportBatch:
-    """Import exactly the good rows (re-checked under lock), or nothing."""
+    """Import exactly the good rows (re-checked under lock), or nothing.
+
+    On PostgreSQL one set-based statement (row locks: nothing else waits). On SQLite a
+    large file is stored in chunks, one short transaction each, so that the database's
+    single write lock is free between them for every other write.
+    """
     if not labs_for_actor(actor).filter(pk=batch.lab_id).exists():
         raise NotFound()
+    if (
+        import_good_rows
+        and connection.vendor != "postgresql"
+        and len(batch.good_rows) > sqlite_chunk_rows()
+    ):
+        return _commit_in_chunks(actor=actor, batch=batch)
+    return _commit_at_once(actor=actor, batch=batch, import_good_rows=import_good_rows)
+
+
+def sqlite_chunk_rows() -> int:
+    return int(getattr(settings, "LAB_IMPORT_CHUNK_ROWS", 2000))
+
+
+@transaction.atomic
+def _commit_at_once(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -> ImportBatch:
     locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.status != ImportBatch.Status.VALIDATED:
         raise ImportDecided()
@@ -284,8 +307,60 @@ def _store_postgresql(*, actor: Any, batch: ImportBatch, now: Any) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _commit_in_chunks(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """SQLite, a large file: the decision first, then the rows chunk by chunk. Each chunk
+    re-checks its tubes (a tube resulted meanwhile is left out), so a chunk run again after
+    a crash stores nothing twice, and importing the same file again finishes the rest."""
+    now = timezone.now()
+    role = role_of(actor)
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.VALIDATED:
+            raise ImportDecided()
+        locked.status = ImportBatch.Status.COMMITTED
+        locked.decided_at = now
+        locked.save(update_fields=["status", "decided_at"])
+    rows = locked.good_rows
+    size = sqlite_chunk_rows()
+    imported = people = 0
+    for start in range(0, len(rows), size):
+        if start:
+            time.sleep(SQLITE_PAUSE_SECONDS)  # let the writes that waited take the lock
+        with transaction.atomic():
+            stored = _store_rows_portable(
+                actor=actor, batch=locked, rows=rows[start : start + size], now=now
+            )
+            if stored:
+                people += results_release(
+                    actor=actor,
+                    actor_role=role,
+                    tube_result_ids=[result.pk for result in stored],
+                    released_at=now,
+                )
+            imported += len(stored)
+            ImportBatch.objects.filter(pk=locked.pk).update(
+                imported_count=F("imported_count") + len(stored)
+            )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=role,
+            action="testing.import.committed",
+            obj=locked,
+            details={"tubes": imported, "people": people, "chunks": -(-len(rows) // size)},
+        )
+    locked.refresh_from_db()
+    return locked
+
+
 def _store_portable(*, actor: Any, batch: ImportBatch, now: Any) -> int:
-    wanted = {row[1]: row for row in batch.good_rows}
+    return len(_store_rows_portable(actor=actor, batch=batch, rows=batch.good_rows, now=now))
+
+
+def _store_rows_portable(
+    *, actor: Any, batch: ImportBatch, rows: list[list[Any]], now: Any
+) -> list[TubeResult]:
+    wanted = {row[1]: row for row in rows}
     ready: list[TubeResult] = []
     codes = sorted(wanted)
     for start in range(0, len(codes), CHUNK):
@@ -310,4 +385,4 @@ def _store_portable(*, actor: Any, batch: ImportBatch, now: Any) -> int:
                 )
             )
     TubeResult.objects.bulk_create(ready, batch_size=CHUNK)
-    return len(ready)
+    return ready

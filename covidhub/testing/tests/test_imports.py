@@ -147,6 +147,9 @@ def test_import_through_the_api(tubes: list[Tube], technician: Any, lab: Any, lo
     assert committed.status_code == 200 and committed.json()["imported_count"] == 1
 
 
+# chunk=1: on SQLite the file is stored one tube per transaction (what a 50,000-row file
+# does 2,000 at a time) and every outcome below must be the same.
+@pytest.mark.parametrize("chunk", [2000, 1])
 def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
     make_person: Any,
     collected_tube: Any,
@@ -154,7 +157,10 @@ def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
     lab: Any,
     commune_officer: Any,
     django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    chunk: int,
 ) -> None:
+    settings.LAB_IMPORT_CHUNK_ROWS = chunk
     from covidhub.audit.models import AuditEvent
     from covidhub.core.testing import run_queued_tasks
     from covidhub.notifications.models import Message
@@ -315,3 +321,22 @@ def test_another_labs_tubes_are_row_errors_worded_like_unknown_tubes_and_nothing
     imports.import_commit(actor=other_technician, batch=batch, import_good_rows=True)
     assert not TubeResult.objects.exists()
     assert set(Tube.objects.values_list("status", flat=True)) == {Tube.Status.RECEIVED}
+
+
+def test_a_chunked_commit_is_decided_once_and_leaves_out_a_tube_resulted_meanwhile(
+    tubes: list[Tube], technician: Any, lab: Any, settings: Any
+) -> None:
+    from covidhub.testing import results
+
+    settings.LAB_IMPORT_CHUNK_ROWS = 1
+    content = _csv([f"{t.barcode},negative," for t in tubes])
+    batch = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
+    results.tube_result_record(
+        actor=technician, lab=lab, barcode=tubes[2].barcode, value="positive"
+    )
+    done = imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
+    assert done.status == ImportBatch.Status.COMMITTED and done.imported_count == 2
+    assert TubeResult.objects.count() == 3  # two imported, one recorded by hand
+    with pytest.raises(ImportDecided):
+        imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
+    assert TubeResult.objects.count() == 3
