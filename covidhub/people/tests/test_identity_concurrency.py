@@ -31,7 +31,8 @@ def _burst(live_server, citizen, auth_headers, count: int) -> list[HttpResult]:
     def post(n: int) -> Callable[[], HttpResult]:
         return lambda: http_request("POST", url, json=_member(n), headers=headers)
 
-    return race([post(n) for n in range(count)], workers=count)
+    # At most ten at once: the live server's listen queue resets connections beyond that.
+    return race([post(n) for n in range(count)], workers=10)
 
 
 def test_parallel_numbers_of_one_account_stop_at_the_limit(
@@ -40,9 +41,9 @@ def test_parallel_numbers_of_one_account_stop_at_the_limit(
     from covidhub.people.models import IdentityAttempt, Person
 
     settings.IDENTITY_NUMBERS_PER_ACCOUNT_PER_DAY = 5
-    results = _burst(live_server, citizen, auth_headers, 24)
+    results = _burst(live_server, citizen, auth_headers, 20)
     statuses = sorted(r.status for r in results)
-    assert statuses.count(201) == 5 and statuses.count(429) == 19, statuses
+    assert statuses.count(201) == 5 and statuses.count(429) == 15, statuses
     assert IdentityAttempt.objects.filter(account=citizen).count() == 5
     assert Person.objects.filter(managed_by=citizen, relationship="child").count() == 5
 
@@ -56,7 +57,7 @@ def test_control_without_the_account_lock_passes_the_limit(
 
     monkeypatch.setattr(claims, "LOCK_ACCOUNT", False)
     settings.IDENTITY_NUMBERS_PER_ACCOUNT_PER_DAY = 5
-    _burst(live_server, citizen, auth_headers, 24)
+    _burst(live_server, citizen, auth_headers, 20)
     assert IdentityAttempt.objects.filter(account=citizen).count() > 5
 
 
@@ -94,7 +95,7 @@ def test_two_officers_deciding_at_once_decide_once(
         for h in headers
         for verb in ("approve", "reject")
     ]
-    results = race(calls * 3, workers=12)
+    results = race(calls * 2, workers=8)
     statuses = [r.status for r in results]
     assert statuses.count(200) == 1, statuses
     assert {r.body["code"] for r in results if r.status != 200} == {"correction_decided"}
