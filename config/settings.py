@@ -291,6 +291,9 @@ MAILERS = {
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "covidhub" / "locale"]
+# One date format per language (config/formats): day first in Vietnamese, the month's name
+# in English. Templates write dates with SHORT_DATE_FORMAT / SHORT_DATETIME_FORMAT.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -65,19 +65,52 @@ def makemessages() -> None:
 
 
 def mirror_english(po: polib.POFile) -> None:
+    # English is the source language: its catalogue is the msgid itself, always (a fuzzy
+    # guess of makemessages once left "Booking confirmed" shown as "Booking code").
     for entry in po:
         if entry.msgid_plural:
-            if not any(entry.msgstr_plural.values()):
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-        elif not entry.msgstr:
+            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+        else:
             entry.msgstr = entry.msgid
         if "fuzzy" in entry.flags:
-            # makemessages guessed from a similar msgid; English mirrors the source exactly.
             entry.flags.remove("fuzzy")
-            if entry.msgid_plural:
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-            else:
-                entry.msgstr = entry.msgid
+
+
+def english_mismatches(path: Path) -> list[str]:
+    problems = []
+    for entry in polib.pofile(str(path)):
+        if entry.obsolete:
+            continue
+        expected = {0: entry.msgid, 1: entry.msgid_plural} if entry.msgid_plural else entry.msgid
+        actual = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
+        if actual != expected:
+            problems.append(
+                f"{path.relative_to(ROOT)}: English differs from the source {entry.msgid!r}"
+            )
+    return problems
+
+
+def merged_conflicts(paths: list[Path]) -> list[str]:
+    """Django merges every app's catalogue of a language into one, and for a message in
+    two of them only one translation wins: "Person" translated "Người được xét nghiệm" by
+    testing labelled the check-in history too. One message, one translation; a word with
+    two meanings gets a context (pgettext, `translate "Site" context "vaccination"`)."""
+    seen: dict[tuple[str, str], dict[str, Path]] = {}
+    for path in paths:
+        for entry in polib.pofile(str(path)):
+            if entry.obsolete or entry.msgid_plural or not entry.msgstr:
+                continue
+            seen.setdefault((entry.msgctxt or "", entry.msgid), {}).setdefault(entry.msgstr, path)
+    problems = []
+    for (context, msgid), translations in sorted(seen.items()):
+        if len(translations) > 1:
+            where = ", ".join(
+                f"{str(p.relative_to(ROOT)).split('/locale/')[0]}: {t!r}"
+                for t, p in translations.items()
+            )
+            label = f"{context}|{msgid}" if context else msgid
+            problems.append(f"{label!r} is translated differently ({where})")
+    return problems
 
 
 def compile_all() -> None:
@@ -124,6 +157,11 @@ def check() -> int:
                 path.unlink()
         for path, content in before.items():
             path.write_bytes(content)
+    for path in catalogues():
+        if path.parts[-3] == "en":
+            problems.extend(english_mismatches(path))
+    for language in LANGUAGES:
+        problems.extend(merged_conflicts([p for p in catalogues() if p.parts[-3] == language]))
     for path in catalogues():
         po = polib.pofile(str(path))
         for entry in po:

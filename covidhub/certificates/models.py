@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SigningKey(models.Model):
@@ -73,7 +74,7 @@ class TrustedCertificate(models.Model):
     certificate_der = models.BinaryField()
     fingerprint = models.CharField(max_length=64, unique=True)
     country = models.CharField(_("country"), max_length=2)
-    subject = models.CharField(_("subject"), max_length=300)
+    subject = models.CharField(pgettext_lazy("certificate", "subject"), max_length=300)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     signing_key = models.OneToOneField(
         SigningKey, on_delete=models.CASCADE, null=True, blank=True, related_name="trusted"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TestType(models.TextChoices):
@@ -152,7 +153,7 @@ class Appointment(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
         CANCELLED = "cancelled", _("Cancelled")
-        COLLECTED = "collected", _("Sample taken")
+        COLLECTED = "collected", pgettext_lazy("appointment status", "Sample taken")
 
     class Kind(models.TextChoices):
         SLOT = "slot", _("At a site and time")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from covidhub.vaccination.checklists import HEALTH_QUESTIONS, SCREENING_CHECKLIST
 from covidhub.vaccination.models import (
@@ -157,7 +158,7 @@ class ImportForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    site = forms.ChoiceField(label=_("Site"))
+    site = forms.ChoiceField(label=pgettext_lazy("vaccination", "Site"))
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     starts_at = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     ends_at = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))

@@ -95,6 +95,15 @@ class PersonVaccinationView:
         return self.next_dose.due_on
 
     @property
+    def registration_answers(self) -> list[Any]:
+        """The registration's "yes" answers as the questions people read (never the
+        stored keys such as `chronic`)."""
+        from covidhub.vaccination.checklists import HEALTH_QUESTIONS
+
+        answers = self.registration.health_answers if self.registration else {}
+        return [q.text for q in HEALTH_QUESTIONS if answers and answers.get(q.key)]
+
+    @property
     def next_earliest_on(self) -> datetime.date | None:
         return self.next_dose.earliest_on
 

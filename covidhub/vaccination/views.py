@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from covidhub.accounts.decorators import citizen_required, staff_required
@@ -352,7 +352,7 @@ def wastage(request: HttpRequest, site_uuid: str) -> HttpResponse:
 
 
 class CampaignForm(djforms.Form):
-    name = djforms.CharField(label=gettext_lazy("Name"), max_length=150)
+    name = djforms.CharField(label=pgettext_lazy("campaign", "Name"), max_length=150)
     area = djforms.ChoiceField(label=gettext_lazy("Area"))
     vaccine = djforms.ModelChoiceField(
         label=gettext_lazy("Vaccine"), queryset=Vaccine.objects.filter(active=True)
@@ -364,7 +364,7 @@ class CampaignForm(djforms.Form):
         widget=djforms.CheckboxSelectMultiple,
     )
     sites = djforms.MultipleChoiceField(
-        label=gettext_lazy("Sites"), widget=djforms.CheckboxSelectMultiple
+        label=pgettext_lazy("vaccination", "Sites"), widget=djforms.CheckboxSelectMultiple
     )
     starts_on = djforms.DateField(
         label=gettext_lazy("Starts on"), widget=djforms.DateInput(attrs={"type": "date"})
