@@ -195,19 +195,23 @@ def result_pdf_view(request: HttpRequest, result_uuid: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lookup(request: HttpRequest) -> HttpResponse:
     found = None
+    error = ""
     downloads: dict[str, str] = {}
+    typed = {"code": "", "birth": ""}
     if request.method == "POST":
+        typed = {name: request.POST.get(name, "")[:40] for name in typed}
         context = request_context.current()
-        ok, value = _attempt(
-            request,
-            lambda: selectors.result_lookup(
-                code=request.POST.get("code", ""),
-                birth=request.POST.get("birth", ""),
+        try:
+            found = selectors.result_lookup(
+                code=typed["code"],
+                birth=typed["birth"],
                 client_address=context.client_address if context else None,
-            ),
-        )
-        if ok:
-            found = value
+            )
+        except DomainError as exc:
+            # The lookup's own neutral answer (a wrong code and a wrong birth date alike),
+            # or "too many attempts", on the same form with what was typed kept.
+            error = str(exc.message)
+        else:
             for result in found.results:
                 downloads[str(result.uuid)] = signing.dumps(str(result.uuid), salt=LOOKUP_SALT)
     return render(
@@ -215,6 +219,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
         "testing/lookup.html",
         {
             "found": found,
+            "error": error,
+            "typed": typed,
             "masked": masked_name(found.person_name) if found else "",
             "rows": [(r, downloads[str(r.uuid)]) for r in found.results] if found else [],
         },

@@ -94,6 +94,22 @@ def test_lookup_page_offers_the_pdf(released: Result, client: Any) -> None:
     assert client.get("/testing/lookup/pdf/forged/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("code", "birth"),
+    [("WRONG-CODE", "15/03/1985"), (None, "1985"), (None, "01/01/1990")],
+)
+def test_failed_lookup_answers_on_the_same_form_keeping_what_was_typed(
+    released: Result, client: Any, code: str | None, birth: str
+) -> None:
+    code = code or Appointment.objects.get().code
+    page = client.post("/testing/lookup/", {"code": code, "birth": birth})
+    assert page.status_code == 200  # not the bare "page does not exist"
+    text = page.content.decode()
+    assert str(selectors.LookupFailed.default_message) in text
+    assert f'value="{code}"' in text and f'value="{birth}"' in text
+    assert "/testing/lookup/pdf/" not in text
+
+
 def test_citizen_sees_household_results_and_downloads_the_document(
     released: Result, citizen: Any, login: Any, make_citizen: Any
 ) -> None:
