@@ -158,9 +158,8 @@ def correction_approve(
 ) -> CorrectionRequest:
     """Apply a pending request after checking the evidence named in `evidence_note`.
 
-    A claim moves the identity number to the person: the record that held it loses it
-    (that record's trail says so). A correction whose new number another record holds is
-    refused: open the claim's way instead (ask the citizen to enter it, or clear it there).
+    A proposed identity number that another record holds moves to the person: the record
+    that held it loses it (that record's trail says so).
     """
     request = _locked_request(actor=actor, request=request)
     note = _text(evidence_note, field="evidence_note", required=True, limit=REASON_MAX)
@@ -171,13 +170,8 @@ def correction_approve(
         id_type=proposed["id_type"], id_number=proposed["id_number"], exclude_pk=person.pk
     )
     if holder is not None:
-        if request.kind != CorrectionRequest.Kind.CLAIM:
-            raise InvalidInput(
-                details={
-                    "fields": {"id_number": [_("This identity number is already registered.")]}
-                },
-                code="identity_taken",
-            )
+        # The officer has seen the card and the page warned that another record holds
+        # the number (a claim, or a correction to a number registered in error there).
         holder = Person.objects.select_for_update().get(pk=holder.pk)
         holder.id_type, holder.id_number = "", ""
         holder.save(update_fields=["id_type", "id_number", "updated_at"])

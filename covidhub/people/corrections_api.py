@@ -22,7 +22,7 @@ from covidhub.people.corrections import (
 from covidhub.people.models import CorrectionRequest
 from covidhub.people.selectors import (
     correction_get_for_actor,
-    correction_holder_for_actor,
+    correction_holders_for_actor,
     correction_list_for_account,
     correction_list_for_actor,
     household_person_get,
@@ -136,11 +136,15 @@ class PeopleCorrectionStaffOut(PeopleCorrectionOut):
         return holder.uuid if holder is not None else None
 
 
+def _with_holders(request: HttpRequest, rows: list[CorrectionRequest]) -> list[CorrectionRequest]:
+    found = correction_holders_for_actor(actor=request_user(request), requests=rows)
+    for row in rows:
+        row.held_elsewhere, row.holder = found[row.pk]  # type: ignore[attr-defined]
+    return rows
+
+
 def _with_holder(request: HttpRequest, correction: CorrectionRequest) -> CorrectionRequest:
-    held, holder = correction_holder_for_actor(actor=request_user(request), request=correction)
-    correction.held_elsewhere = held  # type: ignore[attr-defined]
-    correction.holder = holder  # type: ignore[attr-defined]
-    return correction
+    return _with_holders(request, [correction])[0]
 
 
 def _data(person: Any, payload: PeopleCorrectionIn) -> Any:
@@ -198,8 +202,9 @@ def household_correction_create(
 def staff_corrections(
     request: HttpRequest, status: CorrectionRequest.Status = CorrectionRequest.Status.PENDING
 ) -> list[CorrectionRequest]:
-    rows = correction_list_for_actor(actor=request_user(request), status=status)
-    return [_with_holder(request, row) for row in rows]
+    return _with_holders(
+        request, correction_list_for_actor(actor=request_user(request), status=status)
+    )
 
 
 @router.get(

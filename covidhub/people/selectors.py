@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
@@ -172,20 +172,45 @@ def correction_get_for_actor(*, actor: Any, request_uuid: uuid.UUID | str) -> Co
     return request
 
 
+def correction_holders_for_actor(
+    *, actor: Any, requests: list[CorrectionRequest]
+) -> dict[int, tuple[bool, Person | None]]:
+    """For each request: whether another record holds the proposed number, and that
+    record if the officer may see it (outside their areas they learn only that it
+    exists). Two queries for any number of requests."""
+    wanted = {
+        (str(r.proposed.get("id_type") or ""), str(r.proposed.get("id_number") or ""))
+        for r in requests
+        if r.proposed.get("id_number")
+    }
+    if not wanted:
+        return {r.pk: (False, None) for r in requests}
+    match = Q(pk__in=[])
+    for id_type, number in wanted:
+        match |= Q(id_type=id_type, id_number=number)
+    holders = {(p.id_type, p.id_number): p for p in Person.objects.filter(match)}
+    visible = set(
+        person_queryset_for_actor(actor=actor)
+        .filter(pk__in=[p.pk for p in holders.values()])
+        .values_list("pk", flat=True)
+    )
+    answer: dict[int, tuple[bool, Person | None]] = {}
+    for r in requests:
+        holder = holders.get(
+            (str(r.proposed.get("id_type") or ""), str(r.proposed.get("id_number") or ""))
+        )
+        if holder is None or holder.pk == r.person_id:
+            answer[r.pk] = (False, None)
+        else:
+            answer[r.pk] = (True, holder if holder.pk in visible else None)
+    return answer
+
+
 def correction_holder_for_actor(
     *, actor: Any, request: CorrectionRequest
 ) -> tuple[bool, Person | None]:
-    """Whether another record holds the proposed number, and that record if the officer
-    may see it (outside their areas they learn only that it exists)."""
-    number = str(request.proposed.get("id_number") or "")
-    if not number:
-        return False, None
-    holders = Person.objects.filter(
-        id_type=request.proposed.get("id_type", ""), id_number=number
-    ).exclude(pk=request.person_id)
-    if not holders.exists():
-        return False, None
-    return True, person_queryset_for_actor(actor=actor).filter(pk__in=holders).first()
+    """`correction_holders_for_actor` for one request."""
+    return correction_holders_for_actor(actor=actor, requests=[request])[request.pk]
 
 
 def correction_list_for_account(*, account: User) -> list[CorrectionRequest]:

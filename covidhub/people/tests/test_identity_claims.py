@@ -212,3 +212,42 @@ def test_changing_a_number_to_a_held_one_is_a_claim_too(holder, citizen, citizen
         content_type="application/json",
     )
     assert again.status_code == 200 and CorrectionRequest.objects.count() == 1
+
+
+def test_the_officers_queue_costs_the_same_queries_for_one_or_many_requests(
+    make_person, make_citizen, commune_officer, login
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from covidhub.people.claims import identity_claim_open
+    from covidhub.people.validation import person_input_clean
+
+    client = login(commune_officer)
+
+    def claim(n: int) -> None:
+        account = make_citizen(f"+8491300000{n}")
+        person = make_person(full_name=f"Người Nhận {chr(65 + n)}", managed_by=account)
+        make_person(full_name="Người Giữ", id_type="cccd", id_number=f"03008500020{n}")
+        data = person_input_clean(
+            {
+                "full_name": person.full_name,
+                "birth": "15/03/1985",
+                "sex": "M",
+                "commune": person.commune,
+                "id_type": "cccd",
+                "id_number": f"03008500020{n}",
+            }
+        )
+        identity_claim_open(account=account, person=person, data=data)
+
+    claim(0)
+    client.get("/api/v1/staff/people/corrections")  # the session's first request warms caches
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/v1/staff/people/corrections").json()) == 1
+    claim(1), claim(2)
+    with CaptureQueriesContext(connection) as three:
+        rows = client.get("/api/v1/staff/people/corrections").json()
+    assert len(rows) == 3 and all(row["number_held_elsewhere"] for row in rows)
+    assert all(row["holder_uuid"] for row in rows)  # the holders are in the officer's area
+    assert len(three) == len(one)
