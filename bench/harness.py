@@ -153,6 +153,7 @@ class Bench:
         self._psql(f'CREATE DATABASE "{self.database}"')
         self._flush_redis()
         self.manage("migrate", "--noinput", "-v0")
+        self.manage("createcachetable")  # the database cache that stands in for Redis
         self.manage("collectstatic", "--noinput", "-v0")
         self.manage("load_areas")
         return self

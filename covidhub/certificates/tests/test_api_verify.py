@@ -239,6 +239,10 @@ def test_fuzzed_texts_are_never_accepted_and_never_a_server_error(
         if text != good:
             mutants.add(text)
     for text in mutants:
+        if "\x00" in text:  # refused before the verifier by the input-cleaning step
+            response = verifier.post(URL, {"text": text}, content_type="application/json")
+            assert response.status_code == 400 and response.json()["code"] == "invalid_text"
+            continue
         body = _verify(verifier, text)
         assert body["valid"] is False, text
         assert body["reason"] in reasons
