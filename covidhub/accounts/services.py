@@ -112,6 +112,16 @@ def phone_code_verify(*, phone: str, code: str, language: str = "vi") -> User:
             .first()
         )
         if record is None:
+            # A code locked by too many wrong tries is spent (used_at set): say so, rather
+            # than "wrong or expired" to someone who now types the right one.
+            latest = (
+                PhoneCode.objects.filter(phone=e164, expires_at__gt=now)
+                .order_by("-created_at")
+                .values_list("attempts", flat=True)
+                .first()
+            )
+            if latest is not None and latest >= settings.PHONE_CODE_MAX_ATTEMPTS:
+                raise RateLimited(_("Too many wrong codes. Request a new code."))
             raise CodeInvalid()
         if record.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
             raise RateLimited(_("Too many wrong codes. Request a new code."))
@@ -125,6 +135,8 @@ def phone_code_verify(*, phone: str, code: str, language: str = "vi") -> User:
                 record.used_at = now
             record.save(update_fields=["attempts", "used_at"])
     if wrong:
+        if record.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
+            raise RateLimited(_("Too many wrong codes. Request a new code."))
         raise CodeInvalid()
     with transaction.atomic():
         record = PhoneCode.objects.select_for_update().get(pk=record.pk)

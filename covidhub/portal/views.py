@@ -352,7 +352,8 @@ def guide(request: HttpRequest, key: str) -> HttpResponse:
             {
                 "guide": item,
                 "screenshot": item.screenshot(_language()),
-                "has_entry": bool(entry_url_name(key)),
+                # The guide's button opens the task itself, not the home page.
+                "entry_url": entry_url_name(key),
                 "guides": guides.GUIDES,
                 **extra,
             },

@@ -127,6 +127,21 @@ def test_guides_faq_and_data_pages(client, stats):
     assert summary["tests"] == 1341
 
 
+def test_guide_buttons_open_their_task_not_the_home_page(client):
+    from django.urls import reverse
+
+    from covidhub.core.tasks_catalog import entry_url_name
+    from covidhub.portal.guides import GUIDES
+
+    for guide in GUIDES:
+        if guide.key == "install":
+            continue
+        html = client.get(f"/portal/guides/{guide.key}/").content.decode()
+        target = reverse(entry_url_name(guide.key))
+        assert target != "/"
+        assert f'class="button" href="{target}"' in html, guide.key
+
+
 def test_officer_enters_official_counts_in_their_area_only(
     commune_officer,
     district_officer,
