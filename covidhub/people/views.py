@@ -67,7 +67,17 @@ def household(request: HttpRequest) -> HttpResponse:
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def member_add(request: HttpRequest) -> HttpResponse:
-    form = FamilyMemberForm(request.POST or None)
+    # A family member usually lives with the account holder: start from their commune and
+    # address (the person can change both).
+    own = Person.objects.filter(
+        managed_by=request.user, relationship=Person.Relationship.SELF
+    ).first()
+    initial = (
+        {"commune": own.commune.code, "address_line": own.address_line}
+        if own is not None and own.commune_id
+        else {}
+    )
+    form = FamilyMemberForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and form.person_input:
         try:
             family_member_add(

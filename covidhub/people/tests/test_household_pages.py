@@ -102,3 +102,11 @@ def test_a_form_shown_again_with_errors_accepts_the_corrected_resubmission(citiz
     assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
     assert client.post("/me/household/add/", form).status_code == 303  # a retry: replayed
     assert Person.objects.filter(full_name="Trần Văn Ông").count() == 1
+
+
+def test_new_family_member_starts_from_the_household_commune_and_address(citizen, login):
+    own = Person.objects.get(managed_by=citizen, relationship=Person.Relationship.SELF)
+    Person.objects.filter(pk=own.pk).update(address_line="Số 12 Nguyễn Lương Bằng")
+    html = login(citizen).get("/me/household/add/").content.decode()
+    assert f'<option value="{own.commune.code}" selected>' in html
+    assert 'value="Số 12 Nguyễn Lương Bằng"' in html
