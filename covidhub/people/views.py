@@ -70,7 +70,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
     # A family member usually lives with the account holder: start from their commune and
     # address (the person can change both).
     own = Person.objects.filter(
-        managed_by=request.user, relationship=Person.Relationship.SELF
+        managed_by_id=request.user.pk, relationship=Person.Relationship.SELF
     ).first()
     initial = (
         {"commune": own.commune.code, "address_line": own.address_line}
