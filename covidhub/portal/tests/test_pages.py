@@ -54,6 +54,9 @@ def test_each_chart_has_a_table_and_an_svg(client, stats):
     svg = client.get("/portal/charts/1/30/tests.vi.svg").content.decode()
     assert "1.341" in page and ("1.000" in svg or "1.200" in svg or "1.250" in svg)
     assert client.get("/portal/charts/1/30/nope.vi.svg").status_code == 404
+    # The tables are there, folded: open, five of them made the phone home page ~10,500 px.
+    assert page.count('<details class="chart-table">') == 5
+    assert '<details class="chart-table" open>' not in page
 
 
 def test_district_and_commune_pages(client, stats, area_tree):
