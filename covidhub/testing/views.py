@@ -163,16 +163,35 @@ def appointment(request: HttpRequest, appointment_uuid: str) -> HttpResponse:
 @citizen_required
 @require_GET
 def my_results(request: HttpRequest) -> HttpResponse:
+    results = selectors.results_for_account(account=request.user)
+    appointments = selectors.appointments_for_account(account=request.user)
+    retest_of = {a.retest_of_id: a for a in appointments if a.retest_of_id}
+    rows = []
+    for result in results:
+        # A pool positive (or invalid) result asks for a retest until a later result of
+        # the same person answers it; until then, the card links to the appointment.
+        answered = (
+            next(
+                (
+                    later
+                    for later in results
+                    if later.person_id == result.person_id
+                    and later.collected_at > result.collected_at
+                    and not later.needs_retest
+                ),
+                None,
+            )
+            if result.needs_retest
+            else None
+        )
+        rows.append((result, answered, retest_of.get(result.pk)))
     return render(
         request,
         "testing/my_results.html",
         {
-            "results": selectors.results_for_account(account=request.user),
-            "appointments": [
-                a
-                for a in selectors.appointments_for_account(account=request.user)
-                if a.status == "booked"
-            ],
+            "results": results,
+            "rows": rows,
+            "appointments": [a for a in appointments if a.status == "booked"],
         },
     )
 

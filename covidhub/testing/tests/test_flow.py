@@ -111,3 +111,34 @@ def test_positive_individual_is_reported_to_the_commune(
     assert CaseReport.objects.get().person == person
     assert Message.objects.filter(user=commune_officer, channel="inapp").count() == 1
     assert traced and traced[0]["person"] == person
+
+
+def test_pool_positive_card_links_the_retest_and_clears_after_it(
+    citizen: Any,
+    make_person: Any,
+    collected_tube: Any,
+    technician: Any,
+    lab: Any,
+    login: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    own = citizen.people.get(relationship="self")
+    tube = collected_tube([own, make_person(full_name="Người Hàng Xóm")])
+    with django_capture_on_commit_callbacks(execute=True):
+        results.tube_result_record(
+            actor=technician, lab=lab, barcode=tube.barcode, value="positive"
+        )
+    run_queued_tasks()
+    retest = Appointment.objects.get(kind="retest", person=own)
+    client = login(citizen)
+    page = client.get("/testing/results/").content.decode()
+    assert f"/testing/appointments/{retest.uuid}/" in page  # the retest is one tap away
+    second = collected_tube([own])
+    with django_capture_on_commit_callbacks(execute=True):
+        results.tube_result_record(
+            actor=technician, lab=lab, barcode=second.barcode, value="negative"
+        )
+    run_queued_tasks()
+    page = client.get("/testing/results/").content.decode()
+    assert "Cần lấy mẫu lại." not in page  # no longer "retest needed"
+    assert "Đã xét nghiệm lại ngày" in page
