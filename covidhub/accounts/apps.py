@@ -30,8 +30,12 @@ class AccountsConfig(AppConfig):
         post_save.connect(signals.scope_cache_forget, sender=RoleAssignment)
         post_delete.connect(signals.scope_cache_forget, sender=RoleAssignment)
 
-        post_save.connect(signals.device_cache_forget, sender=TOTPDevice)
-        post_delete.connect(signals.device_cache_forget, sender=TOTPDevice)
+        from covidhub.accounts.models import AuthenticatorDevice
+
+        # The admin changes devices through the proxy, whose signals name the proxy.
+        for device_model in (TOTPDevice, AuthenticatorDevice):
+            post_save.connect(signals.device_cache_forget, sender=device_model)
+            post_delete.connect(signals.device_cache_forget, sender=device_model)
 
 
 class CovidhubAdminConfig(admin_apps.AdminConfig):

@@ -16,7 +16,10 @@ from covidhub.accounts.models import ApiToken, User
 def device_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
     from covidhub.accounts.middleware import device_cache_clear
 
-    device_cache_clear(instance.persistent_id)
+    # A session names its device by the concrete model ("otp_totp.totpdevice/7"); the
+    # admin's proxy (AuthenticatorDevice) would name another.
+    concrete = instance._meta.concrete_model._meta
+    device_cache_clear(f"{concrete.app_label}.{concrete.model_name}/{instance.pk}")
 
 
 def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:

@@ -222,3 +222,17 @@ def test_a_role_given_in_the_admin_follows_the_role_rules(superadmin, commune_of
     assert response.status_code == 200  # shown again with the error
     assert "This role must be given for an area of the right level." in response.content.decode()
     assert RoleAssignment.objects.filter(user=commune_officer).count() == 1
+
+
+def test_a_device_deleted_in_the_admin_stops_its_sessions_at_once(
+    superadmin, commune_officer, login, settings
+):
+    settings.AUTH_CACHE_SECONDS = 60  # as in production, with Redis
+    officer = login(commune_officer)
+    assert officer.get("/staff/").status_code == 200  # the device is now cached
+    device = TOTPDevice.objects.get(user=commune_officer)
+    response = login(superadmin).post(
+        f"/admin/accounts/authenticatordevice/{device.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert officer.get("/staff/").status_code == 302  # back to the sign-in
