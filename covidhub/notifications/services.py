@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from covidhub.core.errors import NotFound
 from covidhub.notifications import sealing
 from covidhub.notifications.channels import DeliveryError, send
 from covidhub.notifications.models import Message
@@ -288,6 +289,8 @@ def message_sweep() -> int:
 
 
 def inbox_mark_read(*, user: Any, message_uuid: str) -> None:
-    Message.objects.filter(
-        user=user, uuid=message_uuid, channel=Message.Channel.INAPP, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    """Mark one of the user's in-app messages read; another's is NotFound (404), like
+    every object outside an actor's reach, rather than a silent success."""
+    mine = Message.objects.filter(user=user, uuid=message_uuid, channel=Message.Channel.INAPP)
+    if not mine.filter(read_at__isnull=True).update(read_at=timezone.now()) and not mine.exists():
+        raise NotFound()
