@@ -531,7 +531,33 @@ def _roster(world: World, placement: str) -> Target:
     return Target({"upload_uuid": str(upload.uuid)}, [name, id_number])
 
 
+def _correction(world: World, placement: str) -> Target:
+    from covidhub.people.corrections import correction_request_create
+    from covidhub.people.validation import person_input_clean
+
+    person = world.people[placement]
+    name, id_number, phone = _PEOPLE[placement]
+    request = correction_request_create(
+        actor=world.owners[placement],
+        person=person,
+        data=person_input_clean(
+            {
+                "full_name": f"{name} Mới",
+                "birth": "15/03/1985",
+                "sex": person.sex,
+                "commune": person.commune,
+                "id_type": "cccd",
+                "id_number": id_number,
+                "phone": phone,
+            }
+        ),
+        reason="Sai chính tả",
+    )
+    return Target({"request_uuid": str(request.uuid)}, world.secrets(placement))
+
+
 BUILDERS: dict[str, Callable[[World, str], Target]] = {
+    "correction": _correction,
     "person": _person,
     "message": _message,
     "venue": _venue,
