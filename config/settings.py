@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "covidhub.accounts.middleware.CachedOTPMiddleware",
+    "covidhub.audit.middleware.DeniedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "covidhub.accounts.middleware.SessionLifetimeMiddleware",
     "covidhub.core.idempotency.IdempotencyMiddleware",
@@ -246,6 +247,13 @@ AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 60 if REDIS_URL else 0)
 # Each server process also keeps the bearer tokens it used in the last few seconds, in front
 # of Redis: a token revoked through another process stops working here within this time.
 AUTH_LOCAL_CACHE_SECONDS = env_int("AUTH_LOCAL_CACHE_SECONDS", 5)
+
+# Misuse the audit trail watches for (covidhub.audit.alerts): this many refused look-ups
+# by one account within the window raise an alert; a staff account may look up this many
+# distinct people per hour before further look-ups are refused (0 turns the limit off).
+DENIED_BURST_COUNT = env_int("DENIED_BURST_COUNT", 20)
+DENIED_BURST_WINDOW_SECONDS = env_int("DENIED_BURST_WINDOW_SECONDS", 600)
+STAFF_LOOKUPS_PER_HOUR = env_int("STAFF_LOOKUPS_PER_HOUR", 200)
 
 # Only trust X-Forwarded-For when a reverse proxy in front sets it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -14,6 +14,15 @@ class AccountsConfig(AppConfig):
 
         register("accounts.phone_code_prune", every_seconds=3600, task=phone_code_prune)
 
+        from covidhub.accounts.models import Role
+        from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
+
+        register_workspace_link(
+            WorkspaceLink(
+                _("Security alerts"), "accounts:security_alerts", (Role.ADMINISTRATOR,), 90
+            )
+        )
+
         from django.db.models.signals import post_delete, post_save
 
         from covidhub.accounts import signals

@@ -11,4 +11,5 @@ urlpatterns = [
     path("staff/signin/verify/", views.staff_verify, name="staff_verify"),
     path("staff/signin/enrol/", views.staff_enrol, name="staff_enrol"),
     path("staff/", views.workspace, name="workspace"),
+    path("staff/security/alerts/", views.security_alerts, name="security_alerts"),
 ]

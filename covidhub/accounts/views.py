@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -20,7 +20,7 @@ from covidhub.accounts import lockout
 from covidhub.accounts.decorators import staff_required
 from covidhub.accounts.forms import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
 from covidhub.accounts.middleware import LAST_ACTIVITY, STAFF_AUTH_AT
-from covidhub.accounts.models import User
+from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import actor_scope
 from covidhub.accounts.services import phone_code_request, phone_code_verify, totp_device_create
 from covidhub.accounts.workspaces import workspace_links_for
@@ -196,6 +196,16 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "accounts/workspace.html",
         {"links": links, "roles": sorted(scope.roles), "area_paths": scope.area_paths},
     )
+
+
+@staff_required(Role.ADMINISTRATOR)
+@require_GET
+def security_alerts(request: HttpRequest) -> HttpResponse:
+    """Bursts of refused look-ups and bulk look-ups of people, for the province's
+    administrators (the role is given at province level only)."""
+    from covidhub.audit.alerts import security_alerts_list
+
+    return render(request, "accounts/security_alerts.html", {"alerts": security_alerts_list()})
 
 
 def login_redirect_for(user: User) -> str:

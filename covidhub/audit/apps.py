@@ -11,3 +11,8 @@ class AuditConfig(AppConfig):
         from covidhub.audit.guard import signals_connect
 
         signals_connect()
+
+        from covidhub.audit.tasks import staff_lookups_prune
+        from covidhub.core.schedule import register
+
+        register("audit.staff_lookups_prune", every_seconds=3600, task=staff_lookups_prune)

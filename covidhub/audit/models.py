@@ -72,3 +72,57 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+class SecurityAlert(models.Model):
+    """A pattern worth a province administrator's look: a burst of refused look-ups, or
+    more distinct people looked up in an hour than a staff account should need."""
+
+    class Kind(models.TextChoices):
+        DENIED_BURST = "denied_burst", _("Many refused look-ups")
+        BULK_LOOKUP = "bulk_lookup", _("Many people looked up")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Kept like the audit trail's actor: no constraint, accounts are never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("account"),
+        db_constraint=False,
+    )
+    count = models.PositiveIntegerField(_("count"))
+    window_seconds = models.PositiveIntegerField(_("window (seconds)"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("security alert")
+        verbose_name_plural = _("security alerts")
+        indexes = [models.Index(fields=["actor", "kind", "-at"], name="security_alert_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class StaffLookup(models.Model):
+    """One person looked up by one staff account within one clock hour: the distinct
+    people an account reaches per hour are these rows (the database, so that it holds
+    with or without Redis and across every server process)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    hour = models.DateTimeField()
+    person_uuid = models.UUIDField()
+
+    class Meta:
+        ordering = ["-hour", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "hour", "person_uuid"], name="staff_lookup_once_per_hour"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.person_uuid}"

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
+from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import NotFound
 from covidhub.core.text import fold_ascii
@@ -43,6 +44,7 @@ def person_get_for_actor(
     if person is None:
         raise NotFound()
     if actor.kind == User.Kind.STAFF:
+        staff_lookup_charge(actor=actor, person_uuid=person.uuid)
         with transaction.atomic():
             audit_record(
                 actor=actor, actor_role=primary_role(actor_scope(actor)), action=action, obj=person
@@ -54,13 +56,19 @@ def person_list_for_actor(*, actor: Any, query: str = "", limit: int = 50) -> li
     """Search people by folded name, identity number or phone, within the actor's scope."""
     qs = person_queryset_for_actor(actor=actor).select_related("commune")
     text = query.strip()
+    by_identity = False
     if text:
         digits = "".join(ch for ch in text if ch.isdigit())
-        if digits and len(digits) >= 9 and len(digits) == len(text.replace(" ", "")):
+        by_identity = len(digits) >= 9 and len(digits) == len(text.replace(" ", ""))
+        if by_identity:
             qs = qs.filter(id_number=digits) | qs.filter(phone__endswith=digits[-9:])
         else:
             qs = qs.filter(search_name__contains=fold_ascii(text))
     people = list(qs.order_by("search_name", "id")[:limit])
+    if actor.kind == User.Kind.STAFF and by_identity:
+        # A number typed into the search finds one person: a look-up, charged like one.
+        for person in people:
+            staff_lookup_charge(actor=actor, person_uuid=person.uuid)
     if actor.kind == User.Kind.STAFF:
         audit_record_many(
             actor=actor,

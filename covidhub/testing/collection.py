@@ -3,6 +3,7 @@ and the handover of a session's tubes to a laboratory."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.services import audit_event_new, audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.rawsql import constraint_of, model_rows
@@ -186,6 +188,7 @@ def scan_handle(*, actor: Any, session: SamplingSession, text: str) -> ScanOutco
         # Refused tokens (forged, expired, revoked card) raise with their own message.
         person = personal_qr_person(scan.value)
         appointment = _booked_appointment_for(person, session)
+    staff_lookup_charge(actor=actor, person_uuid=person.uuid)
     return person_to_tube(actor=actor, session=session, person=person, appointment=appointment)
 
 
@@ -433,6 +436,8 @@ def person_find_by_identity(
         raise InvalidInput(
             details={"fields": {"id_number": [_("Enter the whole identity number.")]}}
         )
+    # Charged whether or not the number is known: typing numbers is how one enumerates.
+    staff_lookup_charge(actor=actor, person_uuid=uuid.uuid5(uuid.NAMESPACE_OID, digits))
     person = Person.objects.filter(id_number=digits).select_related("commune").first()
     with transaction.atomic():
         audit_record(

@@ -1,0 +1,119 @@
+"""Two patterns of misuse the audit trail watches for, and the alerts they raise.
+
+- Refused look-ups: every 404 a signed-in account gets for an object id is written to the
+  audit trail (`access_denied_record`); a burst of them (settings DENIED_BURST_COUNT within
+  DENIED_BURST_WINDOW_SECONDS) raises a `SecurityAlert`.
+- Bulk look-ups (the CoWIN lesson: one account enumerating people): every person a staff
+  account looks up is charged against an hourly budget (`staff_lookup_charge`); past
+  STAFF_LOOKUPS_PER_HOUR distinct people the look-up is refused (429), audited and alerted.
+
+Both write to the database only, so they hold without Redis and across server processes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from covidhub.audit.models import AuditEvent, SecurityAlert, StaffLookup
+from covidhub.audit.services import audit_record
+from covidhub.core.errors import RateLimited
+
+DENIED_ACTION = "security.access.denied"
+THROTTLED_ACTION = "security.lookup.throttled"
+
+
+def _alert_once(*, actor: Any, kind: str, count: int, window: int, now: datetime.datetime) -> None:
+    """One alert per account and kind per window: a burst is one event to look at."""
+    since = now - datetime.timedelta(seconds=window)
+    if not SecurityAlert.objects.filter(actor=actor, kind=kind, at__gte=since).exists():
+        SecurityAlert.objects.create(actor=actor, kind=kind, count=count, window_seconds=window)
+
+
+def access_denied_record(*, actor: Any, target_kind: str, target_id: str) -> None:
+    """Audit one refused look-up of an object by a signed-in account (actor, kind of
+    object, its id, time) and raise an alert when the account's refusals burst."""
+    now = timezone.now()
+    window = settings.DENIED_BURST_WINDOW_SECONDS
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=DENIED_ACTION,
+            details={"kind": target_kind[:60], "id": target_id[:64]},
+        )
+        recent = AuditEvent.objects.filter(
+            action=DENIED_ACTION, actor=actor, at__gte=now - datetime.timedelta(seconds=window)
+        ).count()
+        if recent >= settings.DENIED_BURST_COUNT:
+            _alert_once(
+                actor=actor,
+                kind=SecurityAlert.Kind.DENIED_BURST,
+                count=recent,
+                window=window,
+                now=now,
+            )
+
+
+class LookupBudgetExceeded(RateLimited):
+    code = "lookup_limit"
+    default_message = _(
+        "You have looked up more people this hour than your work should need. "
+        "Please wait before looking up more; the province administrator has been told."
+    )
+
+
+def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
+    """Charge one look-up of a person to a staff account's hourly budget.
+
+    Looking the same person up again in the hour is free; the budget counts distinct
+    people. Past the budget: LookupBudgetExceeded (429), an audit row and one alert per
+    hour. Citizens and anonymous callers are not charged.
+    """
+    if not getattr(actor, "is_authenticated", False) or getattr(actor, "kind", "") != "staff":
+        return
+    limit = settings.STAFF_LOOKUPS_PER_HOUR
+    if limit <= 0:
+        return
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = uuid.UUID(str(person_uuid))
+    if StaffLookup.objects.filter(actor=actor, hour=hour, person_uuid=key).exists():
+        return
+    count = StaffLookup.objects.filter(actor=actor, hour=hour).count()
+    if count >= limit:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=THROTTLED_ACTION,
+                person_uuid=key,
+                details={"limit": limit},
+            )
+            _alert_once(
+                actor=actor,
+                kind=SecurityAlert.Kind.BULK_LOOKUP,
+                count=count + 1,
+                window=3600,
+                now=now,
+            )
+        raise LookupBudgetExceeded()
+    StaffLookup.objects.bulk_create(
+        [StaffLookup(actor=actor, hour=hour, person_uuid=key)], ignore_conflicts=True
+    )
+
+
+def staff_lookups_prune(*, now: datetime.datetime | None = None) -> int:
+    """Forget look-ups of past hours (only the current hour is ever counted)."""
+    hour = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    deleted, _counts = StaffLookup.objects.filter(hour__lt=hour).delete()
+    return deleted
+
+
+def security_alerts_list(*, limit: int = 200) -> list[SecurityAlert]:
+    """The newest alerts with their accounts (for the province administrators' page)."""
+    return list(SecurityAlert.objects.select_related("actor")[:limit])
