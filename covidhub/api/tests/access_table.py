@@ -34,6 +34,8 @@ class Entry:
     who: str = "staff"
     method: str = "GET"
     province_wide: bool = False
+    # Only the account that made it sees it (a background job): served at "own" only.
+    own_only: bool = False
     # Fields that get a request past validation to the look-up, beyond the schema's
     # smallest example.
     body: dict[str, Any] | None = None
@@ -111,6 +113,9 @@ PAGES: dict[str, Entry | Exempt] = {
         "vaccination_session", OFFICERS
     ),
     "staff/vaccination/people/<uuid:person_uuid>/": Entry("person", OFFICERS),
+    "staff/vaccination/import/jobs/<uuid:job_uuid>/": Entry(
+        "import_job", frozenset({"commune_officer"}), own_only=True
+    ),
     "certificates/<uuid:certificate_uuid>/": Entry("certificate", CITIZEN, "citizen"),
     "certificates/<uuid:certificate_uuid>/qr/": Entry("certificate", CITIZEN, "citizen"),
     "certificates/<uuid:certificate_uuid>/pdf/<str:size>/": Entry(
@@ -283,6 +288,9 @@ API: dict[str, Entry | Exempt] = {
         "lot", PLANNERS, loose="the site allocated to"
     ),
     "GET /vaccination/staff/people/{person_uuid}": Entry("person", OFFICERS),
+    "GET /vaccination/staff/registrations/import-jobs/{job_uuid}": Entry(
+        "import_job", frozenset({"commune_officer"}), own_only=True
+    ),
     "POST /vaccination/staff/people/{person_uuid}/doses-elsewhere": Entry("person", OFFICERS),
     "POST /vaccination/staff/doses/{dose_uuid}/void": Entry(
         "dose", OFFICERS, loose="a dose given here, with its site's lot"

@@ -556,7 +556,22 @@ def _correction(world: World, placement: str) -> Target:
     return Target({"request_uuid": str(request.uuid)}, world.secrets(placement))
 
 
+def _import_job(world: World, placement: str) -> Target:
+    """A registration list's background job: the officer's own (``own``), a colleague's
+    otherwise."""
+    from covidhub.accounts.models import User
+    from covidhub.core.models import ImportJob
+
+    if placement == "own":
+        actor = world.actors["commune_officer"]
+    else:
+        actor = User.objects.create(username=f"x-officer-{placement}", kind=User.Kind.STAFF)
+    job = ImportJob.objects.create(kind="vaccination.registration", actor=actor, rows_total=0)
+    return Target({"job_uuid": str(job.uuid)}, [])
+
+
 BUILDERS: dict[str, Callable[[World, str], Target]] = {
+    "import_job": _import_job,
     "correction": _correction,
     "person": _person,
     "message": _message,

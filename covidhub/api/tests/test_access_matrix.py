@@ -189,6 +189,8 @@ def _check(world: World, entry: Entry, call: Any) -> list[str]:
         for placement in PLACEMENTS:
             aim = targets[placement]
             allowed = role in entry.sees and (entry.province_wide or placement in reach)
+            if entry.own_only:
+                allowed = allowed and placement == "own"
             savepoint = transaction.savepoint_create()
             try:
                 response = call(client, aim.kwargs)

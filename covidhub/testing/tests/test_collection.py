@@ -319,6 +319,9 @@ def test_a_scan_takes_few_queries(make_person: Any, sampler: Any, pcr_session: A
         "SAVEPOINT",  # the test's transaction around the scan's
         "SELECT people_person",
         "SELECT testing_appointment",
+        # The scanning account's hourly budget of people (covidhub.audit.alerts).
+        "SELECT audit_stafflookup",
+        "INSERT audit_stafflookup",
         "SELECT testing_tube",  # with "is the person already in it?"
         *writes,
         "RELEASE",
