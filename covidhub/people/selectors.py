@@ -146,13 +146,30 @@ def correction_list_for_actor(
         .order_by("created_at", "id")[:limit]
     )
     if requests:
+        # A pending claim's read is recorded against the claim, not on the person's trail:
+        # the account reads that trail, and an officer's visit would tell it the number
+        # it typed is held by someone (the existence oracle, delayed).
+        role = primary_role(actor_scope(actor))
         audit_record_many(
             actor=actor,
-            actor_role=primary_role(actor_scope(actor)),
+            actor_role=role,
             action="people.person.listed",
-            objects=[request.person for request in requests],
+            objects=[r.person for r in requests if not _is_pending_claim(r)],
+        )
+        audit_record_many(
+            actor=actor,
+            actor_role=role,
+            action="people.identity_claim.listed",
+            objects=[r for r in requests if _is_pending_claim(r)],
         )
     return requests
+
+
+def _is_pending_claim(request: CorrectionRequest) -> bool:
+    return (
+        request.kind == CorrectionRequest.Kind.CLAIM
+        and request.status == CorrectionRequest.Status.PENDING
+    )
 
 
 def correction_get_for_actor(*, actor: Any, request_uuid: uuid.UUID | str) -> CorrectionRequest:
@@ -174,8 +191,9 @@ def correction_get_for_actor(*, actor: Any, request_uuid: uuid.UUID | str) -> Co
             actor=actor,
             actor_role=primary_role(actor_scope(actor)),
             action="people.correction.viewed",
-            obj=request.person,
-            details={"request": str(request.uuid)},
+            # See correction_list_for_actor: a pending claim's read stays off the trail.
+            obj=request if _is_pending_claim(request) else request.person,
+            details={"request": str(request.uuid), "person": str(request.person.uuid)},
         )
     return request
 
@@ -202,6 +220,15 @@ def correction_holders_for_actor(
         .filter(pk__in=[p.pk for p in holders.values()])
         .values_list("pk", flat=True)
     )
+    shown = [p for p in holders.values() if p.pk in visible]
+    if shown:
+        # The officer sees who holds the number: a read of that record, on its trail.
+        audit_record_many(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="people.person.listed",
+            objects=list(shown),
+        )
     answer: dict[int, tuple[bool, Person | None]] = {}
     for r in requests:
         holder = holders.get(

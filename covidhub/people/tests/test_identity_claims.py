@@ -60,7 +60,9 @@ def _without_ids(payload: object) -> object:
     return payload
 
 
-def test_answers_for_an_existing_and_a_free_cccd_are_indistinguishable(holder, two_citizens, login):
+def test_answers_for_an_existing_and_a_free_cccd_are_indistinguishable(
+    holder, two_citizens, commune_officer, login
+):
     first, second = two_citizens
     held = _bearer(first).post("/api/v1/household", _member(HELD), content_type="application/json")
     free = _bearer(second).post("/api/v1/household", _member(FREE), content_type="application/json")
@@ -89,6 +91,16 @@ def test_answers_for_an_existing_and_a_free_cccd_are_indistinguishable(holder, t
     claimant = Person.objects.get(managed_by=first, relationship="parent")
     form = login(first).get(f"/me/household/{claimant.uuid}/").content.decode()
     assert f'value="{HELD}"' in form
+    # An officer opening the queue and the claim leaves the claimant's trail as it was.
+    officer = login(commune_officer)
+    queue = officer.get("/api/v1/staff/people/corrections").json()
+    assert officer.get(f"/staff/corrections/{queue[0]['uuid']}/").status_code == 200
+    after = [
+        sorted(row["action"] for row in _bearer(user).get("/api/v1/household/access-log").json())
+        for user in two_citizens
+    ]
+    assert after == trails
+    assert AuditEvent.objects.filter(action="people.identity_claim.listed").count() == 1
     # The web form answers alike as well.
     pages = []
     for user, number in ((first, HELD), (second, FREE)):
