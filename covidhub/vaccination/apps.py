@@ -37,6 +37,12 @@ class VaccinationConfig(AppConfig):
             WorkspaceLink(
                 _("Adverse events after vaccination"), "vaccination:staff_aefi_list", officers, 32
             ),
+            WorkspaceLink(
+                _("Vaccine stock: receive and allocate"),
+                "vaccination:staff_stock",
+                (Role.DISTRICT_OFFICER, Role.PROVINCE_OFFICER, Role.ADMINISTRATOR),
+                33,
+            ),
         ):
             register_workspace_link(link)
         schedule.register(

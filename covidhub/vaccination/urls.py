@@ -1,6 +1,6 @@
 from django.urls import path
 
-from covidhub.vaccination import views
+from covidhub.vaccination import stock_views, views
 
 app_name = "vaccination"
 urlpatterns = [
@@ -43,6 +43,7 @@ urlpatterns = [
         name="import_job",
     ),
     path("staff/vaccination/reports/", views.staff_reports, name="staff_reports"),
+    path("staff/vaccination/stock/", stock_views.staff_stock, name="staff_stock"),
     path("staff/vaccination/aefi/", views.staff_aefi_list, name="staff_aefi_list"),
     path("staff/vaccination/people/<uuid:person_uuid>/", views.staff_person, name="staff_person"),
 ]
