@@ -174,7 +174,7 @@ def slots_open_for_booking(*, test_type: str | None = None, limit: int = 60) -> 
     now = timezone.now()
     qs = Slot.objects.filter(
         ends_at__gt=now, site__is_active=True, booked__lt=F("capacity")
-    ).select_related("site__commune")
+    ).select_related("site__commune__parent")
     if test_type:
         qs = qs.filter(test_type=test_type)
     return list(qs.order_by("starts_at")[:limit])

@@ -95,12 +95,34 @@ def register(request: HttpRequest) -> HttpResponse:
     for person in people:
         for testing_round in selectors.rounds_for_person(person=person):
             rounds[testing_round.pk] = testing_round
+    # Slots filtered by district (no script needed): the household's own district first.
+    open_slots = selectors.slots_open_for_booking(limit=300)
+    districts = sorted(
+        {
+            (s.site.commune.parent.code, s.site.commune.parent.name)
+            for s in open_slots
+            if s.site.commune.parent
+        },
+        key=lambda item: item[1],
+    )
+    codes = {code for code, _name in districts}
+    home = next((p.commune.parent.code for p in people if p.commune and p.commune.parent), "")
+    district = request.GET.get("district", home if home in codes else "")
+    if district not in codes:
+        district = ""
+    slots = [
+        s
+        for s in open_slots
+        if not district or (s.site.commune.parent and s.site.commune.parent.code == district)
+    ][:60]
     return render(
         request,
         "testing/register.html",
         {
             "people": people,
-            "slots": selectors.slots_open_for_booking(),
+            "slots": slots,
+            "districts": districts,
+            "district": district,
             "rounds": list(rounds.values()),
             "appointments": selectors.appointments_for_account(account=request.user),
         },
