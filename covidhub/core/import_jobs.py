@@ -6,6 +6,10 @@ validates the whole file first (nothing written), keeps the good rows in an `Imp
 and applies them `IMPORT_CHUNK_ROWS` at a time: the lock is held for one chunk, then every
 waiting write gets its turn. The capability gives the function that applies one row; this
 module owns the cursor, the counts, the errors and the scoping of the job.
+
+A capability that applies rows set-based (the laboratory's result files: one statement per
+chunk on PostgreSQL) gives `apply_chunk` instead, which takes the chunk's rows and returns
+one outcome per row; it also chooses its own `chunk_size`.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from django.utils import timezone
 from covidhub.core.errors import NotFound
 from covidhub.core.models import ImportJob
 
-# What `apply_row` returns: "created", "updated", or a row error {"row", "field", "message"}.
+# What `apply_row` returns: "created", "updated", a row error {"row", "field", "message"},
+# or "skipped" (left out without an error, e.g. a tube resulted by hand meanwhile).
 RowOutcome = str | dict[str, Any]
-RowApplier = Callable[[ImportJob, dict[str, Any]], RowOutcome]
+RowApplier = Callable[[ImportJob, Any], RowOutcome]
+ChunkApplier = Callable[[ImportJob, list[Any]], list[RowOutcome]]
 
 IMPORT_CHUNK_ROWS = 200
 # SQLite has one write lock and its busy handler retries every 100 ms at most: a pause this
@@ -41,7 +47,7 @@ def import_job_create(
     actor: Any,
     kind: str,
     scope: str,
-    rows: list[dict[str, Any]],
+    rows: list[Any],
     errors: list[dict[str, Any]],
     params: dict[str, Any],
 ) -> ImportJob:
@@ -69,29 +75,37 @@ def import_job_get_for_actor(*, actor: Any, job_uuid: Any, kind: str) -> ImportJ
 def import_job_chunk(
     *,
     job_uuid: Any,
-    apply_row: RowApplier,
+    apply_row: RowApplier | None = None,
+    apply_chunk: ChunkApplier | None = None,
     finish: Callable[[ImportJob], None] | None = None,
+    chunk_size: int | None = None,
 ) -> ImportJob:
     """Apply the next chunk of rows in one transaction; return the job as left.
 
     The job row is locked first (on SQLite the IMMEDIATE transaction takes the write lock),
     so that two runs of the same job apply each row once.
     """
+    size = chunk_size or chunk_rows()
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().select_related("actor").get(uuid=job_uuid)
         if job.finished:
             return job
         rows = job.payload.get("rows", [])
         start = job.rows_done
-        for item in rows[start : start + chunk_rows()]:
-            outcome = apply_row(job, item)
+        items = rows[start : start + size]
+        if apply_chunk is not None:
+            outcomes = apply_chunk(job, items) if items else []
+        else:
+            assert apply_row is not None
+            outcomes = [apply_row(job, item) for item in items]
+        for outcome in outcomes:
             if outcome == "created":
                 job.created_count += 1
             elif outcome == "updated":
                 job.updated_count += 1
-            else:
+            elif isinstance(outcome, dict):
                 job.errors.append(outcome)
-        job.rows_done = min(start + chunk_rows(), job.rows_total)
+        job.rows_done = min(start + size, job.rows_total)
         job.status = ImportJob.Status.RUNNING
         if job.rows_done >= job.rows_total:
             job.status = ImportJob.Status.DONE
@@ -101,21 +115,42 @@ def import_job_chunk(
                 finish(job)
             # The rows carry names and identity numbers: not kept once applied.
             job.payload = {"params": job.payload.get("params", {})}
-        job.save()
+            job.save()
+        else:
+            # The rows (megabytes for a large file) are not rewritten with every chunk.
+            job.save(update_fields=_PROGRESS_FIELDS)
     return job
+
+
+_PROGRESS_FIELDS = [
+    "rows_done",
+    "status",
+    "created_count",
+    "updated_count",
+    "errors",
+    "updated_at",
+]
 
 
 def import_job_run(
     *,
     job_uuid: Any,
-    apply_row: RowApplier,
+    apply_row: RowApplier | None = None,
+    apply_chunk: ChunkApplier | None = None,
     finish: Callable[[ImportJob], None] | None = None,
+    chunk_size: int | None = None,
 ) -> ImportJob:
     """Apply every remaining chunk, each in its own transaction; a job that raises is
     marked failed (the rows already applied stay, the cursor says how far it got)."""
     try:
         while True:
-            job = import_job_chunk(job_uuid=job_uuid, apply_row=apply_row, finish=finish)
+            job = import_job_chunk(
+                job_uuid=job_uuid,
+                apply_row=apply_row,
+                apply_chunk=apply_chunk,
+                finish=finish,
+                chunk_size=chunk_size,
+            )
             if job.finished:
                 return job
             if connection.vendor == "sqlite":

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -369,6 +369,30 @@ class ImportOut(Schema):
 
 class CommitIn(Schema):
     import_good_rows: bool
+
+
+class LabImportJobOut(Schema):
+    """A large file being stored in the background; poll `url` until `status` is done."""
+
+    uuid: UUID
+    url: str
+    import_uuid: UUID
+    status: Literal["queued", "running", "done", "failed"]
+    rows_total: int
+    rows_done: int
+    imported_count: int
+
+
+def _job_out(job: Any) -> dict[str, Any]:
+    return {
+        "uuid": job.uuid,
+        "url": f"/api/v1/testing/import-jobs/{job.uuid}",
+        "import_uuid": job.scope,
+        "status": job.status,
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "imported_count": job.created_count,
+    }
 
 
 class AmendIn(Schema):
@@ -890,15 +914,31 @@ def import_detail(request: HttpRequest, import_uuid: UUID) -> ImportBatch:
 
 @router.post(
     "/imports/{uuid:import_uuid}/commit",
-    response=ImportOut,
+    response={200: ImportOut, 202: LabImportJobOut},
     auth=staff_auth,
-    summary="Import exactly the good rows, or nothing",
+    summary="Import exactly the good rows, or nothing; a large file answers 202 and a job",
 )
 def import_commit(request: HttpRequest, import_uuid: UUID, payload: CommitIn) -> Any:
     actor = request_user(request)
     batch = selectors.import_get_for_actor(actor=actor, import_uuid=import_uuid)
-    return imports.import_commit(
+    batch = imports.import_commit(
         actor=actor, batch=batch, import_good_rows=payload.import_good_rows
+    )
+    job = imports.import_job_of(batch) if payload.import_good_rows else None
+    if job is not None:
+        return Status(202, _job_out(job))
+    return batch
+
+
+@router.get(
+    "/import-jobs/{uuid:job_uuid}",
+    response=LabImportJobOut,
+    auth=staff_auth,
+    summary="The progress of my large result file (anyone else's: 404)",
+)
+def import_job(request: HttpRequest, job_uuid: UUID) -> Any:
+    return _job_out(
+        imports.import_job_get_for_lab_actor(actor=request_user(request), job_uuid=job_uuid)
     )
 
 

@@ -10,7 +10,6 @@ the same file again finds every row already recorded and so changes nothing.
 from __future__ import annotations
 
 import hashlib
-import time
 import unicodedata
 from typing import Any
 
@@ -23,12 +22,18 @@ from django.utils.translation import gettext_lazy
 
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import NotFound
-from covidhub.core.import_jobs import SQLITE_PAUSE_SECONDS
+from covidhub.core.import_jobs import (
+    RowOutcome,
+    import_job_create,
+    import_job_get_for_actor,
+    import_job_run,
+)
+from covidhub.core.models import ImportJob
 from covidhub.core.spreadsheets import SheetLimits, SpreadsheetRefused, sheet_read
 from covidhub.core.text import fold_ascii
 from covidhub.testing.codes import barcode_normalise
 from covidhub.testing.errors import ImportDecided
-from covidhub.testing.models import ImportBatch, Lab, Tube, TubeResult
+from covidhub.testing.models import ImportBatch, Lab, Result, Tube, TubeResult
 from covidhub.testing.release import results_release
 from covidhub.testing.results import ct_parse, value_parse
 from covidhub.testing.scope import labs_for_actor, role_of
@@ -194,22 +199,27 @@ def _tubes_by_barcode(barcodes: list[str]) -> dict[str, tuple[int | None, str]]:
 def import_commit(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -> ImportBatch:
     """Import exactly the good rows (re-checked under lock), or nothing.
 
-    On PostgreSQL one set-based statement (row locks: nothing else waits). On SQLite a
-    large file is stored in chunks, one short transaction each, so that the database's
-    single write lock is free between them for every other write.
+    A file of at most `LAB_IMPORT_JOB_ROWS` good rows is stored in the request, in one
+    transaction (on PostgreSQL one set-based statement). A larger one is decided here and
+    becomes an import job that the worker applies in chunks of short transactions, so that
+    SQLite's single write lock is free between them for every other write; `import_job_of`
+    then finds the job.
     """
     if not labs_for_actor(actor).filter(pk=batch.lab_id).exists():
         raise NotFound()
-    if (
-        import_good_rows
-        and connection.vendor != "postgresql"
-        and len(batch.good_rows) > sqlite_chunk_rows()
-    ):
-        return _commit_in_chunks(actor=actor, batch=batch)
+    if import_good_rows and len(batch.good_rows) > job_threshold():
+        return _commit_as_job(actor=actor, batch=batch)
     return _commit_at_once(actor=actor, batch=batch, import_good_rows=import_good_rows)
 
 
-def sqlite_chunk_rows() -> int:
+IMPORT_JOB_KIND = "testing.lab_results"
+
+
+def job_threshold() -> int:
+    return int(getattr(settings, "LAB_IMPORT_JOB_ROWS", 2000))
+
+
+def job_chunk_rows() -> int:
     return int(getattr(settings, "LAB_IMPORT_CHUNK_ROWS", 2000))
 
 
@@ -227,9 +237,11 @@ def _commit_at_once(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -
         audit_record(actor=actor, actor_role=role, action="testing.import.discarded", obj=locked)
         return locked
     if connection.vendor == "postgresql":
-        imported = _store_postgresql(actor=actor, batch=locked, now=now)
+        imported = len(_store_postgresql(actor=actor, batch=locked, rows=locked.good_rows, now=now))
     else:
-        imported = _store_portable(actor=actor, batch=locked, now=now)
+        imported = len(
+            _store_rows_portable(actor=actor, batch=locked, rows=locked.good_rows, now=now)
+        )
     people = 0
     if imported:
         people = results_release(
@@ -252,14 +264,114 @@ def _commit_at_once(*, actor: Any, batch: ImportBatch, import_good_rows: bool) -
     return locked
 
 
-def _store_postgresql(*, actor: Any, batch: ImportBatch, now: Any) -> int:
-    """Lock the batch's tubes (in id order) that are still waiting for a result, mark them
-    resulted and store their results, in one statement; return how many were stored.
+def _commit_as_job(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """A large file: decided once under the batch's lock, and its good rows handed to an
+    import job in the same transaction; the worker's task starts once it commits."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.VALIDATED:
+            raise ImportDecided()
+        locked.status = ImportBatch.Status.COMMITTED
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_at"])
+        job = import_job_create(
+            actor=actor,
+            kind=IMPORT_JOB_KIND,
+            scope=str(locked.uuid),
+            rows=locked.good_rows,
+            errors=[],
+            params={"batch": locked.pk},
+        )
+        audit_record(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.import.job_started",
+            obj=locked,
+            details={"job": str(job.uuid), "rows": job.rows_total},
+        )
+        from covidhub.testing.tasks import lab_import_run_task
+
+        job_uuid = str(job.uuid)
+        transaction.on_commit(lambda: lab_import_run_task.enqueue(job_uuid))
+    return locked
+
+
+def import_job_of(batch: ImportBatch) -> ImportJob | None:
+    """The job applying this batch's rows, if it was large enough to have one."""
+    return ImportJob.objects.filter(kind=IMPORT_JOB_KIND, scope=str(batch.uuid)).first()
+
+
+def import_job_get_for_lab_actor(*, actor: Any, job_uuid: Any) -> ImportJob:
+    """The actor's own job, while the actor still works for its laboratory; else 404."""
+    job = import_job_get_for_actor(actor=actor, job_uuid=job_uuid, kind=IMPORT_JOB_KIND)
+    batch = ImportBatch.objects.filter(uuid=job.scope).only("lab_id").first()
+    if batch is None or not labs_for_actor(actor).filter(pk=batch.lab_id).exists():
+        raise NotFound()
+    return job
+
+
+def lab_import_run(*, job_uuid: Any) -> ImportJob:
+    """Apply a lab import job's remaining rows, chunk by chunk (the worker's task)."""
+    return import_job_run(
+        job_uuid=job_uuid,
+        apply_chunk=_chunk_apply,
+        finish=_job_finish,
+        chunk_size=job_chunk_rows(),
+    )
+
+
+def _chunk_apply(job: ImportJob, rows: list[Any]) -> list[RowOutcome]:
+    """One chunk, in the job's transaction: its tubes re-checked under their locks (a tube
+    resulted meanwhile is left out), stored and released; on PostgreSQL set-based."""
+    batch = ImportBatch.objects.get(pk=job.payload["params"]["batch"])
+    actor: Any = job.actor
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        stored_ids = _store_postgresql(actor=actor, batch=batch, rows=rows, now=now)
+    else:
+        stored_ids = [
+            r.pk for r in _store_rows_portable(actor=actor, batch=batch, rows=rows, now=now)
+        ]
+    if stored_ids:
+        results_release(
+            actor=actor,
+            actor_role=role_of(actor),
+            tube_result_ids=stored_ids,
+            released_at=now,
+            tubes_marked=connection.vendor == "postgresql",
+            imported=True,
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            imported_count=F("imported_count") + len(stored_ids)
+        )
+    outcomes: list[RowOutcome] = ["created"] * len(stored_ids)
+    return outcomes + ["skipped"] * (len(rows) - len(stored_ids))
+
+
+def _job_finish(job: ImportJob) -> None:
+    batch = ImportBatch.objects.get(pk=job.payload["params"]["batch"])
+    audit_record(
+        actor=job.actor,
+        actor_role=role_of(job.actor),
+        action="testing.import.committed",
+        obj=batch,
+        details={
+            "tubes": job.created_count,
+            "people": Result.objects.filter(tube_result__import_batch=batch).count(),
+            "job": str(job.uuid),
+        },
+    )
+
+
+def _store_postgresql(
+    *, actor: Any, batch: ImportBatch, rows: list[list[Any]], now: Any
+) -> list[int]:
+    """Lock these rows' tubes (in id order) that are still waiting for a result, mark them
+    resulted and store their results, in one statement; return the stored results' ids.
 
     A tube recorded by someone else since the check no longer matches `status =
     'received'` once its lock is granted, and is left out.
     """
-    rows = batch.good_rows
     # The columns travel as newline-separated text (barcodes, result codes and Ct values
     # hold no newline): one string each is far cheaper to send than a 20,000-item array.
     barcodes, values, cts = ("\n".join(str(row[i]) for row in rows) for i in (1, 2, 3))
@@ -287,9 +399,9 @@ def _store_postgresql(*, actor: Any, batch: ImportBatch, now: Any) -> int:
                 SELECT gen_random_uuid(), marked.id, %s, wanted.value,
                        NULLIF(wanted.ct, '')::numeric, %s, %s, %s, 1
                   FROM marked JOIN wanted ON wanted.barcode = marked.barcode
-                RETURNING 1
+                RETURNING id
             )
-            SELECT count(*) FROM stored
+            SELECT id FROM stored
             """,  # noqa: S608 - table names from model metadata, values as parameters
             [
                 barcodes,
@@ -304,57 +416,7 @@ def _store_postgresql(*, actor: Any, batch: ImportBatch, now: Any) -> int:
                 batch.pk,
             ],
         )
-        return int(cursor.fetchone()[0])
-
-
-def _commit_in_chunks(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """SQLite, a large file: the decision first, then the rows chunk by chunk. Each chunk
-    re-checks its tubes (a tube resulted meanwhile is left out), so a chunk run again after
-    a crash stores nothing twice, and importing the same file again finishes the rest."""
-    now = timezone.now()
-    role = role_of(actor)
-    with transaction.atomic():
-        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status != ImportBatch.Status.VALIDATED:
-            raise ImportDecided()
-        locked.status = ImportBatch.Status.COMMITTED
-        locked.decided_at = now
-        locked.save(update_fields=["status", "decided_at"])
-    rows = locked.good_rows
-    size = sqlite_chunk_rows()
-    imported = people = 0
-    for start in range(0, len(rows), size):
-        if start:
-            time.sleep(SQLITE_PAUSE_SECONDS)  # let the writes that waited take the lock
-        with transaction.atomic():
-            stored = _store_rows_portable(
-                actor=actor, batch=locked, rows=rows[start : start + size], now=now
-            )
-            if stored:
-                people += results_release(
-                    actor=actor,
-                    actor_role=role,
-                    tube_result_ids=[result.pk for result in stored],
-                    released_at=now,
-                )
-            imported += len(stored)
-            ImportBatch.objects.filter(pk=locked.pk).update(
-                imported_count=F("imported_count") + len(stored)
-            )
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            actor_role=role,
-            action="testing.import.committed",
-            obj=locked,
-            details={"tubes": imported, "people": people, "chunks": -(-len(rows) // size)},
-        )
-    locked.refresh_from_db()
-    return locked
-
-
-def _store_portable(*, actor: Any, batch: ImportBatch, now: Any) -> int:
-    return len(_store_rows_portable(actor=actor, batch=batch, rows=batch.good_rows, now=now))
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 def _store_rows_portable(

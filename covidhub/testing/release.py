@@ -100,9 +100,9 @@ _AUDIT_COLUMNS = """at, actor_id, actor_role, action, object_type, object_id, pe
     request_id, client_address, details"""
 
 
-def _audit_params(actor: Any, actor_role: str, import_batch_id: int | None) -> list[Any]:
+def _audit_params(actor: Any, actor_role: str, imported: bool) -> list[Any]:
     context = request_context.current()
-    details = json.dumps({"tube_results": "import" if import_batch_id else "single"})
+    details = json.dumps({"tube_results": "import" if imported else "single"})
     return [
         getattr(actor, "pk", None),
         actor_role,
@@ -205,6 +205,7 @@ def results_release(
     import_batch_id: int | None = None,
     released_at: datetime.datetime | None = None,
     tubes_marked: bool = False,
+    imported: bool = False,
 ) -> int:
     """Create every person's Result for the given tube results; return how many.
 
@@ -214,7 +215,7 @@ def results_release(
     released_at = released_at or timezone.now()
     at = connection.ops.adapt_datetimefield_value(released_at)
     where, params = _where(tube_result_ids, import_batch_id)
-    audit = _audit_params(actor, actor_role, import_batch_id)
+    audit = _audit_params(actor, actor_role, imported or import_batch_id is not None)
     if connection.vendor == "postgresql":
         created, follow = _release_postgresql(
             at, where, params, audit, large=import_batch_id is not None

@@ -26,3 +26,12 @@ def results_notify_sweep() -> int:
         results_notify.enqueue()
         return 1
     return 0
+
+
+@task()
+def lab_import_run_task(job_uuid: str) -> str:
+    """Apply a large result file's import job, chunk by chunk; a retry resumes at the
+    cursor, so no tube is stored (nor anyone notified) twice."""
+    from covidhub.testing.imports import lab_import_run
+
+    return str(lab_import_run(job_uuid=job_uuid).status)

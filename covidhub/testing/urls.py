@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("staff/testing/labs/<uuid:lab_uuid>/action/", views.lab_action, name="lab_action"),
     path("staff/testing/imports/<uuid:import_uuid>/", views.import_detail, name="import_detail"),
+    path("staff/testing/import-jobs/<uuid:job_uuid>/", views.import_job, name="import_job"),
     # Officers and site managers
     path("staff/testing/rounds/", views.staff_rounds, name="staff_rounds"),
     path("staff/testing/board/", views.board, name="board"),

@@ -28,6 +28,7 @@ from covidhub.testing import collection, imports, registration, results, selecto
 from covidhub.testing.codes import appointment_code_display
 from covidhub.testing.document import masked_name, result_pdf
 from covidhub.testing.models import (
+    ImportBatch,
     Lab,
     Result,
     Slot,
@@ -623,6 +624,10 @@ def import_detail(request: HttpRequest, import_uuid: str) -> HttpResponse:
             ),
         )
         if ok:
+            job = imports.import_job_of(batch_after) if choice == "good_rows" else None
+            if job is not None:
+                # A large file: the worker stores it; the technician watches its progress.
+                return redirect("testing:import_job", job_uuid=job.uuid)
             messages.success(
                 request,
                 _("%(count)s tube result(s) imported.") % {"count": batch_after.imported_count}
@@ -634,7 +639,26 @@ def import_detail(request: HttpRequest, import_uuid: str) -> HttpResponse:
     return render(
         request,
         "testing/import_detail.html",
-        {"batch": batch, "bad": bad, "good_count": len(batch.good_rows)},
+        {
+            "batch": batch,
+            "bad": bad,
+            "good_count": len(batch.good_rows),
+            "job": imports.import_job_of(batch),
+        },
+    )
+
+
+@staff_required(Role.LAB_TECHNICIAN)
+@require_GET
+def import_job(request: HttpRequest, job_uuid: str) -> HttpResponse:
+    """The progress of a large result file, server-rendered: it reloads itself every few
+    seconds (a meta refresh, no script) until the job ends."""
+    job = imports.import_job_get_for_lab_actor(actor=request.user, job_uuid=job_uuid)
+    batch = ImportBatch.objects.get(uuid=job.scope)
+    return render(
+        request,
+        "testing/import_job.html",
+        {"job": job, "batch": batch, "refresh_seconds": 3},
     )
 
 

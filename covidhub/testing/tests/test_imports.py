@@ -147,8 +147,8 @@ def test_import_through_the_api(tubes: list[Tube], technician: Any, lab: Any, lo
     assert committed.status_code == 200 and committed.json()["imported_count"] == 1
 
 
-# chunk=1: on SQLite the file is stored one tube per transaction (what a 50,000-row file
-# does 2,000 at a time) and every outcome below must be the same.
+# chunk=1: the file is an import job stored one tube per transaction (what a 50,000-row
+# file does 2,000 at a time, on both databases) and every outcome below must be the same.
 @pytest.mark.parametrize("chunk", [2000, 1])
 def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
     make_person: Any,
@@ -161,6 +161,7 @@ def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
     chunk: int,
 ) -> None:
     settings.LAB_IMPORT_CHUNK_ROWS = chunk
+    settings.LAB_IMPORT_JOB_ROWS = 0 if chunk == 1 else 2000
     from covidhub.audit.models import AuditEvent
     from covidhub.core.testing import run_queued_tasks
     from covidhub.notifications.models import Message
@@ -194,6 +195,11 @@ def test_import_releases_every_person_once_with_audit_retests_cases_and_notices(
     batch = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
     with django_capture_on_commit_callbacks(execute=True):
         done = imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
+        job = imports.import_job_of(done)
+        assert (job is not None) == (chunk == 1)
+        if job is not None:
+            assert imports.lab_import_run(job_uuid=job.uuid).rows_done == 4
+            done.refresh_from_db()
     assert done.imported_count == 4
     released = list(Result.objects.select_related("person"))
     people = [*pool_negative, *pool_positive, alone_positive, alone_invalid]
@@ -328,6 +334,7 @@ def test_a_chunked_commit_is_decided_once_and_leaves_out_a_tube_resulted_meanwhi
 ) -> None:
     from covidhub.testing import results
 
+    settings.LAB_IMPORT_JOB_ROWS = 0
     settings.LAB_IMPORT_CHUNK_ROWS = 1
     content = _csv([f"{t.barcode},negative," for t in tubes])
     batch = imports.import_validate(actor=technician, lab=lab, file_name="r.csv", content=content)
@@ -335,7 +342,13 @@ def test_a_chunked_commit_is_decided_once_and_leaves_out_a_tube_resulted_meanwhi
         actor=technician, lab=lab, barcode=tubes[2].barcode, value="positive"
     )
     done = imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
-    assert done.status == ImportBatch.Status.COMMITTED and done.imported_count == 2
+    assert done.status == ImportBatch.Status.COMMITTED and done.imported_count == 0
+    job = imports.import_job_of(done)
+    assert job is not None
+    job = imports.lab_import_run(job_uuid=job.uuid)
+    assert (job.status, job.rows_done, job.created_count) == ("done", 3, 2)
+    done.refresh_from_db()
+    assert done.imported_count == 2
     assert TubeResult.objects.count() == 3  # two imported, one recorded by hand
     with pytest.raises(ImportDecided):
         imports.import_commit(actor=technician, batch=batch, import_good_rows=True)
