@@ -7,7 +7,10 @@ A new scanning page is added to `CAMERA_VIEWS` (its URL name), nowhere else.
 Cache-Control: whatever answers a request that carries credentials (a session cookie or
 an Authorization header) may hold personal data, so it is `no-store` whatever the view
 said; so is every API answer and every answer to a POST that did not declare itself
-public. Anonymous GET pages keep what their view set (the portal's public caching).
+public. Anonymous GET pages keep what their view set (the portal's public caching), and one
+whose view set nothing is `no-store` too: an anonymous page can carry personal data (the
+result check behind a PDF's QR code shows an outcome and a masked name), so caching is
+something a page declares, never a default.
 
 The Content-Security-Policy itself is django-csp's (settings.CONTENT_SECURITY_POLICY).
 """
@@ -55,9 +58,13 @@ class SecurityHeadersMiddleware:
         match = request.resolver_match
         camera = match is not None and match.view_name in CAMERA_VIEWS
         response["Permissions-Policy"] = PERMISSIONS_POLICY_CAMERA if camera else PERMISSIONS_POLICY
-        if _carries_credentials(request) or (
-            (request.method not in ("GET", "HEAD") or request.path_info.startswith("/api/"))
-            and not _declared_public(response)
+        if (
+            _carries_credentials(request)
+            or not response.has_header("Cache-Control")
+            or (
+                (request.method not in ("GET", "HEAD") or request.path_info.startswith("/api/"))
+                and not _declared_public(response)
+            )
         ):
             response["Cache-Control"] = NO_STORE
         return response

@@ -70,6 +70,9 @@ def cached_page(
     body = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
     response = HttpResponse(body, content_type=content_type, status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    # Declared, since an anonymous page that says nothing is no-store (core/headers.py): the
+    # browser may keep it, no proxy may (it carries this visitor's CSRF token).
+    patch_cache_control(response, private=True, no_cache=True)
     if shared:
         mark_shared(response, cache_key=cache_key, entry=entry, template=content)
     return response

@@ -105,6 +105,14 @@ def test_personal_answers_are_never_stored(client, citizen, citizen_person, logi
 
 
 @pytest.mark.django_db
+def test_an_anonymous_page_is_stored_only_if_it_says_so(client, area_tree):
+    # Caching is declared by a page (the portal's `public`), never a default that a new
+    # anonymous page carrying personal data would inherit.
+    assert client.get("/signin/")["Cache-Control"] == "no-store, private"
+    assert client.get("/testing/verify/not-a-token/")["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.django_db
 def test_public_portal_pages_keep_their_caching(client, area_tree):
     assert "no-store" not in client.get("/portal/").get("Cache-Control", "")
     data = client.get("/portal/data/daily/30.csv")

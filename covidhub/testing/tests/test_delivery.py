@@ -222,6 +222,14 @@ def test_verification_shows_only_validity_type_date_and_masked_name(
     assert token_read("garbage") is None
 
 
+def test_the_result_check_page_is_never_stored(released: Result, client: Any) -> None:
+    # Anonymous, yet it shows a test outcome and a masked name: no browser or proxy keeps it
+    # (pen-test retest of finding 11: the page had no Cache-Control at all).
+    page = client.get(f"/testing/verify/{verification_token(released)}/")
+    assert page.status_code == 200 and "N***** V** T**" in page.content.decode()
+    assert page["Cache-Control"] == "no-store, private"
+
+
 def test_amendment_needs_a_second_technician_and_tells_the_person(
     released: Result,
     technician: Any,
