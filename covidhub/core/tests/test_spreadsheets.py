@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import tracemalloc
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -70,6 +71,24 @@ def test_too_many_rows_and_columns_in_xlsx_and_csv() -> None:
     assert _refusal(wide, limits) == "too_many_columns"
     assert _refusal(b"barcode,result\n" + b"T,neg\n" * 10, limits) == "too_many_rows"
     assert _refusal(b"a,b,c,d\n", limits) == "too_many_columns"
+
+
+def test_a_far_cell_in_csv_is_refused_before_its_line_is_split() -> None:
+    # Pen-test retest of finding 4 with CSV: one line of 9 million commas and a cell at its
+    # end (a 9 MB file) was split into 9 million cells, 275 MB, before the column limit.
+    content = b"barcode,result\n" + b"," * 9_000_000 + b"x\n"
+    tracemalloc.start()
+    try:
+        assert _refusal(content) == "too_many_columns"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 1024 * 1024, f"{peak / 1e6:.0f} MB"
+    # Trailing separators up to a spreadsheet's width are still a readable file.
+    assert sheet_read(content=b"barcode,result" + b"," * 16_000 + b"\nT1,neg\n") == [
+        ["barcode", "result"],
+        ["T1", "neg"],
+    ]
 
 
 def test_the_deadline_stops_a_slow_read() -> None:
