@@ -53,7 +53,7 @@ router = Router(tags=["testing"])
 # Schemas -------------------------------------------------------------------------------
 
 
-class SiteOut(Schema):
+class TestingSiteOut(Schema):
     uuid: UUID
     name: str
     address: str
@@ -72,7 +72,7 @@ class LabOut(Schema):
 
 class SlotOut(Schema):
     uuid: UUID
-    site: SiteOut
+    site: TestingSiteOut
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     test_type: str
@@ -181,7 +181,7 @@ class LookupOut(Schema):
     results: list[LookupResultOut]
 
 
-class VerifyOut(Schema):
+class TestingVerifyOut(Schema):
     valid: bool
     status: str
     outcome: str = ""
@@ -190,7 +190,7 @@ class VerifyOut(Schema):
     masked_name: str = ""
 
 
-class SessionIn(Schema):
+class TestingSessionIn(Schema):
     site_uuid: UUID
     round_uuid: UUID | None = None
     test_type: str = "pcr"
@@ -206,9 +206,9 @@ class TubeOut(Schema):
     test_type: str
 
 
-class SessionOut(Schema):
+class TestingSessionOut(Schema):
     uuid: UUID
-    site: SiteOut
+    site: TestingSiteOut
     test_type: str
     pool_size: int
     status: str
@@ -224,11 +224,11 @@ class SessionOut(Schema):
         return obj.pending_person.full_name if obj.pending_person else ""
 
 
-class ScanIn(Schema):
+class TestingScanIn(Schema):
     value: str
 
 
-class ScanOut(Schema):
+class TestingScanOut(Schema):
     kind: str
     tube: TubeOut | None = None
     person_name: str = ""
@@ -346,7 +346,7 @@ class BadRowOut(Schema):
     message: str
 
 
-class ImportOut(Schema):
+class TestingImportOut(Schema):
     uuid: UUID
     file_name: str
     status: str
@@ -436,7 +436,7 @@ class SlotIn(Schema):
     test_type: str = "pcr"
 
 
-class CaseOut(Schema):
+class TestingCaseOut(Schema):
     uuid: UUID
     person_uuid: UUID
     person_name: str
@@ -616,7 +616,10 @@ def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
 
 
 @router.get(
-    "/verify/{token}", response=VerifyOut, auth=None, summary="Check a result document's QR code"
+    "/verify/{token}",
+    response=TestingVerifyOut,
+    auth=None,
+    summary="Check a result document's QR code",
 )
 def verify(request: HttpRequest, token: str) -> dict[str, Any]:
     return verification(token)
@@ -646,7 +649,7 @@ def labs_list(request: HttpRequest) -> list[Lab]:
     return list(Lab.objects.order_by("name"))
 
 
-@router.get("/sampling/sites", response=list[SiteOut], auth=staff_auth, summary="My sites")
+@router.get("/sampling/sites", response=list[TestingSiteOut], auth=staff_auth, summary="My sites")
 def my_sites(request: HttpRequest) -> list[Site]:
     from covidhub.testing.scope import sampling_sites_for_actor
 
@@ -654,9 +657,12 @@ def my_sites(request: HttpRequest) -> list[Site]:
 
 
 @router.post(
-    "/sessions", response={201: SessionOut}, auth=staff_auth, summary="Open a sampling session"
+    "/sessions",
+    response={201: TestingSessionOut},
+    auth=staff_auth,
+    summary="Open a sampling session",
 )
-def session_open(request: HttpRequest, payload: SessionIn) -> tuple[int, SamplingSession]:
+def session_open(request: HttpRequest, payload: TestingSessionIn) -> tuple[int, SamplingSession]:
     actor = request_user(request)
     site = sampling_site_get(actor=actor, site_uuid=payload.site_uuid)
     testing_round = None
@@ -675,7 +681,10 @@ def session_open(request: HttpRequest, payload: SessionIn) -> tuple[int, Samplin
 
 
 @router.get(
-    "/sessions/{uuid:session_uuid}", response=SessionOut, auth=staff_auth, summary="A session"
+    "/sessions/{uuid:session_uuid}",
+    response=TestingSessionOut,
+    auth=staff_auth,
+    summary="A session",
 )
 def session_detail(request: HttpRequest, session_uuid: UUID) -> SamplingSession:
     return selectors.session_get_for_actor(actor=request_user(request), session_uuid=session_uuid)
@@ -693,11 +702,11 @@ def _scan_out(outcome: collection.ScanOutcome) -> dict[str, Any]:
 
 @router.post(
     "/sessions/{uuid:session_uuid}/scan",
-    response=ScanOut,
+    response=TestingScanOut,
     auth=staff_auth,
     summary="Scan an appointment QR, a personal QR or a tube barcode",
 )
-def session_scan(request: HttpRequest, session_uuid: UUID, payload: ScanIn) -> Any:
+def session_scan(request: HttpRequest, session_uuid: UUID, payload: TestingScanIn) -> Any:
     actor = request_user(request)
     session = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid, related=False)
     return _scan_out(collection.scan_handle(actor=actor, session=session, text=payload.value))
@@ -722,7 +731,7 @@ def session_find(request: HttpRequest, session_uuid: UUID, payload: FindIn) -> A
 
 @router.post(
     "/sessions/{uuid:session_uuid}/collect",
-    response=ScanOut,
+    response=TestingScanOut,
     auth=staff_auth,
     summary="Take the sample of a person found by identity number",
 )
@@ -744,7 +753,7 @@ def session_collect(request: HttpRequest, session_uuid: UUID, payload: CollectIn
 
 @router.post(
     "/sessions/{uuid:session_uuid}/walk-ins",
-    response={201: ScanOut},
+    response={201: TestingScanOut},
     auth=staff_auth,
     summary="Register a walk-in with the minimum fields and take their sample",
 )
@@ -892,7 +901,7 @@ def lab_result_record(request: HttpRequest, lab_uuid: UUID, payload: RecordIn) -
 
 @router.post(
     "/labs/{uuid:lab_uuid}/imports",
-    response={201: ImportOut},
+    response={201: TestingImportOut},
     auth=staff_auth,
     summary="Upload an instrument export (CSV/XLSX) to check it",
 )
@@ -906,7 +915,10 @@ def lab_import(request: HttpRequest, lab_uuid: UUID, file: File[UploadedFile]) -
 
 
 @router.get(
-    "/imports/{uuid:import_uuid}", response=ImportOut, auth=staff_auth, summary="A checked import"
+    "/imports/{uuid:import_uuid}",
+    response=TestingImportOut,
+    auth=staff_auth,
+    summary="A checked import",
 )
 def import_detail(request: HttpRequest, import_uuid: UUID) -> ImportBatch:
     return selectors.import_get_for_actor(actor=request_user(request), import_uuid=import_uuid)
@@ -914,7 +926,7 @@ def import_detail(request: HttpRequest, import_uuid: UUID) -> ImportBatch:
 
 @router.post(
     "/imports/{uuid:import_uuid}/commit",
-    response={200: ImportOut, 202: LabImportJobOut},
+    response={200: TestingImportOut, 202: LabImportJobOut},
     auth=staff_auth,
     summary="Import exactly the good rows, or nothing; a large file answers 202 and a job",
 )
@@ -1040,13 +1052,16 @@ def slot_create(request: HttpRequest, site_uuid: UUID, payload: SlotIn) -> Any:
     )
 
 
-@router.get("/cases", response=list[CaseOut], auth=staff_auth, summary="Positive results")
+@router.get("/cases", response=list[TestingCaseOut], auth=staff_auth, summary="Positive results")
 def cases_list(request: HttpRequest) -> list[CaseReport]:
     return selectors.case_reports_for_actor(actor=request_user(request))
 
 
 @router.get(
-    "/cases/{uuid:case_uuid}", response=CaseOut, auth=staff_auth, summary="One positive result"
+    "/cases/{uuid:case_uuid}",
+    response=TestingCaseOut,
+    auth=staff_auth,
+    summary="One positive result",
 )
 def case_detail(request: HttpRequest, case_uuid: UUID) -> CaseReport:
     return selectors.case_report_get_for_actor(actor=request_user(request), case_uuid=case_uuid)
