@@ -93,6 +93,7 @@ PAGES: dict[str, Entry | Exempt] = {
     "staff/testing/labs/<uuid:lab_uuid>/action/": Entry("lab", LAB, method="POST"),
     "staff/testing/imports/<uuid:import_uuid>/": Entry("import", LAB),
     "staff/testing/cases/<uuid:case_uuid>/": Entry("testing_case", OFFICERS),
+    "staff/testing/import-jobs/<uuid:job_uuid>/": Entry("lab_import_job", LAB, own_only=True),
     "vaccination/book/<uuid:person_uuid>/": Entry("person", CITIZEN, "citizen"),
     "vaccination/me/reaction/<uuid:person_uuid>/": Entry("person", CITIZEN, "citizen"),
     "vaccination/me/bookings/<uuid:booking_uuid>/qr.svg": Entry("booking", CITIZEN, "citizen"),
@@ -250,6 +251,7 @@ API: dict[str, Entry | Exempt] = {
     "POST /testing/amendments/{amendment_uuid}/decide": Entry("amendment", LAB),
     "POST /testing/sites/{site_uuid}/slots": Entry("testing_site", OFFICERS | SAMPLING),
     "GET /testing/cases/{case_uuid}": Entry("testing_case", OFFICERS),
+    "GET /testing/import-jobs/{job_uuid}": Entry("lab_import_job", LAB, own_only=True),
     "POST /vaccination/me/bookings/{booking_uuid}/cancel": Entry("booking", CITIZEN),
     "POST /vaccination/me/bookings/{booking_uuid}/respond": Entry("booking", CITIZEN),
     "GET /vaccination/staff/sites/{site_uuid}/queue": Entry(

@@ -570,8 +570,26 @@ def _import_job(world: World, placement: str) -> Target:
     return Target({"job_uuid": str(job.uuid)}, [])
 
 
+def _lab_import_job(world: World, placement: str) -> Target:
+    """A large lab result file's job, on the placement's lab's batch: the technician's own
+    (``own``), a colleague's otherwise."""
+    from covidhub.accounts.models import User
+    from covidhub.core.models import ImportJob
+
+    chain = _testing_chain(world, placement)
+    if placement == "own":
+        actor = world.actors["lab_technician"]
+    else:
+        actor = User.objects.create(username=f"x-tech-{placement}", kind=User.Kind.STAFF)
+    job = ImportJob.objects.create(
+        kind="testing.lab_results", actor=actor, scope=str(chain.batch.uuid), rows_total=0
+    )
+    return Target({"job_uuid": str(job.uuid)}, [])
+
+
 BUILDERS: dict[str, Callable[[World, str], Target]] = {
     "import_job": _import_job,
+    "lab_import_job": _lab_import_job,
     "correction": _correction,
     "person": _person,
     "message": _message,

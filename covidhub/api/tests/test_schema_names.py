@@ -9,6 +9,7 @@ from collections import defaultdict
 
 def _subclasses(cls: type) -> list[type]:
     found: list[type] = []
+    sub: type
     for sub in cls.__subclasses__():
         found.append(sub)
         found.extend(_subclasses(sub))
@@ -16,8 +17,9 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def test_no_two_api_schemas_share_a_name() -> None:
-    import covidhub.api.main  # noqa: F401  (every router, so every schema, is imported)
     from ninja import Schema
+
+    import covidhub.api.main  # noqa: F401  (every router, so every schema, is imported)
 
     modules: dict[str, set[str]] = defaultdict(set)
     for schema in _subclasses(Schema):
