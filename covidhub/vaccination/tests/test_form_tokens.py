@@ -77,3 +77,26 @@ def test_stock_wastage_form_twice_records_once(site, vaccinator, make_lot, login
     )
     assert _replayed(first, second)
     assert StockWastage.objects.filter(allocation=allocation).count() == 1
+
+
+def test_stock_receiving_form_twice_receives_once(district_officer, vaccines, login):
+    import datetime
+
+    from django.utils import timezone
+
+    from covidhub.vaccination.models import VaccineLot
+
+    first, second = post_form_twice(
+        login(district_officer),
+        "/staff/vaccination/stock/",
+        {
+            "action": "receive",
+            "vaccine": vaccines["pfizer"].pk,
+            "number": "pf-0002",
+            "expiry_date": (timezone.localdate() + datetime.timedelta(days=90)).isoformat(),
+            "doses": "600",
+            "store": "288",
+        },
+    )
+    assert _replayed(first, second)
+    assert VaccineLot.objects.filter(number="PF-0002").count() == 1
