@@ -32,7 +32,11 @@ def test_declare_for_a_child_check_in_by_code_and_the_officer_sees_it(
     page.get_by_label("Số nhà, đường phố, thôn, xóm").fill("Số 5 Trần Hưng Đạo")
     # Sent without answers first: field messages, nothing saved.
     page.get_by_role("button", name="Gửi tờ khai").click()
-    assert page.get_by_text("Xác nhận rằng thông tin khai báo là đúng sự thật").is_visible()
+    # The field's own message, and the summary at the top linking to that field.
+    assert page.get_by_text(
+        "Xác nhận rằng thông tin khai báo là đúng sự thật để gửi tờ khai.", exact=True
+    ).is_visible()
+    assert page.locator('.error-summary a[href="#id_consent"]').is_visible()
     assert not Declaration.objects.exists()
     assert axe_violations(page) == []
     page.locator("#id_travelled_1").check()

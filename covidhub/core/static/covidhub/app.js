@@ -16,4 +16,19 @@
     var target = event.target;
     if (target && target.id === "language-select" && target.form) target.form.submit();
   });
+  // A table that scrolls sideways on a phone can be scrolled with the keyboard too.
+  function focusableScrollers() {
+    var tables = document.querySelectorAll("main table");
+    for (var i = 0; i < tables.length; i++) {
+      var table = tables[i];
+      if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+      }
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusableScrollers);
+  } else {
+    focusableScrollers();
+  }
 })();
