@@ -26,6 +26,7 @@
       }
     }
   }
+  window.addEventListener("resize", focusableScrollers); // a phone turned, a window narrowed
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", focusableScrollers);
   } else {
