@@ -199,7 +199,15 @@ def _received_tubes(*, template: Tube, count: int) -> list[str]:
 
 
 def _someone_writes_during_the_import(
-    *, technician: Any, lab: Any, template: Tube, rows: int, chunk: int, settings: Any, path: str
+    *,
+    technician: Any,
+    lab: Any,
+    template: Tube,
+    rows: int,
+    chunk: int,
+    settings: Any,
+    path: str,
+    write_inside_first_chunk: bool = False,
 ) -> tuple[list[str], int, int]:
     """Run a lab import job in one thread and a declaration-like write in another, both on
     a file copy of the test database (WAL, IMMEDIATE, as in production) with a short busy
@@ -222,6 +230,19 @@ def _someone_writes_during_the_import(
     errors: list[str] = []
     seen: list[int] = []
     started = threading.Event()
+    # The control writes while the first chunk's transaction is open (after its rows are
+    # written, so it holds the lock), not after a guessed delay: on a fast machine the whole
+    # import could otherwise be done, or not yet begun, when the write comes.
+    in_chunk = threading.Event()
+    write_done = threading.Event()
+    original_apply = imports._chunk_apply
+
+    def apply_and_hold(job: Any, chunk_rows: list[Any]) -> Any:
+        outcomes = original_apply(job, chunk_rows)
+        if not in_chunk.is_set():
+            in_chunk.set()
+            write_done.wait(timeout=10)
+        return outcomes
 
     def run_import() -> None:
         try:
@@ -238,8 +259,11 @@ def _someone_writes_during_the_import(
         from covidhub.people.validation import person_input_clean
 
         try:
-            started.wait(timeout=60)
-            time.sleep(0.3)  # inside the import by now: its first chunk, or its only one
+            if write_inside_first_chunk:
+                in_chunk.wait(timeout=60)
+            else:
+                started.wait(timeout=60)
+                time.sleep(0.3)  # inside the import by now: its first chunk, or its only one
             data = person_input_clean(
                 {
                     "full_name": "Người Khai Báo",
@@ -253,8 +277,11 @@ def _someone_writes_during_the_import(
         except OperationalError as exc:
             errors.append(f"write: {exc}")
         finally:
+            write_done.set()
             connections.close_all()
 
+    if write_inside_first_chunk:
+        imports._chunk_apply = apply_and_hold  # type: ignore[assignment]
     try:
         db["NAME"] = path
         db["OPTIONS"] = {**saved[1], "timeout": 0.5}
@@ -265,6 +292,7 @@ def _someone_writes_during_the_import(
             thread.join(timeout=300)
     finally:
         db["NAME"], db["OPTIONS"] = saved
+        imports._chunk_apply = original_apply  # type: ignore[assignment]
     return errors, (seen[0] if seen else -1), rows
 
 
@@ -303,5 +331,6 @@ def test_control_the_same_lab_import_in_one_transaction_blocks_the_write(
         chunk=6000,
         settings=settings,
         path=str(tmp_path / "copy.sqlite3"),
+        write_inside_first_chunk=True,
     )
     assert any("database is locked" in e for e in errors), errors
