@@ -54,6 +54,8 @@ KNOWN: dict[tuple[str, str], str] = {
     (CITIZEN, "declarations:personal_qr"): "axe meta-refresh: the QR page reloads itself",
 }
 
+FLAKY = {(ANON, "portal:commune")}
+
 
 def _staff_pages() -> list[tuple[str, str]]:
     """Each staff role's workspace and every page it links to."""
@@ -82,7 +84,10 @@ def _params() -> list[Any]:
     params = []
     for persona, name in _visits():
         reason = KNOWN.get((persona, name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        # Strict where the failure is certain; the portal chart's is intermittent (a race on
+        # the test server's shared SQLite connection), so an unexpected pass is no failure.
+        strict = (persona, name) not in FLAKY
+        marks = [pytest.mark.xfail(strict=strict, reason=reason)] if reason else []
         params.append(pytest.param(persona, name, id=f"{persona}-{name}", marks=marks))
     return params
 
