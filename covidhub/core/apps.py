@@ -8,7 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.models import fields
+
         from covidhub.core.schedule import register
+
+        # Django 6.1's empty choice of a select list; Django's own Vietnamese catalogue has
+        # no translation for it yet, so ours carries it.
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")
         from covidhub.core.tasks import housekeeping
 
         register("core.housekeeping", every_seconds=3600, task=housekeeping)

@@ -82,3 +82,14 @@ def test_screening_shows_the_registration_questions_not_their_keys():
     assert "chronic disease" in html
     assert "chronic " not in html.replace("chronic disease", "")
     assert "pregnant" not in html.lower()
+
+
+def test_the_empty_choice_of_a_select_list_is_in_vietnamese() -> None:
+    # Django 6.1's "- Select an option -" has no Vietnamese in Django's own catalogue.
+    from django.db.models import fields
+    from django.utils import translation
+
+    with translation.override("vi"):
+        assert str(fields.BLANK_CHOICE_LABEL) == "- Chọn một mục -"
+    with translation.override("en"):
+        assert str(fields.BLANK_CHOICE_LABEL) == "- Select an option -"
