@@ -41,7 +41,6 @@ ERROR_PAGES = {"error-404": ("/khong-co-trang-nay/", 404), "error-400": ("/porta
 # fixing: (persona, page) → the item. Strict, so the entry goes when the item is fixed.
 KNOWN: dict[tuple[str, str], str] = {
     # Found by this suite, not fixed yet (see the report of issue 17):
-    (CITIZEN, "certificates:qr_full"): "a resource of the full-screen QR page answers 404",
     (ANON, "portal:commune"): "the English tests chart of the commune answers 500 on the test "
     + "server's shared in-memory SQLite ('API misuse' in the portal chart cache build)",
     (CITIZEN, "declarations:personal_qr"): "axe meta-refresh: the QR page reloads itself",
