@@ -50,6 +50,57 @@ def _audit_purge_on_flush() -> Any:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time() -> Any:
+    """On SQLite in memory the live server's request threads all share the test's one
+    connection (Django's connections_override). A browser asks for a page, its charts and
+    its styles at once, and two threads in one SQLite connection fail ("database table is
+    locked", "bad parameter or other API misuse") and poison it for the rest of the run.
+    There, each request holds one lock from the first byte of its answer to its last; on
+    PostgreSQL each thread has its own connection and requests race as they do in
+    production (the concurrency tests need that)."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    lock = threading.Lock()
+
+    class _Closing:
+        def __init__(self, result: Any) -> None:
+            self.result = result
+
+        def __iter__(self) -> Any:
+            return iter(self.result)
+
+        def close(self) -> None:
+            try:
+                if hasattr(self.result, "close"):
+                    self.result.close()
+            finally:
+                lock.release()
+
+    class OneAtATime(ThreadedWSGIServer):
+        def set_app(self, application: Any) -> None:
+            if not self.connections_override:
+                return super().set_app(application)
+
+            def serialised(environ: Any, start_response: Any) -> Any:
+                if not lock.acquire(timeout=60):  # a request that calls this server back
+                    raise RuntimeError("live server: another request held the lock for 60 s")
+                try:
+                    return _Closing(application(environ, start_response))
+                except BaseException:
+                    lock.release()
+                    raise
+
+            return super().set_app(serialised)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", OneAtATime)
+        yield
+
+
 @pytest.fixture
 def area_tree(db: None) -> dict[str, Any]:
     """Hải Dương → TP Hải Dương (Cẩm Thượng, Bình Hàn) and Chí Linh (Sao Đỏ)."""

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
@@ -65,6 +71,14 @@ def manifest(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
     )
+
+
+@require_GET
+@cache_control(max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on any page that names no icon (an embedded figure, a
+    PDF viewer, a bookmark): send them to the platform's icon rather than a 404."""
+    return HttpResponsePermanentRedirect(static("covidhub/icon-192.png"))
 
 
 @require_GET

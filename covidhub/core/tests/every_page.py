@@ -38,6 +38,7 @@ STAFF_PERSONAS = {
 NOT_PAGES: dict[str, str] = {
     "core:manifest": "JSON web-app manifest",
     "core:service_worker": "JavaScript",
+    "core:favicon": "redirect to the icon",
     "certificates:verify_sw": "JavaScript",
     "javascript-catalog": "JavaScript",
     "healthz": "JSON probe",

@@ -51,6 +51,14 @@ def test_installable_app(client):
     assert client.get("/offline/").status_code == 200
 
 
+def test_favicon_is_the_platform_icon_not_a_404(client):
+    # A page that names no icon (an iframe's figure, a bookmark) makes the browser ask for
+    # /favicon.ico; a 404 there is a console error on every such page.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("covidhub/icon-192.png")
+
+
 def test_404_page_is_translated_and_reveals_nothing(client):
     response = client.get("/staff/people/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 302  # not signed in
