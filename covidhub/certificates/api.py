@@ -16,8 +16,10 @@ from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
 from covidhub.certificates import selectors, services, status_rules
+from covidhub.certificates.acceptance import acceptance_rules_document
 from covidhub.certificates.models import IssuedCertificate
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf
+from covidhub.certificates.value_sets import value_sets_document
 from covidhub.certificates.verification import certificate_verify
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.people.selectors import person_get_for_actor
@@ -202,6 +204,19 @@ def trust_list(request: HttpRequest) -> dict[str, Any]:
 def revocation_list(request: HttpRequest) -> dict[str, Any]:
     """The public revocation list: SHA-256 of revoked UVCIs (upper case) and revoked kids."""
     return selectors.revocation_list_document()
+
+
+@router.get("/value-sets", auth=None)
+def value_sets(request: HttpRequest) -> dict[str, Any]:
+    """The EU DCC value sets in force (by valueSetId), with the release version and dates."""
+    return value_sets_document()
+
+
+@router.get("/acceptance-rules", auth=None)
+def acceptance_rules(request: HttpRequest) -> dict[str, Any]:
+    """The acceptance rules in force per purpose (venue, event, travel): EU-format
+    validation rules in CertLogic, with their version."""
+    return acceptance_rules_document()
 
 
 class RevokeIn(Schema):

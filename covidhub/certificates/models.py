@@ -235,3 +235,76 @@ class StatusRuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} ({self.state})"
+
+
+class ValueSetRelease(models.Model):
+    """One release of the EU DCC value sets (all of them, by valueSetId) as loaded from the
+    value-set files or the trust-list sync. The newest release is in force; older ones stay
+    so that a verification's recorded version can be looked up. Version 0 (no row) is the
+    copy packaged with the application."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    documents = models.JSONField(_("value sets"))
+    digest = models.CharField(max_length=64, unique=True)
+    source = models.CharField(_("source"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("value set release")
+        verbose_name_plural = _("value set releases")
+
+    def __str__(self) -> str:
+        return f"value sets v{self.version}"
+
+
+class AcceptanceRuleSet(models.Model):
+    """A version of the province's acceptance rules for one purpose (entry to a venue, to an
+    event, for travel): EU-format validation rules in CertLogic. Like the status rules, a
+    change is a new draft, previewed, then activated; one active version per purpose. With
+    no active version, the rules shipped with the application apply (version 0)."""
+
+    class Purpose(models.TextChoices):
+        VENUE = "venue", _("Entry to a venue")
+        EVENT = "event", _("Entry to an event")
+        TRAVEL = "travel", _("Travel between localities")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    version = models.PositiveIntegerField(_("version"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    rules = models.JSONField(_("rules"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["purpose", "-version"]
+        verbose_name = _("acceptance rule set")
+        verbose_name_plural = _("acceptance rule sets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "version"], name="certificates_acceptance_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["purpose"],
+                condition=Q(state="active"),
+                name="certificates_one_active_acceptance_rules",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="certificates_acceptance_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} v{self.version} ({self.state})"

@@ -19,11 +19,13 @@ from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.certificates import keystore, selectors, services, status_rules
+from covidhub.certificates.acceptance import acceptance_rules_document
 from covidhub.certificates.api import verification_audit
 from covidhub.certificates.dcc import qr_svg
 from covidhub.certificates.forms import RevokeForm, RevokeKeyForm, RulesForm, VerifyForm
 from covidhub.certificates.models import Revocation, SigningKey, StatusRuleSet, TrustedCertificate
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf, certificate_rows
+from covidhub.certificates.value_sets import value_sets_document
 from covidhub.certificates.verification import REASON_MESSAGES, certificate_verify
 from covidhub.core.errors import DomainError, NotFound
 
@@ -113,6 +115,22 @@ def trust_list_json(request: HttpRequest) -> JsonResponse:
 @cache_control(public=True, max_age=60)
 def revocations_json(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(selectors.revocation_list_document())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def value_sets_json(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(value_sets_document())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def rules_json(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(acceptance_rules_document())
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

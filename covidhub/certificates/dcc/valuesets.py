@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from .errors import PayloadInvalid
+from .errors import DccError, PayloadInvalid
 
 TEST_TYPE_RAT: Final = "LP217198-3"
 
@@ -40,9 +41,26 @@ _FIELD_VALUE_SETS: Mapping[str, Mapping[str, str]] = {
     },
     "r": {"tg": "disease-agent-targeted", "co": "country-2-codes"},
 }
-# The public repository only has an example RAT device list (JRC, 2021-07-01); the live
-# one came from the EU gateway. A directory with a real `test-manf.json` takes precedence.
-_FILE_CANDIDATES = {"test-manf": ("test-manf.json", "test-manf-example.json")}
+# The valueSetId inside each file, by the file name we use for it. A release must hold
+# all of them; other value sets in a release are kept (rules may read them).
+VALUE_SET_IDS: Final[Mapping[str, str]] = {
+    "country-2-codes": "country-2-codes",
+    "disease-agent-targeted": "disease-agent-targeted",
+    "test-manf": "covid-19-lab-test-manufacturer-and-name",
+    "test-result": "covid-19-lab-result",
+    "test-type": "covid-19-lab-test-type",
+    "vaccine-mah-manf": "vaccines-covid-19-auth-holders",
+    "vaccine-medicinal-product": "vaccines-covid-19-names",
+    "vaccine-prophylaxis": "sct-vaccines-covid-19",
+}
+VACCINE_ENCODING_ID: Final = "vaccines-covid-19-encoding-instructions"
+PACKAGED_VERSION: Final = "packaged-2.12.0"
+MAX_VALUE_SET_CODES: Final = 20_000
+"""Far above the longest real list (the RAT device list had about 1,000 devices)."""
+
+
+class ValueSetInvalid(DccError):
+    """A value-set file is not in the EU value-set format. Code: `value_set_invalid`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +87,60 @@ class VaccineEncoding:
 
 @dataclass(frozen=True, slots=True)
 class ValueSets:
+    """One release of the value sets; `version` names it on every verification."""
+
     by_name: Mapping[str, ValueSet]
     vaccine_encodings: Mapping[str, VaccineEncoding]
+    version: str = PACKAGED_VERSION
+    codes_by_id: Mapping[str, list[str]] = field(default_factory=dict)
+    """Every value set's codes by valueSetId: CertLogic's `external.valueSets`."""
+    dates_by_id: Mapping[str, str] = field(default_factory=dict)
 
     def entry(self, *, value_set: str, code: str) -> ValueSetEntry | None:
         return self.by_name[value_set].entries.get(code)
 
 
-def _value_set_read(path: Path) -> ValueSet:
-    document = json.loads(path.read_text(encoding="utf-8"))
+def _text(value: object, *, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueSetInvalid(f"{what} must be a text.", code="value_set_invalid")
+    return value
+
+
+def value_set_document_check(document: object) -> str:
+    """The valueSetId of an EU value-set file, or `ValueSetInvalid` (format of
+    DCC.ValueSets.valueset-file.schema.json, bounded; Annex A has its own shape)."""
+    if not isinstance(document, dict):
+        raise ValueSetInvalid("A value-set file is a JSON object.", code="value_set_invalid")
+    value_set_id = _text(document.get("valueSetId"), what="valueSetId")
+    date_text = _text(document.get("valueSetDate"), what="valueSetDate")
+    try:
+        date.fromisoformat(date_text)
+    except ValueError as error:
+        raise ValueSetInvalid(
+            "valueSetDate must be a date (YYYY-MM-DD).", code="value_set_invalid"
+        ) from error
+    values = document.get("valueSetValues")
+    if not isinstance(values, dict) or not 0 < len(values) <= MAX_VALUE_SET_CODES:
+        raise ValueSetInvalid(
+            "valueSetValues must be a non-empty object.", code="value_set_invalid"
+        )
+    for code, value in values.items():
+        if not isinstance(value, dict):
+            raise ValueSetInvalid(f"{code}: not an object.", code="value_set_invalid")
+        if value_set_id == VACCINE_ENCODING_ID:
+            if not isinstance(value.get("vaccine-code"), str) or not isinstance(
+                value.get("sct-codes"), list
+            ):
+                raise ValueSetInvalid(f"{code}: not an encoding.", code="value_set_invalid")
+            continue
+        if not isinstance(value.get("display"), str) or not isinstance(value.get("active"), bool):
+            raise ValueSetInvalid(
+                f"{code}: display and active are required.", code="value_set_invalid"
+            )
+    return value_set_id
+
+
+def _value_set_from(document: Mapping[str, Any]) -> ValueSet:
     return ValueSet(
         value_set_id=document["valueSetId"],
         value_set_date=document["valueSetDate"],
@@ -88,8 +151,7 @@ def _value_set_read(path: Path) -> ValueSet:
     )
 
 
-def _vaccine_encodings_read(path: Path) -> dict[str, VaccineEncoding]:
-    document = json.loads(path.read_text(encoding="utf-8"))
+def _vaccine_encodings_from(document: Mapping[str, Any]) -> dict[str, VaccineEncoding]:
     encodings: dict[str, VaccineEncoding] = {}
     for value in document["valueSetValues"].values():
         encoding = VaccineEncoding(
@@ -102,27 +164,67 @@ def _vaccine_encodings_read(path: Path) -> dict[str, VaccineEncoding]:
     return encodings
 
 
+def value_sets_from_documents(
+    documents: Mapping[str, Mapping[str, Any]], *, version: str
+) -> ValueSets:
+    """A release from EU value-set documents keyed by valueSetId (each already checked
+    with `value_set_document_check`); `ValueSetInvalid` if a required one is missing."""
+    missing = sorted(set(VALUE_SET_IDS.values()) - set(documents))
+    if missing:
+        raise ValueSetInvalid(
+            f"The release lacks the value sets {', '.join(missing)}.",
+            code="value_set_invalid",
+            details={"missing": missing},
+        )
+    by_name = {name: _value_set_from(documents[vs_id]) for name, vs_id in VALUE_SET_IDS.items()}
+    encoding = documents.get(VACCINE_ENCODING_ID)
+    return ValueSets(
+        by_name=by_name,
+        vaccine_encodings=_vaccine_encodings_from(encoding) if encoding else {},
+        version=version,
+        codes_by_id={
+            vs_id: list(document["valueSetValues"])
+            for vs_id, document in documents.items()
+            if vs_id != VACCINE_ENCODING_ID
+        },
+        dates_by_id={vs_id: document["valueSetDate"] for vs_id, document in documents.items()},
+    )
+
+
+def value_set_documents_read(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every EU value-set file in `directory` keyed by valueSetId (files that are not
+    value sets, e.g. the file schema, are skipped; a real `test-manf.json` wins over the
+    example list)."""
+    documents: dict[str, dict[str, Any]] = {}
+    # Sorted, "test-manf-example.json" comes before "test-manf.json", which replaces it.
+    for path in sorted(directory.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "valueSetId" not in document:
+            continue
+        value_set_id = value_set_document_check(document)
+        if path.name == "test-manf-example.json" and value_set_id in documents:
+            continue
+        documents[value_set_id] = document
+    return documents
+
+
 def value_sets_load(*, directory: Path | None = None) -> ValueSets:
     """Read the value sets from `directory`, or the packaged copies when it is None."""
     if directory is None:
         return _packaged_value_sets()
-    return _value_sets_read(directory)
+    return value_sets_from_documents(
+        value_set_documents_read(directory), version=f"directory:{directory.name}"
+    )
 
 
-def _value_sets_read(directory: Path) -> ValueSets:
-    names = {name for fields in _FIELD_VALUE_SETS.values() for name in fields.values()}
-    by_name: dict[str, ValueSet] = {}
-    for name in sorted(names):
-        candidates = _FILE_CANDIDATES.get(name, (f"{name}.json",))
-        path = next(directory / file for file in candidates if (directory / file).exists())
-        by_name[name] = _value_set_read(path)
-    encodings = _vaccine_encodings_read(directory / "vaccine-encoding-instructions.json")
-    return ValueSets(by_name=by_name, vaccine_encodings=encodings)
+@cache
+def packaged_value_set_documents() -> dict[str, dict[str, Any]]:
+    return value_set_documents_read(VALUE_SET_DIRECTORY)
 
 
 @cache
 def _packaged_value_sets() -> ValueSets:
-    return _value_sets_read(VALUE_SET_DIRECTORY)
+    return value_sets_from_documents(packaged_value_set_documents(), version=PACKAGED_VERSION)
 
 
 def hcert_entry_kind(hcert: Mapping[str, Any]) -> str | None:
@@ -131,40 +233,76 @@ def hcert_entry_kind(hcert: Mapping[str, Any]) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
+@dataclass(frozen=True, slots=True)
+class CodeIssue:
+    """A coded field whose code is outside its value set, or deprecated there."""
+
+    field: str
+    code: str
+    value_set: str
+    known: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "code": self.code,
+            "value_set": self.value_set,
+            "known": self.known,
+        }
+
+
+def hcert_code_issues(*, hcert: Mapping[str, Any], value_sets: ValueSets) -> list[CodeIssue]:
+    """Every coded field of `hcert` that is unknown or deprecated in `value_sets`.
+
+    Call this on a payload that passed the schema; it trusts the schema for the shape.
+    """
+    issues: list[CodeIssue] = []
+    for kind, fields in _FIELD_VALUE_SETS.items():
+        for index, entry in enumerate(hcert.get(kind, ())):
+            for field_name, value_set in fields.items():
+                if field_name not in entry:
+                    continue
+                if kind == "t" and field_name == "ma" and entry.get("tt") != TEST_TYPE_RAT:
+                    # `ma` names a rapid-test device; on a NAA test it has no meaning and
+                    # some issuers leave it empty (the Swiss PCR sample has "ma": "").
+                    continue
+                code = entry[field_name]
+                found = value_sets.entry(value_set=value_set, code=code)
+                if found is None or not found.active:
+                    issues.append(
+                        CodeIssue(
+                            field=f"{kind}/{index}/{field_name}",
+                            code=code,
+                            value_set=value_set,
+                            known=found is not None,
+                        )
+                    )
+    return issues
+
+
 def hcert_codes_check(
     *, hcert: Mapping[str, Any], value_sets: ValueSets, allow_inactive: bool
 ) -> None:
     """Raise `PayloadInvalid` if a coded field holds a code outside its value set.
 
     Issuing passes `allow_inactive=False`: a deprecated code (e.g. Vero Cell, replaced by
-    BBIBP-CorV) must not appear on a new certificate. Verifying passes True, because a
-    certificate issued while the code was active stays genuine. Call this on a payload
-    that passed the schema; it trusts the schema for the shape.
+    BBIBP-CorV) must not appear on a new certificate. A verifier does not call this: an
+    unknown code there is a rule outcome, not a refusal (`hcert_code_issues`).
     """
-    for kind, fields in _FIELD_VALUE_SETS.items():
-        for index, entry in enumerate(hcert.get(kind, ())):
-            for field, value_set in fields.items():
-                if field not in entry:
-                    continue
-                if kind == "t" and field == "ma" and entry.get("tt") != TEST_TYPE_RAT:
-                    # `ma` names a rapid-test device; on a NAA test it has no meaning and
-                    # some issuers leave it empty (the Swiss PCR sample has "ma": "").
-                    continue
-                code = entry[field]
-                found = value_sets.entry(value_set=value_set, code=code)
-                location = f"{kind}/{index}/{field}"
-                if found is None:
-                    raise PayloadInvalid(
-                        f"{location}: {code!r} is not in the value set {value_set}.",
-                        code="unknown_code",
-                        details={"field": location, "code": code, "value_set": value_set},
-                    )
-                if not found.active and not allow_inactive:
-                    raise PayloadInvalid(
-                        f"{location}: {code!r} is deprecated in the value set {value_set}.",
-                        code="inactive_code",
-                        details={"field": location, "code": code, "value_set": value_set},
-                    )
+    for issue in hcert_code_issues(hcert=hcert, value_sets=value_sets):
+        details = {"field": issue.field, "code": issue.code, "value_set": issue.value_set}
+        if not issue.known:
+            raise PayloadInvalid(
+                f"{issue.field}: {issue.code!r} is not in the value set {issue.value_set}.",
+                code="unknown_code",
+                details=details,
+            )
+        if not allow_inactive:
+            raise PayloadInvalid(
+                f"{issue.field}: {issue.code!r} is deprecated in the value set {issue.value_set}.",
+                code="inactive_code",
+                details=details,
+            )
 
 
 def vaccination_codes_consistency_check(

@@ -11,15 +11,18 @@ from django.utils import timezone
 
 @pytest.fixture(autouse=True)
 def _certificate_caches() -> Any:
-    from covidhub.certificates import keystore, status_rules, verification
+    from covidhub.certificates import acceptance, keystore, status_rules, value_sets, verification
 
-    keystore.signer_cache_clear()
-    verification.trust_list_cache_clear()
-    status_rules.rules_cache_clear()
+    def clear() -> None:
+        keystore.signer_cache_clear()
+        verification.trust_list_cache_clear()
+        status_rules.rules_cache_clear()
+        acceptance.acceptance_rules_cache_clear()
+        value_sets.value_sets_cache_clear()
+
+    clear()
     yield
-    keystore.signer_cache_clear()
-    verification.trust_list_cache_clear()
-    status_rules.rules_cache_clear()
+    clear()
 
 
 @pytest.fixture

@@ -1,0 +1,530 @@
+"""CertLogic: the JSON rule language of the EU DCC business rules (specification 1.3.3).
+
+Written here because the PyPI implementation we checked (panzi-json-logic 1.0.1) fails
+25 of the official cases (no `dccDateOfBirth`, no partial dates in `plusTime`); this one
+passes every case of the official evaluation and validation suites, including the ones
+marked "skip" (a null-safe `in`, and `reduce` that sees the outer data as `data`, which
+the specification allows).
+
+An expression is compiled once into nested closures (`certlogic_compile`) and then run
+on many data contexts: a verifier evaluates the same twenty rules for every scan, and
+walking the JSON again each time would cost more than the signature check. Evaluation
+raises `CertLogicError` for an invalid expression or a type mismatch, exactly where the
+reference implementation throws; a rule engine turns that into an "open" rule outcome.
+Invalid sub-expressions compile to a closure that raises when reached, so that an
+expression behaves as the reference evaluator does, which only fails on what it visits.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Final
+
+type Evaluator = Callable[[Any], Any]
+
+TIME_UNITS: Final = ("year", "month", "day", "hour")
+_COMPARISONS: Final = frozenset({"<", ">", "<=", ">="})
+_DATE_COMPARISONS: Final = {"after": ">", "before": "<", "not-after": "<=", "not-before": ">="}
+_INFIX: Final = frozenset({"===", "and", "in", "+", *_COMPARISONS, *_DATE_COMPARISONS})
+_PATH: Final = re.compile(r"^[^.]+(?:\.[^.]+)*$")
+_DATE_TIME: Final = re.compile(
+    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})"
+    r"(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{1,2}(?::?\d{2})?)?)?)?)?$"
+)
+_UVCI_SEPARATORS: Final = re.compile(r"[/#:]")
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class CertLogicError(Exception):
+    """An invalid expression, or an operation applied to operands of the wrong type."""
+
+
+class DateTime:
+    """A CertLogic date-time: milliseconds since the epoch, UTC (what JavaScript's `Date`
+    holds). A distinct type, so that integers and date-times never compare."""
+
+    __slots__ = ("ms",)
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __repr__(self) -> str:
+        return f"DateTime({self.isoformat()})"
+
+    def isoformat(self) -> str:
+        moment = _EPOCH + timedelta(milliseconds=self.ms)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.ms % 1000:03d}Z"
+
+
+# Values ----------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer())  # type: ignore[attr-defined]
+
+
+def is_truthy(value: object) -> bool:
+    """CertLogic truthiness: neither this nor `is_falsy` holds for e.g. a date-time."""
+    if value is True:
+        return True
+    kind = type(value)
+    if kind is str or kind is list or kind is dict:
+        return len(value) > 0  # type: ignore[arg-type]
+    return _is_int(value) and value != 0
+
+
+def is_falsy(value: object) -> bool:
+    if value is False or value is None:
+        return True
+    kind = type(value)
+    if kind is str or kind is list or kind is dict:
+        return len(value) == 0  # type: ignore[arg-type]
+    return _is_int(value) and value == 0
+
+
+def _strictly_equal(left: object, right: object) -> bool:
+    """JavaScript's `===` on JSON values: by value for primitives, by identity otherwise."""
+    if left is None or right is None:
+        return left is right
+    if type(left) is bool or type(right) is bool:
+        return type(left) is type(right) and left == right
+    if isinstance(left, str) or isinstance(right, str):
+        return type(left) is type(right) and left == right
+    if isinstance(left, int | float) and isinstance(right, int | float):
+        return left == right
+    return left is right
+
+
+# Dates -----------------------------------------------------------------------------------
+
+
+def _from_parts(year: int, month: int, day: int, millis_of_day: int) -> int:
+    """Milliseconds since the epoch; `month` may leave 1-12 and `day` the month (the
+    JavaScript `Date.UTC` overflow, which `plusTime` relies on)."""
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    days = (datetime(year, month, 1, tzinfo=UTC) - _EPOCH).days + day - 1
+    return days * 86_400_000 + millis_of_day
+
+
+def _offset_minutes(text: str | None) -> int:
+    if text is None or text == "Z":
+        return 0
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    if ":" in text:
+        hours, minutes = text[1:].split(":")
+    elif len(digits) <= 2:
+        hours, minutes = digits, "0"
+    else:
+        hours, minutes = digits[:-2], digits[-2:]
+    return sign * (int(hours) * 60 + int(minutes))
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> int:
+    match = _DATE_TIME.fullmatch(text)
+    if match is None:
+        raise CertLogicError(f"not an allowed date or date-time format: {text}")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        if month is None:
+            return _from_parts(int(year), 12, 31, 0)
+        if day is None:
+            last = calendar.monthrange(int(year), int(month))[1]
+            return _from_parts(int(year), int(month), last, 0)
+        datetime(int(year), int(month), int(day), tzinfo=UTC)  # refuses 2021-02-30
+    except ValueError as error:
+        raise CertLogicError(f"not a calendar date: {text}") from error
+    millis = 0
+    if hour is not None:
+        millis = ((int(hour) * 60 + int(minute)) * 60 + int(second)) * 1000
+        millis += int((fraction or "0")[:3].ljust(3, "0"))
+        millis -= _offset_minutes(offset) * 60_000
+    return _from_parts(int(year), int(month), int(day), millis)
+
+
+def date_time_parse(text: str) -> DateTime:
+    """A date or date-time string as `plusTime` reads it (a missing offset is UTC)."""
+    return DateTime(_parse(text))
+
+
+def plus_time(text: str, amount: int, unit: str) -> DateTime:
+    """`plusTime`: JavaScript's `setUTC<Unit>(getUTC<Unit>() + amount)` on the parsed text."""
+    ms = _parse(text)
+    if unit == "day":
+        return DateTime(ms + amount * 86_400_000)
+    if unit == "hour":
+        return DateTime(ms + amount * 3_600_000)
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    millis_of_day = ms % 86_400_000
+    if unit == "month":
+        return DateTime(_from_parts(moment.year, moment.month + amount, moment.day, millis_of_day))
+    return DateTime(_from_parts(moment.year + amount, moment.month, moment.day, millis_of_day))
+
+
+def dcc_date_of_birth(text: str) -> DateTime:
+    """`dccDateOfBirth`: the last moment consistent with a partial date of birth."""
+    if not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", text):
+        raise CertLogicError(f"not a DCC date of birth: {text}")
+    return DateTime(_parse(text))
+
+
+def extract_from_uvci(uvci: str | None, index: int) -> str | None:
+    if uvci is None or index < 0:
+        return None
+    fragments = _UVCI_SEPARATORS.split(uvci.removeprefix("URN:UVCI:"))
+    return fragments[index] if index < len(fragments) else None
+
+
+# Compilation -----------------------------------------------------------------------------
+
+
+def _failing(message: str) -> Evaluator:
+    def evaluate(_data: Any) -> Any:
+        raise CertLogicError(message)
+
+    return evaluate
+
+
+def _constant(value: Any) -> Evaluator:
+    return lambda _data: value
+
+
+def _compile_var(path: object) -> Evaluator:
+    if not isinstance(path, str):
+        return _failing('not of the form { "var": "<path>" }')
+    if path == "":
+        return lambda data: data
+    fragments = tuple((part, int(part) if part.isdigit() else None) for part in path.split("."))
+
+    def evaluate(data: Any) -> Any:
+        value = data
+        for key, index in fragments:
+            if type(value) is dict:
+                value = value.get(key)
+            elif type(value) is list and index is not None:
+                value = value[index] if index < len(value) else None
+            else:
+                return None
+        return value
+
+    return evaluate
+
+
+def _compile_if(values: list[Any]) -> Evaluator:
+    if len(values) < 3:
+        return _failing("an if-operation must have a guard, a then and an else")
+    guard, then, otherwise = (_compile(value) for value in values[:3])
+
+    def evaluate(data: Any) -> Any:
+        value = guard(data)
+        if is_truthy(value):
+            return then(data)
+        if is_falsy(value):
+            return otherwise(data)
+        raise CertLogicError("if-guard evaluates to something neither truthy, nor falsy")
+
+    return evaluate
+
+
+def _compile_and(operands: list[Evaluator]) -> Evaluator:
+    def evaluate(data: Any) -> Any:
+        accumulator: Any = True
+        for operand in operands:
+            if is_falsy(accumulator):
+                return accumulator
+            if not is_truthy(accumulator):
+                raise CertLogicError("an and-operand is neither truthy, nor falsy")
+            accumulator = operand(data)
+        return accumulator
+
+    return evaluate
+
+
+def _compare(operator: str, left: Any, right: Any) -> bool:
+    if operator == "<":
+        return bool(left < right)
+    if operator == ">":
+        return bool(left > right)
+    if operator == "<=":
+        return bool(left <= right)
+    return bool(left >= right)
+
+
+def _compile_comparison(operator: str, operands: list[Evaluator], *, dates: bool) -> Evaluator:
+    symbol = _DATE_COMPARISONS[operator] if dates else operator
+
+    def evaluate(data: Any) -> bool:
+        values = [operand(data) for operand in operands]
+        if dates:
+            if not all(type(value) is DateTime for value in values):
+                raise CertLogicError("all operands of a date-time comparison must be date-times")
+            values = [value.ms for value in values]
+        elif not all(_is_int(value) and type(value) is not bool for value in values):
+            raise CertLogicError("all operands of a comparison operation must be of integer type")
+        if len(values) == 2:
+            return _compare(symbol, values[0], values[1])
+        return _compare(symbol, values[0], values[1]) and _compare(symbol, values[1], values[2])
+
+    return evaluate
+
+
+def _compile_in(needle: Evaluator, haystack: Evaluator) -> Evaluator:
+    def evaluate(data: Any) -> bool:
+        values = haystack(data)
+        if values is None:
+            return False  # null-safe, as the official suite's "skip" cases ask
+        if type(values) is not list:
+            raise CertLogicError('right-hand side of an "in" operation must be an array')
+        value = needle(data)
+        if type(value) is str:
+            return value in values  # `==` between a str and anything else is False
+        return any(_strictly_equal(value, item) for item in values)
+
+    return evaluate
+
+
+def _compile_plus(left: Evaluator, right: Evaluator) -> Evaluator:
+    def evaluate(data: Any) -> int:
+        a, b = left(data), right(data)
+        if not (_is_int(a) and _is_int(b)) or type(a) is bool or type(b) is bool:
+            raise CertLogicError("operands of this operation must both be integers")
+        return int(a + b)
+
+    return evaluate
+
+
+def _compile_infix(operator: str, values: list[Any]) -> Evaluator:
+    if operator == "and":
+        if len(values) < 2:
+            return _failing('an "and" operation must have at least 2 operands')
+    elif operator in _COMPARISONS or operator in _DATE_COMPARISONS:
+        if not 2 <= len(values) <= 3:
+            return _failing(f'an operation with operator "{operator}" must have 2 or 3 operands')
+    elif len(values) != 2:
+        return _failing(f'an operation with operator "{operator}" must have 2 operands')
+    operands = [_compile(value) for value in values]
+    if operator == "and":
+        return _compile_and(operands)
+    if operator == "===":
+        left, right = operands
+        return lambda data: _strictly_equal(left(data), right(data))
+    if operator == "in":
+        return _compile_in(operands[0], operands[1])
+    if operator == "+":
+        return _compile_plus(operands[0], operands[1])
+    return _compile_comparison(operator, operands, dates=operator in _DATE_COMPARISONS)
+
+
+def _compile_not(values: list[Any]) -> Evaluator:
+    operand = _compile(values[0])
+
+    def evaluate(data: Any) -> bool:
+        value = operand(data)
+        if is_falsy(value):
+            return True
+        if is_truthy(value):
+            return False
+        raise CertLogicError("operand of ! evaluates to something neither truthy, nor falsy")
+
+    return evaluate
+
+
+def _compile_plus_time(values: list[Any]) -> Evaluator:
+    if len(values) < 3:
+        return _failing('"plusTime" needs a date, an amount and a time unit')
+    operand, amount, unit = _compile(values[0]), values[1], values[2]
+    if not _is_int(amount) or type(amount) is bool:
+        return _failing('"amount" argument (#2) of "plusTime" must be an integer')
+    if unit not in TIME_UNITS:
+        return _failing('"unit" argument (#3) of "plusTime" must be a time unit')
+    whole = int(amount)
+
+    def evaluate(data: Any) -> DateTime:
+        text = operand(data)
+        if type(text) is not str:
+            raise CertLogicError('date argument of "plusTime" must be a string')
+        return plus_time(text, whole, unit)
+
+    return evaluate
+
+
+def _compile_reduce(values: list[Any]) -> Evaluator:
+    if len(values) < 3:
+        return _failing('"reduce" needs an operand, a lambda and an initial value')
+    operand, function, initial = (_compile(value) for value in values[:3])
+
+    def evaluate(data: Any) -> Any:
+        items = operand(data)
+        accumulator = initial(data)
+        if items is None:
+            return accumulator
+        if type(items) is not list:
+            raise CertLogicError("operand of reduce evaluated to a non-null non-array")
+        for item in items:
+            accumulator = function({"accumulator": accumulator, "current": item, "data": data})
+        return accumulator
+
+    return evaluate
+
+
+def _compile_extract(values: list[Any]) -> Evaluator:
+    if len(values) < 2:
+        return _failing('"extractFromUVCI" needs an operand and an index')
+    operand, index = _compile(values[0]), values[1]
+    if not _is_int(index) or type(index) is bool:
+        return _failing('"index" argument (#2) of "extractFromUVCI" must be an integer')
+    position = int(index)
+
+    def evaluate(data: Any) -> str | None:
+        value = operand(data)
+        if value is not None and type(value) is not str:
+            raise CertLogicError('"UVCI" argument (#1) of "extractFromUVCI" must be a string')
+        return extract_from_uvci(value, position)
+
+    return evaluate
+
+
+def _compile_date_of_birth(values: list[Any]) -> Evaluator:
+    operand = _compile(values[0])
+
+    def evaluate(data: Any) -> DateTime:
+        value = operand(data)
+        if type(value) is not str:
+            raise CertLogicError('operand of "dccDateOfBirth" must be a string')
+        return dcc_date_of_birth(value)
+
+    return evaluate
+
+
+_OPERATIONS: Final[Mapping[str, Callable[[list[Any]], Evaluator]]] = {
+    "if": _compile_if,
+    "!": _compile_not,
+    "plusTime": _compile_plus_time,
+    "reduce": _compile_reduce,
+    "extractFromUVCI": _compile_extract,
+    "dccDateOfBirth": _compile_date_of_birth,
+}
+
+
+def _compile(expression: Any) -> Evaluator:
+    kind = type(expression)
+    if kind is str or kind is bool or kind is int:
+        return _constant(expression)
+    if kind is float and expression.is_integer():
+        return _constant(int(expression))
+    if kind is list:
+        items = [_compile(item) for item in expression]
+        return lambda data: [item(data) for item in items]
+    if kind is not dict:
+        return _failing(f"invalid CertLogic expression: {expression!r}")
+    if len(expression) != 1:
+        return _failing("unrecognised expression object encountered")
+    ((operator, values),) = expression.items()
+    if operator == "var":
+        return _compile_var(values)
+    if type(values) is not list or not values:
+        return _failing('operation not of the form { "<operator>": [ <values...> ] }')
+    if operator in _INFIX:
+        return _compile_infix(operator, values)
+    compile_operation = _OPERATIONS.get(operator)
+    if compile_operation is None:
+        return _failing(f'unrecognised operator: "{operator}"')
+    return compile_operation(values)
+
+
+def certlogic_compile(expression: Any) -> Evaluator:
+    """A function that evaluates `expression` on a data context (raises `CertLogicError`)."""
+    return _compile(expression)
+
+
+def certlogic_evaluate(expression: Any, data: Any) -> Any:
+    """Evaluate once; for repeated use compile with `certlogic_compile`."""
+    return _compile(expression)(data)
+
+
+# Validation ------------------------------------------------------------------------------
+
+
+def _issue(expression: Any, message: str) -> dict[str, Any]:
+    return {"expr": expression, "message": message}
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _validate_operation(expression: Any, operator: str, values: list[Any]) -> list[dict[str, Any]]:
+    count = len(values)
+    expected: dict[str, tuple[int, int]] = {
+        "if": (3, 3),
+        "!": (1, 1),
+        "plusTime": (3, 3),
+        "reduce": (3, 3),
+        "extractFromUVCI": (2, 2),
+        "dccDateOfBirth": (1, 1),
+        "===": (2, 2),
+        "in": (2, 2),
+        "+": (2, 2),
+        "and": (2, 1_000_000),
+    }
+    low, high = expected.get(operator, (2, 3))
+    if not low <= count <= high:
+        return [_issue(expression, f'wrong number of operands to a "{operator}" operation')]
+    issues: list[dict[str, Any]] = []
+    literals: tuple[int, ...] = ()
+    if operator == "plusTime":
+        literals = (1, 2)
+        if not _is_int(values[1]) or type(values[1]) is bool:
+            issues.append(_issue(expression, '"amount" argument (#2) must be an integer'))
+        if values[2] not in TIME_UNITS:
+            issues.append(_issue(expression, '"unit" argument (#3) must be a time unit'))
+    elif operator == "extractFromUVCI":
+        literals = (1,)
+        if not _is_int(values[1]) or type(values[1]) is bool:
+            issues.append(_issue(expression, '"index" argument (#2) must be an integer'))
+    for position, value in enumerate(values):
+        if position not in literals:
+            issues += certlogic_validate(value)
+    return issues
+
+
+def certlogic_validate(expression: Any) -> list[dict[str, Any]]:
+    """The issues of an expression (`expr`, `message`), as the reference validator names
+    them; an empty list when it is a valid CertLogic expression."""
+    kind = type(expression)
+    if kind is str or kind is bool or kind is int:
+        return []
+    if kind is float:
+        if expression.is_integer():
+            return []
+        return [_issue(expression, f"{_number_text(expression)} is a non-integer number")]
+    if kind is list:
+        return [issue for item in expression for issue in certlogic_validate(item)]
+    if kind is not dict:
+        return [_issue(expression, "invalid CertLogic expression")]
+    if len(expression) != 1:
+        return [
+            _issue(
+                expression,
+                f"expression object must have exactly one key, but it has {len(expression)}",
+            )
+        ]
+    ((operator, values),) = expression.items()
+    if operator == "var":
+        if not isinstance(values, str):
+            return [_issue(expression, 'not of the form { "var": "<path>" }')]
+        if values != "" and not _PATH.fullmatch(values):
+            return [_issue(expression, f"data access path doesn't have a valid format: {values}")]
+        return []
+    if type(values) is not list:
+        return [_issue(expression, 'operation not of the form { "<operator>": [ <values...> ] }')]
+    if operator not in _INFIX and operator not in _OPERATIONS:
+        return [_issue(expression, f'unrecognised operator: "{operator}"')]
+    return _validate_operation(expression, operator, values)

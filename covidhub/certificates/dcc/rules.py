@@ -1,0 +1,256 @@
+"""Business rules in the EU DCC validation-rule format, evaluated with CertLogic.
+
+A rule is the JSON object the EU gateway distributed (Identifier, Type, Country, Version,
+SchemaVersion, Engine, EngineVersion, CertificateType, Description in several languages,
+ValidFrom, ValidTo, AffectedFields, Logic). It is evaluated on the data context the EU
+verifier apps build: `{"payload": <hcert>, "external": {"validationClock", "valueSets",
+"countryCode", "exp", "iat"}}`. `true` passes, `false` fails, anything else (an error, a
+non-boolean) leaves the rule open: a person looks at it, the app does not decide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from .certlogic import CertLogicError, Evaluator, certlogic_compile, certlogic_validate
+from .errors import DccError
+
+ENGINE: Final = "CERTLOGIC"
+RULE_TYPES: Final = ("Acceptance", "Invalidation")
+CERTIFICATE_TYPES: Final = {"General": None, "Vaccination": "v", "Test": "t", "Recovery": "r"}
+MAX_RULES: Final = 200
+_IDENTIFIER: Final = re.compile(r"^(?:GR|VR|TR|RR|IR)-[A-Z0-9]{1,10}-\d{4}$")
+_VERSION: Final = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}$")
+_COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
+
+
+class RuleInvalid(DccError):
+    """A rule is not in the EU rule format, or its logic is not valid CertLogic.
+
+    Code: `rule_invalid`; `details` names the rule and the field.
+    """
+
+
+class RuleStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    identifier: str
+    rule_type: str
+    country: str
+    version: str
+    certificate_type: str
+    descriptions: Mapping[str, str]
+    valid_from: datetime
+    valid_to: datetime
+    affected_fields: tuple[str, ...]
+    logic: Any
+    document: Mapping[str, Any] = field(repr=False, compare=False)
+    evaluate: Evaluator = field(repr=False, compare=False)
+
+    @property
+    def version_key(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.version.split("."))
+
+    def description(self, language: str) -> str:
+        """The description in `language`, else English, else the first one given."""
+        return (
+            self.descriptions.get(language)
+            or self.descriptions.get("en")
+            or next(iter(self.descriptions.values()))
+        )
+
+    def applies(self, *, kind: str | None, now: datetime) -> bool:
+        wanted = CERTIFICATE_TYPES[self.certificate_type]
+        return (wanted is None or wanted == kind) and self.valid_from <= now <= self.valid_to
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    rule: Rule
+    status: RuleStatus
+    detail: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """The affected fields' values in the certificate, to show beside a failed rule."""
+
+
+def _invalid(identifier: str, message: str, field_name: str) -> RuleInvalid:
+    return RuleInvalid(
+        f"{identifier or '(rule)'}: {message}",
+        code="rule_invalid",
+        details={"rule": identifier, "field": field_name},
+    )
+
+
+def _moment(value: object, *, identifier: str, name: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC)
+    raise _invalid(identifier, f"{name} must be a date-time with an offset.", name)
+
+
+def rule_parse(document: object) -> Rule:
+    """A `Rule` from its EU-format JSON, or `RuleInvalid` naming what is wrong."""
+    if not isinstance(document, dict):
+        raise _invalid("", "a rule is a JSON object.", "")
+    identifier = document.get("Identifier")
+    if not isinstance(identifier, str) or not _IDENTIFIER.fullmatch(identifier):
+        raise _invalid("", "Identifier must look like VR-VN-0001.", "Identifier")
+    checks: list[tuple[str, bool, str]] = [
+        ("Type", document.get("Type") in RULE_TYPES, "Acceptance or Invalidation"),
+        ("Country", bool(_COUNTRY.fullmatch(str(document.get("Country")))), "a country code"),
+        ("Version", bool(_VERSION.fullmatch(str(document.get("Version")))), "like 1.0.0"),
+        ("Engine", document.get("Engine") == ENGINE, ENGINE),
+        (
+            "CertificateType",
+            document.get("CertificateType") in CERTIFICATE_TYPES,
+            "General, Vaccination, Test or Recovery",
+        ),
+    ]
+    for name, ok, expected in checks:
+        if not ok:
+            raise _invalid(identifier, f"{name} must be {expected}.", name)
+    descriptions: dict[str, str] = {}
+    for item in document.get("Description") or ():
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("lang"), str)
+            and isinstance(item.get("desc"), str)
+            and item["desc"].strip()
+        ):
+            descriptions[item["lang"]] = item["desc"]
+    if not descriptions:
+        raise _invalid(identifier, "Description needs at least one language.", "Description")
+    affected = document.get("AffectedFields")
+    if not isinstance(affected, list) or not all(isinstance(item, str) for item in affected):
+        raise _invalid(identifier, "AffectedFields must be a list of paths.", "AffectedFields")
+    valid_from = _moment(document.get("ValidFrom"), identifier=identifier, name="ValidFrom")
+    valid_to = _moment(document.get("ValidTo"), identifier=identifier, name="ValidTo")
+    if valid_to <= valid_from:
+        raise _invalid(identifier, "ValidTo must follow ValidFrom.", "ValidTo")
+    logic = document.get("Logic")
+    issues = certlogic_validate(logic)
+    if issues:
+        raise _invalid(identifier, f"Logic: {issues[0]['message']}", "Logic")
+    return Rule(
+        identifier=identifier,
+        rule_type=document["Type"],
+        country=document["Country"],
+        version=document["Version"],
+        certificate_type=document["CertificateType"],
+        descriptions=descriptions,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        affected_fields=tuple(affected),
+        logic=logic,
+        document=document,
+        evaluate=certlogic_compile(logic),
+    )
+
+
+def rules_parse(documents: object) -> list[Rule]:
+    """A rule set: a list of EU-format rules, at most `MAX_RULES`, no identifier and
+    version twice."""
+    if not isinstance(documents, list) or len(documents) > MAX_RULES:
+        raise _invalid("", f"a rule set is a list of at most {MAX_RULES} rules.", "")
+    rules = [rule_parse(document) for document in documents]
+    seen: set[tuple[str, str]] = set()
+    for rule in rules:
+        key = (rule.identifier, rule.version)
+        if key in seen:
+            raise _invalid(rule.identifier, f"version {rule.version} is given twice.", "Version")
+        seen.add(key)
+    return rules
+
+
+def rules_in_force(rules: Iterable[Rule], *, kind: str | None, now: datetime) -> list[Rule]:
+    """The rules that apply to a certificate of `kind` at `now`: for each identifier the
+    highest version valid then (the EU apps' choice), in identifier order."""
+    chosen: dict[str, Rule] = {}
+    for rule in rules:
+        if not rule.applies(kind=kind, now=now):
+            continue
+        current = chosen.get(rule.identifier)
+        if current is None or rule.version_key > current.version_key:
+            chosen[rule.identifier] = rule
+    return [chosen[identifier] for identifier in sorted(chosen)]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def rules_external(
+    *,
+    now: datetime,
+    value_sets: Mapping[str, list[str]],
+    country: str,
+    issued_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The `external` part of the data context, as the EU verifier apps fill it."""
+    external: dict[str, Any] = {
+        "validationClock": _iso(now),
+        "valueSets": value_sets,
+        "countryCode": country,
+    }
+    if issued_at is not None:
+        external["iat"] = _iso(issued_at)
+    if expires_at is not None:
+        external["exp"] = _iso(expires_at)
+    return external
+
+
+def _field_value(payload: Mapping[str, Any], path: str) -> Any:
+    value: Any = payload
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def rules_evaluate(
+    *,
+    rules: Sequence[Rule],
+    payload: Mapping[str, Any],
+    external: Mapping[str, Any],
+    kind: str | None,
+    now: datetime,
+) -> list[RuleOutcome]:
+    """The outcome of every rule in force for this certificate (never raises)."""
+    data = {"payload": payload, "external": external}
+    outcomes: list[RuleOutcome] = []
+    for rule in rules_in_force(rules, kind=kind, now=now):
+        try:
+            result = rule.evaluate(data)
+        except (CertLogicError, RecursionError, ValueError, OverflowError) as error:
+            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.OPEN, detail=str(error)))
+            continue
+        if result is True:
+            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.PASSED))
+        elif result is False:
+            values = {path: _field_value(payload, path) for path in rule.affected_fields}
+            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.FAILED, values=values))
+        else:
+            outcomes.append(
+                RuleOutcome(rule=rule, status=RuleStatus.OPEN, detail="not a true/false result")
+            )
+    return outcomes
