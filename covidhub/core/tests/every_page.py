@@ -59,6 +59,8 @@ NOT_PAGES: dict[str, str] = {
     "vaccination:booking_respond": "POST-only action",
     "certificates:trust_list_json": "JSON",
     "certificates:revocations_json": "JSON",
+    "certificates:value_sets_json": "JSON",
+    "certificates:rules_json": "JSON",
     "certificates:pdf": "PDF",
     "certificates:key_retire": "POST-only action",
     "portal:chart": "SVG image",
