@@ -41,6 +41,12 @@ if not SECRET_KEY:
         key_file.write_text(SECRET_KEY, encoding="utf-8")
         key_file.chmod(0o600)
 
+# Keys for secrets at rest (TOTP keys, session-key digests, sealed messages, opt-out links;
+# covidhub/core/sealing.py): comma-separated, newest first; unset, SECRET_KEY is used.
+SECRETS_KEYS = [
+    key.strip() for key in env_str("SECRETS_KEYS").replace("\n", ",").split(",") if key.strip()
+]
+
 # Links that leave the page (result PDFs and their QR, SMS, open data, feeds) use SITE_URL;
 # unset, it follows the address scripts/run listens on (HOST, PORT), so that `PORT=8080
 # scripts/run` does not print links to port 8000.
@@ -187,6 +193,8 @@ else:
             "LOCATION": "covidhub_cache",
         }
     }
+    # Database sessions, stored by the hash of their key as the Redis engine's are.
+    SESSION_ENGINE = "covidhub.accounts.sessions_db"
 
 # Background tasks --------------------------------------------------------------------
 TASKS = {

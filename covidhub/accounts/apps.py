@@ -9,6 +9,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from covidhub.accounts import totp_keys
+
+        totp_keys.install()
+
         from covidhub.accounts.tasks import phone_code_prune
         from covidhub.core.schedule import register
 

@@ -23,6 +23,7 @@ from covidhub.accounts.middleware import LAST_ACTIVITY, STAFF_AUTH_AT
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import actor_scope
 from covidhub.accounts.services import phone_code_request, phone_code_verify, totp_device_create
+from covidhub.accounts.totp_keys import totp_key_readable
 from covidhub.accounts.workspaces import workspace_links_for
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError
@@ -153,7 +154,11 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"].replace(" ", "")
         for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-            if device.verify_is_allowed()[0] and device.verify_token(token):
+            if (
+                device.verify_is_allowed()[0]
+                and totp_key_readable(device)
+                and device.verify_token(token)
+            ):
                 return _complete_staff_login(request, user, device)
         form.add_error("token", _("The code is wrong. Enter the code your app shows now."))
     return render(request, "accounts/staff_verify.html", {"form": form})
@@ -166,9 +171,9 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:staff_login")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:staff_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or totp_device_create(
-        user=user
-    )
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or not totp_key_readable(device):
+        device = totp_device_create(user=user)
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].replace(" ", "")):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -9,9 +11,25 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from covidhub.core.sealing import secret_derive, secret_digest
+
+_OPT_OUT = "covidhub.adoption.opt-out"
+
 
 def _opt_out_token() -> str:
+    """The random token of migration 0001 (no longer a field); kept for that migration."""
     return secrets.token_urlsafe(12)
+
+
+def opt_out_token_for(member_uuid: UUID) -> str:
+    """The token of a roster member's opt-out link: derived from their UUID with a key the
+    database does not hold, so that it is rebuilt for each reminder and never stored."""
+    return secret_derive(str(member_uuid), purpose=_OPT_OUT, length=16)
+
+
+def opt_out_token_hash(token: str) -> str:
+    """What the database holds to find the member behind an opt-out link."""
+    return secret_digest(token, purpose=_OPT_OUT + ".lookup")
 
 
 class Agency(models.Model):
@@ -112,6 +130,17 @@ class RosterUpload(models.Model):
         return f"{self.file_name} ({self.get_status_display()})"
 
 
+class RosterMemberQuerySet(models.QuerySet["RosterMember"]):
+    def for_opt_out_token(self, token: str) -> RosterMemberQuerySet:
+        return self.filter(opt_out_token_hash=opt_out_token_hash(token))
+
+    def bulk_create(self, objs: Iterable[RosterMember], *args: Any, **kwargs: Any) -> Any:
+        objs = list(objs)
+        for member in objs:
+            member.opt_out_token_hash_fill()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class RosterMember(models.Model):
     """A person on an agency's roster, from the upload that brought them in until the
     upload that no longer lists them (`left_at`): joiners and leavers, never duplicates."""
@@ -146,12 +175,15 @@ class RosterMember(models.Model):
     )
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
-    opt_out_token = models.CharField(max_length=32, unique=True, default=_opt_out_token)
+    # The keyed hash of the opt-out link's token (`opt_out_token_for`), never the token.
+    opt_out_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RosterMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["agency_id", "full_name", "id"]
@@ -176,6 +208,18 @@ class RosterMember(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.opt_out_token_hash_fill()
+        super().save(*args, **kwargs)
+
+    def opt_out_token_hash_fill(self) -> None:
+        if not self.opt_out_token_hash:
+            self.opt_out_token_hash = opt_out_token_hash(self.opt_out_token)
+
+    @property
+    def opt_out_token(self) -> str:
+        return opt_out_token_for(self.uuid)
 
     @property
     def person_uuid(self) -> UUID | None:

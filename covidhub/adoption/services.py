@@ -426,7 +426,7 @@ def roster_opt_out(*, token: str) -> RosterMember | None:
     """Stop invitations to the roster member behind `token` (and to their phone number
     on any other roster)."""
     with transaction.atomic():
-        member = RosterMember.objects.select_for_update().filter(opt_out_token=token).first()
+        member = RosterMember.objects.select_for_update().for_opt_out_token(token).first()
         if member is None:
             return None
         now = timezone.now()

@@ -274,7 +274,7 @@ def kit_qr(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     done = False
-    if not RosterMember.objects.filter(opt_out_token=token).exists():
+    if not RosterMember.objects.for_opt_out_token(token).exists():
         raise Http404
     if request.method == "POST":
         done = roster_opt_out(token=token) is not None

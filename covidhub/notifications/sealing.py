@@ -2,34 +2,24 @@
 
 `message_queue(..., secrets=[code])` keeps the text with each secret masked in `body` — what
 support staff, backups and database readers see — and the full text encrypted in `sealed`
-(AES-GCM, a key derived from SECRET_KEY for this purpose only, bound to the message's UUID).
+(AES-GCM through `covidhub.core.sealing`, a key for this purpose only, bound to the
+message's UUID).
 The worker opens it to send and clears it once the message has left or failed for good;
 only a demo outbox (no gateway, not production) keeps it, to show the code on its page.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
+from covidhub.core.sealing import secret_open, secret_seal
 
 if TYPE_CHECKING:
     from covidhub.notifications.models import Message
 
 MASK = "•"
-_PURPOSE = b"covidhub.notifications.sealed-message"
-_NONCE_BYTES = 12
-
-
-def _key() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), _PURPOSE, hashlib.sha256).digest()
+_PURPOSE = "covidhub.notifications.sealed-message"
 
 
 def text_mask(text: str, secrets: Iterable[str]) -> str:
@@ -40,19 +30,13 @@ def text_mask(text: str, secrets: Iterable[str]) -> str:
 
 
 def text_seal(text: str, *, message_uuid: str) -> str:
-    nonce = os.urandom(_NONCE_BYTES)
-    box = AESGCM(_key()).encrypt(nonce, text.encode(), message_uuid.encode())
-    return base64.b64encode(nonce + box).decode()
+    return secret_seal(text.encode(), purpose=_PURPOSE, context=message_uuid)
 
 
 def text_open(sealed: str, *, message_uuid: str) -> str | None:
-    """The sealed text, or None when it cannot be opened (SECRET_KEY changed meanwhile)."""
-    try:
-        raw = base64.b64decode(sealed)
-        text = AESGCM(_key()).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], message_uuid.encode())
-    except (ValueError, InvalidTag):
-        return None
-    return text.decode()
+    """The sealed text, or None when it cannot be opened (its key was dropped meanwhile)."""
+    opened = secret_open(sealed, purpose=_PURPOSE, context=message_uuid)
+    return opened.decode() if opened is not None else None
 
 
 def message_text(message: Message) -> str:

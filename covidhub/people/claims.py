@@ -68,6 +68,19 @@ def identity_attempt_record(*, account: User) -> None:
         raise IdentityRateLimited()
 
 
+def identity_names_the_holder(*, holder: Person, data: PersonInput) -> bool:
+    """Whether `data` names the person who holds the number: the same name (without
+    diacritics or case) and birth year, and the same date when both have one. The one rule
+    for every staff path that meets a held number (imports, walk-ins)."""
+    from covidhub.core.text import fold_ascii
+
+    if fold_ascii(holder.full_name) != fold_ascii(data.full_name):
+        return False
+    if holder.birth_year != data.birth.year:
+        return False
+    return holder.birth_date is None or data.birth.as_date() in (None, holder.birth_date)
+
+
 def identity_holder(*, id_type: str, id_number: str, exclude_pk: int | None) -> Person | None:
     """The record that already holds this identity number, if any."""
     if not id_number:

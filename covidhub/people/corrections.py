@@ -21,7 +21,12 @@ from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.text import fold_ascii, icao_transliterate
 from covidhub.notifications.services import message_queue
 from covidhub.people.claims import identity_holder, identity_proposed, identity_snapshot
-from covidhub.people.errors import CorrectionDecided, CorrectionPending, OwnRequest
+from covidhub.people.errors import (
+    CorrectionDecided,
+    CorrectionPending,
+    IdentityUnusable,
+    OwnRequest,
+)
 from covidhub.people.models import CorrectionRequest, Person
 from covidhub.people.services import person_identity_changed_on_commit
 from covidhub.people.validation import PersonInput
@@ -187,10 +192,7 @@ def correction_approve(
         with transaction.atomic():
             person.save()
     except IntegrityError as exc:
-        raise InvalidInput(
-            details={"fields": {"id_number": [_("This identity number is already registered.")]}},
-            code="identity_taken",
-        ) from exc
+        raise IdentityUnusable() from exc
     _decide(
         request,
         actor=actor,

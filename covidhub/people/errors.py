@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from covidhub.core.errors import Conflict, PermissionDenied
+from covidhub.core.errors import Conflict, InvalidInput, PermissionDenied
+
+
+class IdentityUnusable(InvalidInput):
+    """A staff path (walk-in, staff edit) met an identity number it may not use: held by a
+    record that the name and birth do not match. Worded so that the answer does not say
+    that the number exists elsewhere (as the registration import's row error)."""
+
+    code = "identity_unusable"
+
+    def __init__(self) -> None:
+        message = _(
+            "This identity number cannot be used for this person. Check the number, the name "
+            "and the date of birth."
+        )
+        super().__init__(message, details={"fields": {"id_number": [str(message)]}})
 
 
 class IdentityLocked(Conflict):

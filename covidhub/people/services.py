@@ -15,7 +15,7 @@ from covidhub.audit.services import audit_record
 from covidhub.core.errors import Conflict, InvalidInput
 from covidhub.core.text import fold_ascii, icao_transliterate
 from covidhub.people.claims import identity_attempt_record, identity_claim_open, identity_holder
-from covidhub.people.errors import CorrectionPending, IdentityLocked
+from covidhub.people.errors import CorrectionPending, IdentityLocked, IdentityUnusable
 from covidhub.people.locks import IDENTITY_FIELDS, person_identity_locked
 from covidhub.people.models import CorrectionRequest, Person
 from covidhub.people.validation import PersonInput
@@ -57,11 +57,9 @@ def _apply(person: Person, data: PersonInput) -> list[str]:
 
 
 def _identity_taken() -> NoReturn:
-    # Only staff paths (walk-ins, imports) get this answer; citizens get a claim instead.
-    raise InvalidInput(
-        details={"fields": {"id_number": [_("This identity number is already registered.")]}},
-        code="identity_taken",
-    )
+    # Only staff paths (walk-ins, staff edits) get this answer, worded so that it does not
+    # confirm the number exists elsewhere; citizens get a claim instead.
+    raise IdentityUnusable()
 
 
 def _ensure_identity_free(data: PersonInput, *, exclude_pk: int | None) -> None:
@@ -223,7 +221,7 @@ def _household_create(*, account: User, data: PersonInput, relationship: str) ->
                     actor=account, data=data, managed_by=account, relationship=relationship
                 )
         except InvalidInput as exc:
-            if exc.code != "identity_taken":
+            if exc.code != IdentityUnusable.code:
                 raise
             # Taken between the look-up and the insert: a claim like any other clash.
     person = person_create(

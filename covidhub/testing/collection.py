@@ -16,6 +16,8 @@ from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.services import audit_event_new, audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.rawsql import constraint_of, model_rows
+from covidhub.people.claims import identity_holder, identity_names_the_holder
+from covidhub.people.errors import IdentityUnusable
 from covidhub.people.models import Person
 from covidhub.people.personal_qr import personal_qr_person
 from covidhub.people.services import person_create
@@ -436,8 +438,7 @@ def person_find_by_identity(
         raise InvalidInput(
             details={"fields": {"id_number": [_("Enter the whole identity number.")]}}
         )
-    # Charged whether or not the number is known: typing numbers is how one enumerates.
-    staff_lookup_charge(actor=actor, person_uuid=uuid.uuid5(uuid.NAMESPACE_OID, digits))
+    _identity_number_charge(actor=actor, id_number=digits)
     person = Person.objects.filter(id_number=digits).select_related("commune").first()
     with transaction.atomic():
         audit_record(
@@ -450,13 +451,52 @@ def person_find_by_identity(
     return person
 
 
+def _identity_number_charge(*, actor: Any, id_number: str) -> None:
+    """Charge a typed identity number against the staff look-up budget, whether or not
+    anyone holds it: typing numbers is how one would enumerate them."""
+    staff_lookup_charge(actor=actor, person_uuid=uuid.uuid5(uuid.NAMESPACE_OID, id_number))
+
+
 def walk_in_register(*, actor: Any, session: SamplingSession, raw: dict[str, Any]) -> ScanOutcome:
-    """Register someone with no appointment with the minimum fields, then place them."""
+    """Register someone with no appointment with the minimum fields, then place them.
+
+    A number nobody holds makes a new person. A number held by a record that the name and
+    birth match (`identity_names_the_holder`) is that person, who came without booking:
+    they are placed, their record unchanged. Any other held number is `IdentityUnusable`,
+    worded like the import's row error, so that the answer does not say the number is
+    registered elsewhere; every number typed is charged as a look-up.
+    """
     _check_session(actor, session)
     data = person_input_clean(raw)
+    if data.id_number:
+        _identity_number_charge(actor=actor, id_number=data.id_number)
     with transaction.atomic():
-        person = person_create(actor=actor, data=data)
-        return person_to_tube(actor=actor, session=session, person=person)
+        holder = identity_holder(id_type=data.id_type, id_number=data.id_number, exclude_pk=None)
+        if holder is None:
+            person = person_create(actor=actor, data=data)
+        elif identity_names_the_holder(holder=holder, data=data):
+            person = holder
+            audit_record(
+                actor=actor,
+                actor_role=role_of(actor),
+                action="testing.walk_in.matched",
+                obj=session,
+                person_uuid=person.uuid,
+                details={},
+            )
+        else:
+            person = None
+        if person is not None:
+            return person_to_tube(actor=actor, session=session, person=person)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            actor_role=role_of(actor),
+            action="testing.walk_in.identity_refused",
+            obj=session,
+            details={},
+        )
+    raise IdentityUnusable()
 
 
 def _correctable(sample: Sample) -> Tube:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -236,3 +237,34 @@ def test_promotion_kit(client: Any, db: None) -> None:
     qr = client.get(reverse("adoption:kit_qr"))
     assert qr.content.startswith(b"\x89PNG")
     assert b"DejaVu" in poster.content  # the Unicode font is embedded for Vietnamese text
+
+
+def test_the_opt_out_token_is_not_stored_and_the_reminders_link_still_works(
+    agencies: dict[str, Any], upload_roster: Any, head: Any, login: Any
+) -> None:
+    """Issue 16: the opt-out token was kept in clear (`opt_out_token`); the row now holds
+    only a keyed hash, and the link in the reminder still stops reminders."""
+    from django.db import connection
+
+    upload_roster(agencies["ward"], [staff_row(1)])
+    member = RosterMember.objects.get()
+    login(head).post(reverse("adoption:reminders_send", args=[agencies["ward"].uuid]))
+    [message] = Message.objects.filter(channel="sms")
+    link = reverse("adoption:opt_out", args=[member.opt_out_token])
+    assert link in message.body
+    table = connection.ops.quote_name(RosterMember._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - a table name from model metadata
+        raw = " ".join(str(value) for row in cursor.fetchall() for value in row)
+    assert member.opt_out_token not in raw
+    assert member.opt_out_token_hash in raw
+    anonymous = Client()
+    assert anonymous.get(link).status_code == 200
+    anonymous.post(link)
+    member.refresh_from_db()
+    assert member.opted_out_at is not None
+    # The stored hash is not a token: presenting it finds nobody.
+    assert (
+        anonymous.get(reverse("adoption:opt_out", args=[member.opt_out_token_hash])).status_code
+        == 404
+    )

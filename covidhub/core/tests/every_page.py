@@ -166,7 +166,7 @@ def _result_token() -> str:
 def _opt_out_token() -> str:
     from covidhub.adoption.models import RosterMember
 
-    return str(_first(RosterMember, opt_out_token__gt="").opt_out_token)
+    return str(_first(RosterMember).opt_out_token)
 
 
 def _certificate() -> dict[str, Any]:

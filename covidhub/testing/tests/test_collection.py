@@ -411,3 +411,60 @@ def test_the_sample_statement_writes_what_the_orm_path_writes(
             collection.sample_collect(actor=sampler, session=third, tube=tube, person=person)
     assert Sample.objects.count() == before[0] + 1
     assert Tube.objects.get(barcode="SAME0003").member_count == 1
+
+
+def _walk_in(number: str, name: str, birth: str, commune: Any) -> dict[str, Any]:
+    return {
+        "full_name": name,
+        "birth": birth,
+        "sex": "F",
+        "commune": commune.code,
+        "id_type": "cccd",
+        "id_number": number,
+    }
+
+
+def test_a_walk_in_with_a_held_number_does_not_say_it_is_registered(
+    make_person: Any, sampler: Any, pcr_session: Any, area_tree: Any, login: Any
+) -> None:
+    """Issue 16: a walk-in with a CCCD held elsewhere answered `identity_taken` ("already
+    registered"), confirming the number exists. Now: the holder named right is that person,
+    placed unchanged; anyone else gets the import's neutral wording, and nothing changes."""
+    from covidhub.people.models import Person
+
+    holder = make_person(
+        full_name="Trần Thị Giữ Số",
+        birth="02/02/1990",
+        sex="F",
+        commune=area_tree["neighbour_commune"],
+        id_type="cccd",
+        id_number="030190000456",
+    )
+    session = pcr_session()
+    url = f"/api/v1/testing/sessions/{session.uuid}/walk-ins"
+    client = login(sampler)
+    people = Person.objects.count()
+    other = _walk_in("030190000456", "Người Khác", "1990", area_tree["commune"])
+    response = client.post(url, other, content_type="application/json")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "identity_unusable"
+    text = response.content.decode()
+    assert "registered" not in text and "Trần" not in text and "neighbour" not in text
+    assert Person.objects.count() == people
+    assert AuditEvent.objects.filter(action="testing.walk_in.identity_refused").exists()
+    # The same words as for a number whose holder's birth differs: no more is told.
+    wrong_birth = _walk_in("030190000456", "Trần Thị Giữ Số", "01/01/1990", area_tree["commune"])
+    again = client.post(url, wrong_birth, content_type="application/json")
+    assert again.status_code == 422 and again.json()["message"] == body["message"]
+    # The holder, named right, came without booking: placed, their record unchanged.
+    same = _walk_in("030190000456", "Tran Thi Giu So", "02/02/1990", area_tree["commune"])
+    placed = client.post(url, same, content_type="application/json")
+    assert placed.status_code == 201
+    assert Person.objects.count() == people
+    holder.refresh_from_db()
+    assert holder.full_name == "Trần Thị Giữ Số"
+    assert holder.commune_id == area_tree["neighbour_commune"].pk
+    assert AuditEvent.objects.filter(
+        action="testing.walk_in.matched", person_uuid=holder.uuid
+    ).exists()

@@ -16,6 +16,7 @@ from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.import_jobs import RowOutcome, import_job_create, import_job_run
 from covidhub.core.models import ImportJob
 from covidhub.core.spreadsheets import SheetLimits, sheet_read
+from covidhub.people.claims import identity_names_the_holder
 from covidhub.people.models import Person
 from covidhub.people.services import person_create
 from covidhub.people.validation import person_input_clean
@@ -253,14 +254,7 @@ def _may_change(*, scope: Any, person: Person, data: Any) -> bool:
     has none: their lists only add people) and only if the row names the same person."""
     if not (scope.has_role(*OFFICER_ROLES) and scope.covers_path(person.commune_path)):
         return False
-    from covidhub.core.text import fold_ascii
-
-    if fold_ascii(person.full_name) != fold_ascii(data.full_name):
-        return False
-    birth = data.birth
-    if person.birth_year != birth.year:
-        return False
-    return person.birth_date is None or birth.as_date() in (None, person.birth_date)
+    return identity_names_the_holder(holder=person, data=data)
 
 
 def _matches_check(*, scope: Any, good: list[_GoodRow], report: ImportReport) -> list[_GoodRow]:

@@ -23,15 +23,16 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def _session_cookie(phone: str) -> str:
+    from importlib import import_module
+
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     from covidhub.accounts.models import User
 
     user = User.objects.filter(phone=phone, kind="citizen").first()
     if user is None:
         raise CommandError(f"no citizen with phone {phone}: run seed_demo first")
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "covidhub.accounts.backends.CachedModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
