@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "covidhub.certificates",
     "covidhub.portal",
     "covidhub.adoption",
+    "covidhub.fhir",
     "covidhub.api",
     "covidhub.demo",
     # Last: an earlier app's catalogue wins, and Django's Vietnamese one translates
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "covidhub.core.middleware.RequestContextMiddleware",
+    # Under /fhir/, an error from any layer below answers as an OperationOutcome.
+    "covidhub.fhir.middleware.FhirOutcomeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -320,6 +323,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
+# FHIR bulk exports: NDJSON files written by the worker and served to their requester (the
+# web servers and the worker must share this directory), deleted after FHIR_EXPORT_HOURS.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(VAR_DIR / "fhir-exports")))
+FHIR_EXPORT_HOURS = env_int("FHIR_EXPORT_HOURS", 24)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -12,6 +12,7 @@ handler500 = "covidhub.core.views.error_500"
 urlpatterns = [
     # The API first: most requests are API requests, and URL resolution tries in order.
     path("api/v1/", api_urls()),
+    path("", include("covidhub.fhir.urls")),
     path("", include("covidhub.core.urls")),
     path("", include("covidhub.accounts.urls")),
     path("", include("covidhub.people.urls")),

@@ -61,6 +61,22 @@ PUBLIC_TEXT = Exempt("public page addressed by slug or language")
 PAGES: dict[str, Entry | Exempt] = {
     "tasks/<slug:key>/": Exempt("a background task's progress key (random, per account)"),
     "me/household/<uuid:person_uuid>/": Entry("person", CITIZEN, "citizen"),
+    "me/health-records/<uuid:person_uuid>/fhir.json": Entry("person", CITIZEN, "citizen"),
+    # The FHIR surface answers OperationOutcome JSON with its own reader (bearer token or
+    # session) and is tested per resource type in covidhub/fhir/tests/test_access.py.
+    "fhir/bulkstatus/<uuid:job_uuid>": Exempt(
+        "FHIR bulk export status: the requester's own job only (fhir/tests/test_bulk.py)"
+    ),
+    "fhir/bulkfiles/<uuid:job_uuid>/<str:file_name>": Exempt(
+        "FHIR bulk export file: the requester's own job only (fhir/tests/test_bulk.py)"
+    ),
+    "fhir/Patient/<str:resource_id>/$everything": Exempt(
+        "FHIR Patient/$everything: scoped like the people pages (fhir/tests/test_access.py)"
+    ),
+    "fhir/<str:resource_type>": Exempt("FHIR search: scoped per type (fhir/tests/test_access.py)"),
+    "fhir/<str:resource_type>/<str:resource_id>": Exempt(
+        "FHIR read: scoped per type (fhir/tests/test_access.py)"
+    ),
     "staff/people/<uuid:person_uuid>/": Entry("person", OFFICERS),
     "me/household/<uuid:person_uuid>/correction/": Entry("person", CITIZEN, "citizen", "POST"),
     "staff/people/<uuid:person_uuid>/correction/": Entry("person", OFFICERS),

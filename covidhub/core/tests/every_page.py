@@ -78,6 +78,7 @@ NOT_PAGES: dict[str, str] = {
     "adoption:kit_qr": "PNG image",
     "adoption:reminders_send": "POST-only action",
     "notifications:dev_outbox": "developer tool (DEBUG only, 404 otherwise)",
+    "fhir:my_record_download": "FHIR JSON file",
 }
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
@@ -94,7 +95,7 @@ NO_DEMO_OBJECT: dict[str, str] = {
     "testing:import_job": "no result import job",
 }
 NOT_PAGE_PREFIXES = ("admin:",)  # Django's admin: administrators only, not daily work
-NOT_PAGE_PATHS = ("api/",)
+NOT_PAGE_PATHS = ("api/", "fhir")  # the JSON API and the FHIR surface
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ PAGES: dict[str, Page] = {
     "people:member_add": Page(CITIZEN),
     "people:member_edit": Page(CITIZEN, _citizen("person_uuid")),
     "people:access_log": Page(CITIZEN),
+    "fhir:my_records": Page(CITIZEN),
     "people:staff_people": Page("xa"),
     "people:staff_person": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
     "people:staff_correction_request": Page(

@@ -1,0 +1,412 @@
+"""FHIR R4 resources built from the platform's records, as plain JSON-ready dicts.
+
+Builders read attributes only (no query of their own): the selectors load the related
+rows they need (`select_related`, or a cache in the bulk export). Resource ids are the
+records' UUIDs; a sampling site, a vaccination site and a laboratory are each both an
+Organization and a Location, with ids `ts-<uuid>`, `vs-<uuid>` and `lab-<uuid>`.
+
+A test result (`testing.Result`) is both an Observation and the DiagnosticReport that
+carries it (same id); its Specimen is the tube, which for a pooled test is the pool: no
+subject, and the pool size as an extension.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from covidhub.fhir import codes
+
+Resource = dict[str, Any]
+
+GENDER = {"M": "male", "F": "female"}
+
+
+def instant(value: datetime.datetime | None) -> str | None:
+    """A FHIR instant/dateTime: local time with its offset, to the second."""
+    if value is None:
+        return None
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _coding(system: str, pair: tuple[str, str]) -> dict[str, str]:
+    return {"system": system, "code": pair[0], "display": pair[1]}
+
+
+def _ref(resource_type: str, resource_id: str) -> dict[str, str]:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def _drop_empty(resource: Resource) -> Resource:
+    return {k: v for k, v in resource.items() if v not in (None, "", [], {})}
+
+
+# Areas and addresses --------------------------------------------------------------------
+
+
+def address(*, line: str, commune: Any, use: str | None = "home") -> dict[str, Any]:
+    """A Vietnamese address: house and street, then the commune (with its official code as
+    an extension), its district and its province."""
+    district = commune.parent if commune is not None else None
+    province = district.parent if district is not None else None
+    lines = [text for text in (line, commune.name if commune else "") if text]
+    parts = [*lines, district.name if district else "", province.name if province else ""]
+    result: dict[str, Any] = {
+        "use": use,
+        "type": "physical",
+        "text": ", ".join(p for p in parts if p),
+        "line": lines,
+        "district": district.name if district else None,
+        "state": province.name if province else None,
+        "country": "VN",
+    }
+    if commune is not None:
+        result["extension"] = [
+            {
+                "url": codes.EXT_ADDRESS_COMMUNE,
+                "valueCoding": {
+                    "system": codes.SID_ADMIN_UNIT,
+                    "code": commune.code,
+                    "display": commune.name,
+                },
+            }
+        ]
+    return _drop_empty(result)
+
+
+# Patient --------------------------------------------------------------------------------
+
+
+def person_identifiers(person: Any) -> list[dict[str, Any]]:
+    identifiers: list[dict[str, Any]] = []
+    if person.id_number and person.id_type in codes.ID_SYSTEMS:
+        identifiers.append(
+            {
+                "use": "official",
+                "type": {"coding": [_coding(codes.V2_0203, codes.ID_TYPE_CODES[person.id_type])]},
+                "system": codes.ID_SYSTEMS[person.id_type],
+                "value": person.id_number,
+            }
+        )
+    identifiers.append({"use": "secondary", "system": codes.SID_PERSON, "value": str(person.uuid)})
+    return identifiers
+
+
+def human_name(full_name: str) -> dict[str, Any]:
+    """Vietnamese order: family name first, then middle and given names."""
+    parts = full_name.split()
+    name: dict[str, Any] = {"use": "official", "text": full_name}
+    if len(parts) > 1:
+        name["family"] = parts[0]
+        name["given"] = parts[1:]
+    elif parts:
+        name["given"] = parts
+    return name
+
+
+def patient(person: Any) -> Resource:
+    """`people.Person` (with `commune__parent__parent` loaded) as a Patient."""
+    telecom = []
+    if person.phone:
+        telecom.append({"system": "phone", "value": person.phone, "use": "mobile"})
+    if person.email:
+        telecom.append({"system": "email", "value": person.email})
+    birth = person.birth_date.isoformat() if person.birth_date else f"{person.birth_year:04d}"
+    return _drop_empty(
+        {
+            "resourceType": "Patient",
+            "id": str(person.uuid),
+            "meta": {"lastUpdated": instant(person.updated_at)},
+            "identifier": person_identifiers(person),
+            "active": True,
+            "name": [human_name(person.full_name)],
+            "telecom": telecom,
+            "gender": GENDER.get(person.sex, "unknown"),
+            "birthDate": birth,
+            "address": [address(line=person.address_line, commune=person.commune)],
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
+                    "extension": [
+                        {
+                            "url": "code",
+                            "valueCodeableConcept": {
+                                "coding": [
+                                    {"system": codes.ISO_COUNTRY, "code": person.nationality}
+                                ]
+                            },
+                        }
+                    ],
+                }
+            ]
+            if person.nationality
+            else [],
+        }
+    )
+
+
+# Organizations and locations ----------------------------------------------------------
+
+SITE_PREFIX = {"vaccination_site": "vs", "testing_site": "ts", "lab": "lab"}
+
+
+def place_id(kind: str, place_uuid: Any) -> str:
+    return f"{SITE_PREFIX[kind]}-{place_uuid}"
+
+
+def organization(kind: str, place: Any) -> Resource:
+    """A vaccination site, sampling site or laboratory as the Organization that performs."""
+    identifiers = [{"system": codes.SID_SITE, "value": str(place.uuid)}]
+    if kind == "lab":
+        identifiers.append({"system": codes.SID_LAB, "value": place.code})
+    active = getattr(place, "active", getattr(place, "is_active", True))
+    return _drop_empty(
+        {
+            "resourceType": "Organization",
+            "id": place_id(kind, place.uuid),
+            "meta": {"lastUpdated": instant(place.updated_at)},
+            "identifier": identifiers,
+            "active": bool(active),
+            "type": [
+                {
+                    "coding": [
+                        {
+                            "system": codes.ORGANIZATION_TYPE,
+                            "code": "prov",
+                            "display": "Healthcare Provider",
+                        }
+                    ]
+                }
+            ],
+            "name": place.name,
+            "address": [
+                address(line=getattr(place, "address", ""), commune=place.commune, use="work")
+            ],
+        }
+    )
+
+
+def location(kind: str, place: Any) -> Resource:
+    """The same place as a Location (where a dose was given or a sample taken)."""
+    active = getattr(place, "active", getattr(place, "is_active", True))
+    return _drop_empty(
+        {
+            "resourceType": "Location",
+            "id": place_id(kind, place.uuid),
+            "meta": {"lastUpdated": instant(place.updated_at)},
+            "identifier": [{"system": codes.SID_SITE, "value": str(place.uuid)}],
+            "status": "active" if active else "inactive",
+            "name": place.name,
+            "mode": "instance",
+            "address": address(
+                line=getattr(place, "address", ""), commune=place.commune, use="work"
+            ),
+            "managingOrganization": _ref("Organization", place_id(kind, place.uuid)),
+        }
+    )
+
+
+# Immunization -------------------------------------------------------------------------
+
+
+def vaccine_code(vaccine: Any) -> dict[str, Any]:
+    coding = []
+    cvx = codes.CVX_BY_VACCINE.get(vaccine.code)
+    if cvx:
+        coding.append(_coding(codes.CVX, cvx))
+    vp = vaccine.prophylaxis_code
+    if vp:
+        system = codes.ATC if vp.startswith("J") else codes.SNOMED
+        coding.append(
+            {"system": system, "code": vp, "display": codes.PROPHYLAXIS_DISPLAY.get(vp, vp)}
+        )
+    if vaccine.product_code:
+        coding.append(
+            {
+                "system": codes.CS_DCC_PRODUCT,
+                "code": vaccine.product_code,
+                "display": vaccine.name,
+            }
+        )
+    return {"coding": coding, "text": vaccine.name}
+
+
+def immunization(dose: Any, *, person_uuid: Any) -> Resource:
+    """`vaccination.Dose` (with vaccine, lot and site__commune loaded) as an Immunization."""
+    vaccine = dose.vaccine
+    site = dose.site
+    protocol: dict[str, Any] = {
+        "series": "Primary series" if dose.series == "primary" else "Booster",
+        "targetDisease": [{"coding": [_coding(codes.SNOMED, codes.SCT_COVID19)]}],
+        "doseNumberPositiveInt": dose.dose_number,
+    }
+    if dose.series == "primary":
+        protocol["seriesDosesPositiveInt"] = vaccine.primary_doses
+    resource: Resource = {
+        "resourceType": "Immunization",
+        "id": str(dose.uuid),
+        "meta": {"lastUpdated": instant(dose.updated_at)},
+        "identifier": [{"system": codes.SID_DOSE, "value": str(dose.uuid)}],
+        "status": "completed" if dose.status == "valid" else "entered-in-error",
+        "vaccineCode": vaccine_code(vaccine),
+        "patient": _ref("Patient", str(person_uuid)),
+        "occurrenceDateTime": instant(dose.administered_at),
+        "recorded": instant(dose.created_at),
+        "primarySource": not dose.given_elsewhere,
+        "manufacturer": {
+            "identifier": {"system": codes.CS_DCC_MANUFACTURER, "value": vaccine.manufacturer_code}
+        }
+        if vaccine.manufacturer_code
+        else None,
+        "protocolApplied": [protocol],
+    }
+    if dose.lot_id is not None:
+        resource["lotNumber"] = dose.lot.number
+        resource["expirationDate"] = dose.lot.expiry_date.isoformat()
+    if site is not None:
+        resource["location"] = _ref("Location", place_id("vaccination_site", site.uuid))
+        resource["performer"] = [
+            {
+                "function": {"coding": [{"system": codes.V2_0443, "code": "AP"}]},
+                "actor": _ref("Organization", place_id("vaccination_site", site.uuid)),
+            }
+        ]
+    if dose.given_elsewhere:
+        place = ", ".join(p for p in (dose.elsewhere_place, dose.elsewhere_country) if p)
+        resource["reportOrigin"] = {"text": place or "Given elsewhere"}
+    return _drop_empty(resource)
+
+
+# Tests: Observation, DiagnosticReport, Specimen ---------------------------------------
+
+
+def _result_status(result: Any) -> str:
+    if result.outcome == "pool_positive":
+        return "preliminary"  # the person's own outcome waits for the individual retest
+    return "amended" if result.version > 1 else "final"
+
+
+def _result_performer(result: Any) -> list[dict[str, str]]:
+    lab = result.tube_result.lab if result.tube_result_id else None
+    if lab is not None:
+        return [_ref("Organization", place_id("lab", lab.uuid))]
+    return [_ref("Organization", place_id("testing_site", result.site.uuid))]
+
+
+def test_code(test_type: str) -> dict[str, Any]:
+    pair = codes.LOINC_BY_TEST_TYPE[test_type]
+    return {"coding": [_coding(codes.LOINC, pair)], "text": pair[1]}
+
+
+def observation(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
+    """`testing.Result` (with site, tube_result__lab loaded) as an Observation."""
+    value, interpretation = codes.OUTCOME_VALUES[result.outcome]
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": str(result.uuid),
+        "meta": {"lastUpdated": instant(result.amended_at or result.released_at)},
+        "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
+        "status": _result_status(result),
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": codes.OBSERVATION_CATEGORY,
+                        "code": "laboratory",
+                        "display": "Laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": test_code(result.test_type),
+        "subject": _ref("Patient", str(person_uuid)),
+        "effectiveDateTime": instant(result.collected_at),
+        "issued": instant(result.released_at),
+        "performer": _result_performer(result),
+        "valueCodeableConcept": {"coding": [_coding(codes.SNOMED, value)]},
+        "interpretation": [{"coding": [_coding(codes.V3_INTERPRETATION, interpretation)]}]
+        if interpretation
+        else None,
+        "specimen": _ref("Specimen", str(tube_uuid)),
+    }
+    if result.pooled:
+        resource["method"] = {"text": "Pooled sample testing"}
+    if result.outcome == "pool_positive":
+        resource["note"] = [{"text": "The pool was positive: an individual retest is required."}]
+    ct = result.tube_result.ct_value if result.tube_result_id and not result.pooled else None
+    if ct is not None:
+        resource["component"] = [
+            {
+                "code": {"text": "Cycle threshold (Ct)"},
+                "valueQuantity": {
+                    "value": float(ct),
+                    "unit": "{Ct}",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "{Ct}",
+                },
+            }
+        ]
+    return _drop_empty(resource)
+
+
+def diagnostic_report(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
+    """The report that carries one result's Observation."""
+    value, _interpretation = codes.OUTCOME_VALUES[result.outcome]
+    return _drop_empty(
+        {
+            "resourceType": "DiagnosticReport",
+            "id": str(result.uuid),
+            "meta": {"lastUpdated": instant(result.amended_at or result.released_at)},
+            "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
+            "status": _result_status(result),
+            "category": [
+                {"coding": [{"system": codes.V2_0074, "code": "LAB", "display": "Laboratory"}]}
+            ],
+            "code": test_code(result.test_type),
+            "subject": _ref("Patient", str(person_uuid)),
+            "effectiveDateTime": instant(result.collected_at),
+            "issued": instant(result.released_at),
+            "performer": _result_performer(result),
+            "specimen": [_ref("Specimen", str(tube_uuid))],
+            "result": [_ref("Observation", str(result.uuid))],
+            "conclusionCode": [{"coding": [_coding(codes.SNOMED, value)]}],
+        }
+    )
+
+
+def specimen(tube: Any, *, subject_uuid: Any | None) -> Resource:
+    """`testing.Tube` as a Specimen: one person's swab, or a pool (no single subject)."""
+    pooled = tube.capacity > 1
+    resource: Resource = {
+        "resourceType": "Specimen",
+        "id": str(tube.uuid),
+        "meta": {
+            "lastUpdated": instant(
+                tube.resulted_at
+                or tube.received_at
+                or tube.shipped_at
+                or tube.closed_at
+                or tube.collected_at
+            )
+        },
+        "identifier": [{"system": codes.SID_TUBE, "value": tube.barcode}],
+        "status": "unavailable" if tube.status == "missing" else "available",
+        "type": {"coding": [_coding(codes.SNOMED, codes.SCT_NASOPHARYNGEAL_SWAB)]},
+        "receivedTime": instant(tube.received_at),
+        "collection": {"collectedDateTime": instant(tube.collected_at)},
+    }
+    if pooled:
+        resource["extension"] = [{"url": codes.EXT_POOL_SIZE, "valueInteger": tube.member_count}]
+        resource["note"] = [{"text": "Pooled specimen: swabs of several people in one tube."}]
+    elif subject_uuid is not None:
+        resource["subject"] = _ref("Patient", str(subject_uuid))
+    return _drop_empty(resource)
+
+
+def operation_outcome(*, code: str, diagnostics: str, severity: str = "error") -> Resource:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }

@@ -1,0 +1,445 @@
+"""Reads of the FHIR surface: scoped through the reader's people, audited like every read.
+
+Each resource type has a scoped queryset (`*_for`), a builder call, and the search
+parameters it supports. Organization and Location describe public places (the sites
+listed on the booking pages) and are read by any authenticated reader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from covidhub.audit.alerts import staff_lookup_charge
+from covidhub.audit.models import AuditEvent
+from covidhub.audit.services import audit_event_new
+from covidhub.core.text import fold_ascii
+from covidhub.fhir import codes, resources
+from covidhub.fhir.access import STAFF, Reader, people_for
+from covidhub.fhir.errors import BadRequest, NotFound
+from covidhub.fhir.search import (
+    Paging,
+    combine,
+    date_q,
+    paging_parse,
+    token_split,
+    unknown_params_refuse,
+    uuid_q,
+)
+from covidhub.people.models import Person
+from covidhub.testing.models import Lab, Result, Sample, Site, Tube
+from covidhub.vaccination.models import Dose, VaccinationSite
+
+Resource = dict[str, Any]
+CLINICAL_TYPES = ("Patient", "Immunization", "Observation", "DiagnosticReport", "Specimen")
+PLACE_TYPES = ("Organization", "Location")
+RESOURCE_TYPES = (*CLINICAL_TYPES, *PLACE_TYPES)
+
+
+# Audit ---------------------------------------------------------------------------------
+
+
+def audit_reads(reader: Reader, action: str, items: Iterable[tuple[Model, Any]]) -> None:
+    """One audit event per (record, person UUID) read, in one insert."""
+    if not reader.audited:
+        return
+    details = {"client": reader.client_id} if reader.client_id else None
+    events = [
+        audit_event_new(
+            actor=reader.user,
+            actor_role=reader.role,
+            action=action,
+            obj=obj,
+            person_uuid=person_uuid,
+            details=details,
+        )
+        for obj, person_uuid in items
+    ]
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def _charge(reader: Reader, person_uuids: Iterable[Any]) -> None:
+    """A staff member's look-ups count against their hourly budget (as on every page)."""
+    if reader.kind == STAFF:
+        for person_uuid in dict.fromkeys(person_uuids):
+            staff_lookup_charge(actor=reader.user, person_uuid=person_uuid)
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise NotFound() from exc
+
+
+# Scoped querysets -----------------------------------------------------------------------
+
+
+def patients_for(reader: Reader) -> QuerySet[Person]:
+    return people_for(reader).select_related("commune__parent__parent")
+
+
+def doses_for(reader: Reader) -> QuerySet[Dose]:
+    return (
+        Dose.objects.filter(person__in=people_for(reader))
+        .select_related("vaccine", "lot", "site")
+        .annotate(person_key=F("person__uuid"))
+    )
+
+
+def results_for(reader: Reader) -> QuerySet[Result]:
+    return (
+        Result.objects.filter(person__in=people_for(reader))
+        .select_related("site", "tube_result__lab")
+        .annotate(person_key=F("person__uuid"), tube_key=F("sample__tube__uuid"))
+    )
+
+
+def _tube_subject() -> Subquery:
+    return Subquery(
+        Sample.objects.filter(tube=OuterRef("pk"), status=Sample.Status.ACTIVE).values(
+            "person__uuid"
+        )[:1]
+    )
+
+
+def tubes_for(reader: Reader) -> QuerySet[Tube]:
+    visible = Sample.objects.filter(
+        tube=OuterRef("pk"), status=Sample.Status.ACTIVE, person__in=people_for(reader)
+    )
+    return Tube.objects.filter(Exists(visible)).annotate(subject_key=_tube_subject())
+
+
+# Builders over loaded rows ----------------------------------------------------------------
+
+
+def _immunization(dose: Any) -> Resource:
+    return resources.immunization(dose, person_uuid=dose.person_key)
+
+
+def _observation(result: Any) -> Resource:
+    return resources.observation(result, person_uuid=result.person_key, tube_uuid=result.tube_key)
+
+
+def _report(result: Any) -> Resource:
+    return resources.diagnostic_report(
+        result, person_uuid=result.person_key, tube_uuid=result.tube_key
+    )
+
+
+def _specimen(tube: Any) -> Resource:
+    return resources.specimen(tube, subject_uuid=tube.subject_key if tube.capacity == 1 else None)
+
+
+@dataclass(frozen=True)
+class Clinical:
+    """How one clinical resource type is read and searched."""
+
+    queryset: Callable[[Reader], QuerySet[Any]]
+    build: Callable[[Any], Resource]
+    person_of: Callable[[Any], Any]
+    params: dict[str, Callable[[str], Q]]
+    last_updated: str
+    order: tuple[str, ...]
+    action: str
+
+
+def _patient_identifier(text: str) -> Q:
+    system, value = token_split(text)
+    if not value:
+        raise BadRequest(_("identifier needs a value: system|value or value."))
+    if system == codes.SID_PERSON:
+        return uuid_q("uuid", "Patient")(value)
+    by_system = {v: k for k, v in codes.ID_SYSTEMS.items()}
+    normalised = value.replace(" ", "").upper()
+    if system in by_system:
+        return Q(id_type=by_system[system], id_number=normalised)
+    if system:
+        return Q(pk__in=[])
+    return Q(id_number=normalised) | uuid_q("uuid", "Patient")(value)
+
+
+def _gender(text: str) -> Q:
+    sexes = {v: k for k, v in resources.GENDER.items()}
+    if text not in ("male", "female", "other", "unknown"):
+        raise BadRequest(_("gender is one of male, female, other, unknown."))
+    return Q(sex=sexes[text]) if text in sexes else Q(pk__in=[])
+
+
+def _name(text: str) -> Q:
+    folded = fold_ascii(text)
+    if not folded:
+        raise BadRequest(_("name needs some letters."))
+    return Q(search_name__contains=folded)
+
+
+def _birthdate(text: str) -> Q:
+    if text.isdigit() and len(text) == 4:
+        return Q(birth_year=int(text))
+    return date_q("birth_date", as_date=True)(text)
+
+
+def _test_code(text: str) -> Q:
+    system, code = token_split(text)
+    if system not in (None, "", codes.LOINC):
+        return Q(pk__in=[])
+    types = [t for t, pair in codes.LOINC_BY_TEST_TYPE.items() if pair[0] == code]
+    return Q(test_type__in=types)
+
+
+_result_last_updated = Coalesce("amended_at", "released_at")
+
+CLINICAL: dict[str, Clinical] = {
+    "Patient": Clinical(
+        queryset=patients_for,
+        build=resources.patient,
+        person_of=lambda p: p.uuid,
+        params={
+            "_id": uuid_q("uuid", "Patient"),
+            "identifier": _patient_identifier,
+            "name": _name,
+            "gender": _gender,
+            "birthdate": _birthdate,
+            "_lastUpdated": date_q("updated_at"),
+        },
+        last_updated="updated_at",
+        order=("id",),
+        action="fhir.patient.searched",
+    ),
+    "Immunization": Clinical(
+        queryset=lambda r: doses_for(r).filter(status=Dose.Status.VALID),
+        build=_immunization,
+        person_of=lambda d: d.person_key,
+        params={
+            "_id": uuid_q("uuid", "Immunization"),
+            "patient": uuid_q("person__uuid", "Patient"),
+            "date": date_q("administered_at"),
+            "_lastUpdated": date_q("updated_at"),
+        },
+        last_updated="updated_at",
+        order=("administered_at", "id"),
+        action="fhir.immunization.searched",
+    ),
+    "Observation": Clinical(
+        queryset=lambda r: results_for(r).annotate(last_updated=_result_last_updated),
+        build=_observation,
+        person_of=lambda r: r.person_key,
+        params={
+            "_id": uuid_q("uuid", "Observation"),
+            "patient": uuid_q("person__uuid", "Patient"),
+            "subject": uuid_q("person__uuid", "Patient"),
+            "date": date_q("collected_at"),
+            "code": _test_code,
+            "_lastUpdated": date_q("last_updated"),
+        },
+        last_updated="last_updated",
+        order=("collected_at", "id"),
+        action="fhir.observation.searched",
+    ),
+    "DiagnosticReport": Clinical(
+        queryset=lambda r: results_for(r).annotate(last_updated=_result_last_updated),
+        build=_report,
+        person_of=lambda r: r.person_key,
+        params={
+            "_id": uuid_q("uuid", "DiagnosticReport"),
+            "patient": uuid_q("person__uuid", "Patient"),
+            "subject": uuid_q("person__uuid", "Patient"),
+            "date": date_q("collected_at"),
+            "code": _test_code,
+            "_lastUpdated": date_q("last_updated"),
+        },
+        last_updated="last_updated",
+        order=("collected_at", "id"),
+        action="fhir.diagnosticreport.searched",
+    ),
+    "Specimen": Clinical(
+        queryset=tubes_for,
+        build=_specimen,
+        person_of=lambda t: t.subject_key if t.capacity == 1 else None,
+        params={
+            "_id": uuid_q("uuid", "Specimen"),
+            "patient": lambda text: _specimen_patient(text),
+            "subject": lambda text: _specimen_patient(text),
+            "collected": date_q("collected_at"),
+        },
+        last_updated="collected_at",
+        order=("collected_at", "id"),
+        action="fhir.specimen.searched",
+    ),
+}
+
+
+def _specimen_patient(text: str) -> Q:
+    key = uuid_q("person__uuid", "Patient")(text)
+    return Q(
+        Exists(Sample.objects.filter(tube=OuterRef("pk"), status=Sample.Status.ACTIVE).filter(key))
+    )
+
+
+# Read ------------------------------------------------------------------------------------
+
+
+def clinical_read(*, reader: Reader, resource_type: str, resource_id: str) -> Resource:
+    """One clinical resource the reader may see (audited), else NotFound."""
+    spec = CLINICAL[resource_type]
+    key = _uuid(resource_id)
+    queryset = spec.queryset(reader)
+    if resource_type == "Immunization":
+        queryset = doses_for(reader)  # a voided dose reads as entered-in-error
+    row = queryset.filter(uuid=key).first()
+    if row is None:
+        raise NotFound()
+    person_uuid = spec.person_of(row)
+    _charge(reader, [person_uuid] if person_uuid else [])
+    with transaction.atomic():
+        audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
+    return spec.build(row)
+
+
+def clinical_search(
+    *, reader: Reader, resource_type: str, params: QueryDict
+) -> tuple[list[Resource], Paging, bool]:
+    """A page of matches (audited), the paging used, and whether more follow."""
+    spec = CLINICAL[resource_type]
+    unknown_params_refuse(params, frozenset(spec.params))
+    paging = paging_parse(params)
+    queryset = spec.queryset(reader)
+    for name, one in spec.params.items():
+        if name in params:
+            queryset = queryset.filter(combine(params, name, one))
+    rows = list(queryset.order_by(*spec.order)[paging.offset : paging.offset + paging.count + 1])
+    more = len(rows) > paging.count
+    rows = rows[: paging.count]
+    people = [spec.person_of(row) for row in rows]
+    if resource_type == "Patient" and "identifier" in params:
+        _charge(reader, people)  # a number typed in finds one person: a look-up
+    with transaction.atomic():
+        audit_reads(reader, spec.action, zip(rows, people, strict=True))
+    return [spec.build(row) for row in rows], paging, more
+
+
+# Patient/$everything ---------------------------------------------------------------------
+
+
+def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
+    """The patient and every record of theirs: doses, results (as Observation and
+    DiagnosticReport), their specimens, and the places that performed them."""
+    key = _uuid(patient_id)
+    person = patients_for(reader).filter(uuid=key).first()
+    if person is None:
+        raise NotFound()
+    _charge(reader, [person.uuid])
+    with transaction.atomic():
+        audit_reads(reader, "fhir.patient.everything", [(person, person.uuid)])
+    doses = list(
+        Dose.objects.filter(person=person, status=Dose.Status.VALID)
+        .select_related("vaccine", "lot", "site__commune__parent__parent")
+        .annotate(person_key=F("person__uuid"))
+        .order_by("sequence", "id")
+    )
+    results = list(
+        Result.objects.filter(person=person)
+        .select_related(
+            "site__commune__parent__parent", "tube_result__lab__commune__parent__parent"
+        )
+        .annotate(person_key=F("person__uuid"), tube_key=F("sample__tube__uuid"))
+        .order_by("collected_at", "id")
+    )
+    tubes = list(
+        Tube.objects.filter(uuid__in=[r.tube_key for r in results])
+        .annotate(subject_key=_tube_subject())
+        .order_by("collected_at", "id")
+    )
+    places: dict[str, tuple[str, Any]] = {}
+    for dose in doses:
+        if dose.site is not None:
+            places.setdefault(
+                resources.place_id("vaccination_site", dose.site.uuid),
+                ("vaccination_site", dose.site),
+            )
+    for result in results:
+        lab = result.tube_result.lab
+        if lab is not None:
+            places.setdefault(resources.place_id("lab", lab.uuid), ("lab", lab))
+        else:
+            places.setdefault(
+                resources.place_id("testing_site", result.site.uuid),
+                ("testing_site", result.site),
+            )
+    bundle: list[Resource] = [resources.patient(person)]
+    bundle += [_immunization(dose) for dose in doses]
+    bundle += [_observation(result) for result in results]
+    bundle += [_report(result) for result in results]
+    bundle += [_specimen(tube) for tube in tubes]
+    for kind, place in places.values():
+        bundle.append(resources.organization(kind, place))
+        bundle.append(resources.location(kind, place))
+    return bundle
+
+
+# Organization and Location -----------------------------------------------------------
+
+PLACE_MODELS: dict[str, Any] = {
+    "vs": ("vaccination_site", VaccinationSite),
+    "ts": ("testing_site", Site),
+    "lab": ("lab", Lab),
+}
+
+
+def _place_split(resource_id: str) -> tuple[str, Any, uuid.UUID]:
+    prefix, _sep, rest = resource_id.partition("-")
+    if prefix not in PLACE_MODELS:
+        raise NotFound()
+    kind, model = PLACE_MODELS[prefix]
+    return kind, model, _uuid(rest)
+
+
+def place_read(*, resource_type: str, resource_id: str) -> Resource:
+    kind, model, key = _place_split(resource_id)
+    place = model.objects.select_related("commune__parent__parent").filter(uuid=key).first()
+    if place is None:
+        raise NotFound()
+    build = resources.organization if resource_type == "Organization" else resources.location
+    return build(kind, place)
+
+
+def place_search(*, resource_type: str, params: QueryDict) -> tuple[list[Resource], Paging, bool]:
+    unknown_params_refuse(params, frozenset({"_id", "name"}))
+    paging = paging_parse(params)
+    wanted_ids: set[str] | None = None
+    if "_id" in params:
+        for value in params.getlist("_id"):
+            ids = set(value.split(","))
+            wanted_ids = ids if wanted_ids is None else wanted_ids & ids
+    found: list[tuple[str, Any]] = []
+    for prefix, (kind, model) in PLACE_MODELS.items():
+        queryset = model.objects.select_related("commune__parent__parent")
+        for value in params.getlist("name"):
+            names = Q(pk__in=[])
+            for part in value.split(","):
+                names |= Q(name__icontains=part.strip())
+            queryset = queryset.filter(names)
+        if wanted_ids is not None:
+            keys = []
+            for text in wanted_ids:
+                head, _sep, rest = text.partition("-")
+                if head == prefix:
+                    try:
+                        keys.append(uuid.UUID(rest))
+                    except ValueError:
+                        continue
+            queryset = queryset.filter(uuid__in=keys)
+        found += [(kind, place) for place in queryset.order_by("name", "id")]
+    page = found[paging.offset : paging.offset + paging.count]
+    more = len(found) > paging.offset + paging.count
+    build = resources.organization if resource_type == "Organization" else resources.location
+    return [build(kind, place) for kind, place in page], paging, more
