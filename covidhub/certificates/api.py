@@ -135,8 +135,19 @@ def person_status(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
     return {"person_uuid": person.uuid, **status.__dict__}
 
 
+Purpose = Literal["venue", "event", "travel"]
+
+
 class VerifyIn(Schema):
     text: str = Field(..., max_length=10_000)
+    purpose: Purpose = Field("venue", description="Which acceptance rules to apply")
+
+
+class VerifyRuleOut(Schema):
+    identifier: str
+    status: Literal["passed", "failed", "open"]
+    description: str = Field(description="In the reader's language (Accept-Language)")
+    values: str
 
 
 class VerifyOut(Schema):
@@ -151,6 +162,15 @@ class VerifyOut(Schema):
     expires_at: datetime | None
     uvci: str | None
     kid: str | None
+    verdict: Literal["accepted", "refused", "open", "invalid"] = Field(
+        description="`valid` is the cryptographic result; the verdict adds the rules"
+    )
+    verdict_message: str
+    purpose: str
+    rules_version: int | None
+    value_sets_version: str | None
+    rules: list[VerifyRuleOut]
+    notes: list[str]
 
 
 @router.post("/verify", response=VerifyOut, auth=staff_auth)
@@ -158,9 +178,16 @@ def verify(request: HttpRequest, payload: VerifyIn) -> dict[str, Any]:
     """Verify a scanned QR text (online path of the verifier). Never an error for bad text:
     the answer says why a certificate is refused (`reason`, translated `message`)."""
     user = request_user(request)
-    outcome = certificate_verify(text=payload.text)
+    outcome = certificate_verify(text=payload.text, purpose=payload.purpose)
     verification_audit(actor=user, outcome_reason=outcome.reason, uvci=outcome.uvci)
     return {
+        "verdict": outcome.verdict,
+        "verdict_message": outcome.verdict_message,
+        "purpose": outcome.purpose,
+        "rules_version": outcome.rules_version,
+        "value_sets_version": outcome.value_sets_version,
+        "rules": [line.__dict__ for line in outcome.rules],
+        "notes": list(outcome.notes),
         "valid": outcome.valid,
         "reason": outcome.reason,
         "message": outcome.message,

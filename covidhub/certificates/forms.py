@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from covidhub.certificates.models import AcceptanceRuleSet
 from covidhub.people.health_status import LONGEST_DAYS
 
 MEASURE_COLOUR_CHOICES = [("red", _("Red")), ("yellow", _("Yellow")), ("off", _("Off (ignored)"))]
@@ -28,6 +29,16 @@ class VerifyForm(forms.Form):
             }
         ),
     )
+
+    purpose = forms.ChoiceField(
+        label=_("Rules of this checkpoint"),
+        choices=AcceptanceRuleSet.Purpose.choices,
+        initial=AcceptanceRuleSet.Purpose.VENUE,
+        required=False,
+    )
+
+    def clean_purpose(self) -> str:
+        return str(self.cleaned_data.get("purpose") or AcceptanceRuleSet.Purpose.VENUE)
 
 
 class RevokeForm(forms.Form):

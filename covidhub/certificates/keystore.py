@@ -42,6 +42,7 @@ from covidhub.certificates.dcc import (
     private_key_serialize,
     signer_from_keys,
 )
+from covidhub.certificates.dcc.keys import certificate_der_published
 from covidhub.certificates.errors import KeyRefused, NoSigningKey, domain_error_from
 from covidhub.certificates.models import SigningKey, TrustedCertificate
 from covidhub.core.errors import NotFound
@@ -159,7 +160,7 @@ class CertificateFacts:
 
 def _facts(certificate: x509.Certificate) -> CertificateFacts:
     countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    der = certificate.public_bytes(serialization.Encoding.DER)
+    der = certificate_der_published(certificate)
     return CertificateFacts(
         kid=kid_hex(kid_for_certificate(certificate)),
         country=str(countries[0].value) if countries else "",
@@ -336,7 +337,7 @@ def trust_list_import(*, actor: Any, certificates_data: list[bytes]) -> int:
             fingerprint=facts.fingerprint,
             defaults={
                 "kid": facts.kid,
-                "certificate_der": certificate.public_bytes(serialization.Encoding.DER),
+                "certificate_der": certificate_der_published(certificate),
                 "country": facts.country or "XX",
                 "subject": facts.subject,
                 "source": TrustedCertificate.Source.IMPORTED,

@@ -19,8 +19,10 @@ from typing import Final
 from cryptography import x509
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from covidhub.certificates.acceptance import DEFAULT_PURPOSE, RulesResult, rules_check
 from covidhub.certificates.dcc import (
     KeyMaterialInvalid,
     Reason,
@@ -30,7 +32,10 @@ from covidhub.certificates.dcc import (
     hc1_verify,
     trust_list_build,
 )
+from covidhub.certificates.dcc.rules import RuleStatus
+from covidhub.certificates.dcc.verify import NoteCode
 from covidhub.certificates.models import Revocation, TrustedCertificate
+from covidhub.certificates.value_sets import value_sets_current
 
 TRUST_LIST_TTL_SECONDS: Final = 60
 
@@ -45,6 +50,13 @@ REASON_MESSAGES: dict[Reason, Promise] = {
     Reason.UNKNOWN_KID: _("The certificate was signed by a key we do not know."),
     Reason.UNSUPPORTED_ALGORITHM: _("The certificate uses an unsupported signature algorithm."),
     Reason.SIGNATURE_INVALID: _("The signature is not valid: the certificate may be forged."),
+    Reason.UNSUPPORTED_KEY: _(
+        "The certificate was signed with a key type the EU specification does not allow "
+        "(unsupported key)."
+    ),
+    Reason.ISSUED_BEFORE_DSC: _(
+        "The certificate claims to be issued before its signing key was valid."
+    ),
     Reason.KEY_REVOKED: _("The key that signed this certificate has been revoked."),
     Reason.DSC_EXPIRED: _("The signing key of this certificate has expired."),
     Reason.DSC_NOT_YET_VALID: _("The signing key of this certificate is not yet valid."),
@@ -127,9 +139,52 @@ class _RevokedInDatabase:
         return Revocation.objects.filter(kind=self.kind).count()
 
 
+VALUE_SET_LABELS: dict[str, Promise] = {
+    "vaccine-medicinal-product": _("Unknown vaccine product %(code)s"),
+    "vaccine-mah-manf": _("Unknown vaccine manufacturer %(code)s"),
+    "vaccine-prophylaxis": _("Unknown vaccine type %(code)s"),
+    "test-manf": _("Unknown rapid test device %(code)s"),
+    "test-type": _("Unknown test type %(code)s"),
+    "test-result": _("Unknown test result %(code)s"),
+    "disease-agent-targeted": _("Unknown disease %(code)s"),
+    "country-2-codes": _("Unknown country %(code)s"),
+}
+NOTE_MESSAGES: dict[NoteCode, Promise] = {
+    NoteCode.DATE_TIME_AS_DATE: _(
+        "%(field)s was written as a date-time (%(value)s); read as its date."
+    ),
+    NoteCode.TAGGED_TIMESTAMP: _("%(field)s was a tagged CBOR timestamp; read as %(value)s."),
+    NoteCode.FORMAT: _("%(field)s does not follow the expected format (%(value)s)."),
+    NoteCode.EXPIRES_AFTER_DSC: _(
+        "The certificate's expiry lies beyond its signing key's end (%(value)s)."
+    ),
+}
+VERDICT_MESSAGES: dict[str, Promise] = {
+    "accepted": _("Genuine, and every rule of this checkpoint is met."),
+    "refused": _("Genuine, but a rule of this checkpoint is not met."),
+    "open": _("Genuine; some rules could not be decided: check them by hand."),
+    "invalid": _("Not a valid certificate."),
+}
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One rule as the verifier screen shows it, in the reader's language."""
+
+    identifier: str
+    status: str
+    description: str
+    values: str = ""
+
+
 @dataclass(frozen=True)
 class VerificationOutcome:
-    """What a verifier shows; personal fields are filled only for a valid certificate."""
+    """What a verifier shows; personal fields are filled only for a valid certificate.
+
+    `valid` is the cryptographic result (signature, key, times, revocation, schema);
+    `verdict` adds the rules of the checkpoint's purpose: accepted, refused, open, or
+    invalid when the cryptographic result already refused it.
+    """
 
     result: VerificationResult
     valid: bool
@@ -142,19 +197,85 @@ class VerificationOutcome:
     expires_at: datetime | None
     uvci: str | None
     kid: str | None
+    verdict: str = "invalid"
+    verdict_message: str = ""
+    purpose: str = DEFAULT_PURPOSE
+    rules_version: int | None = None
+    value_sets_version: str | None = None
+    rules: tuple[RuleLine, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
-def certificate_verify(*, text: str, now: datetime | None = None) -> VerificationOutcome:
-    """Verify a scanned HC1 text; never raises for any text."""
+def _rule_lines(rules: RulesResult, result: VerificationResult, language: str) -> list[RuleLine]:
+    lines = [
+        RuleLine(
+            identifier=f"VS-{issue.field}",
+            status=RuleStatus.OPEN.value,
+            description=str(
+                VALUE_SET_LABELS.get(issue.value_set, _("Unknown code %(code)s"))
+                % {"code": issue.code}
+            ),
+        )
+        for issue in result.code_issues
+    ]
+    for outcome in rules.outcomes:
+        lines.append(
+            RuleLine(
+                identifier=outcome.rule.identifier,
+                status=outcome.status.value,
+                description=outcome.rule.description(language),
+                values=", ".join(
+                    f"{path} = {value}" for path, value in outcome.values.items() if value
+                ),
+            )
+        )
+    # Failed first, then open, then passed: what needs the checkpoint's eye on top.
+    order = {RuleStatus.FAILED.value: 0, RuleStatus.OPEN.value: 1, RuleStatus.PASSED.value: 2}
+    return sorted(lines, key=lambda line: order[line.status])
+
+
+def certificate_verify(
+    *, text: str, now: datetime | None = None, purpose: str = DEFAULT_PURPOSE
+) -> VerificationOutcome:
+    """Verify a scanned HC1 text and apply the purpose's rules; never raises for any text."""
     moment = now or timezone.now()
+    sets = value_sets_current()
     result = hc1_verify(
         text=text if isinstance(text, str) else "",
         trust_list=trust_list_current(),
         now=moment,
         revoked_uvcis=_RevokedInDatabase(Revocation.Kind.UVCI),  # type: ignore[arg-type]
         revoked_kids=_RevokedInDatabase(Revocation.Kind.KID),  # type: ignore[arg-type]
+        value_sets=sets,
     )
     valid = result.valid
+    verdict = "invalid"
+    rules: RulesResult | None = None
+    lines: list[RuleLine] = []
+    if valid and result.payload is not None:
+        rules = rules_check(
+            purpose=purpose,
+            payload=dict(result.payload),
+            kind=result.certificate_type,
+            now=moment,
+            issued_at=result.issued_at,
+            expires_at=result.expires_at,
+            value_sets=sets,
+        )
+        lines = _rule_lines(rules, result, get_language() or "vi")
+        statuses = {line.status for line in lines}
+        verdict = (
+            "refused"
+            if RuleStatus.FAILED.value in statuses
+            else "open"
+            if RuleStatus.OPEN.value in statuses
+            else "accepted"
+        )
+    notes = tuple(
+        str(NOTE_MESSAGES[note.code] % {"field": note.field, "value": note.value})
+        for note in result.notes
+        if note.code is not NoteCode.TAGGED_TIMESTAMP
+    )
     return VerificationOutcome(
         result=result,
         valid=valid,
@@ -167,6 +288,13 @@ def certificate_verify(*, text: str, now: datetime | None = None) -> Verificatio
         expires_at=result.expires_at if valid else None,
         uvci=result.uvci if valid else None,
         kid=result.kid.hex() if valid and result.kid else None,
+        verdict=verdict,
+        verdict_message=str(VERDICT_MESSAGES[verdict]),
+        purpose=purpose,
+        rules_version=rules.rules_version if rules else None,
+        value_sets_version=result.value_sets_version,
+        rules=tuple(lines),
+        notes=notes if valid else (),
     )
 
 

@@ -144,9 +144,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None)
     outcome = None
     if request.method == "POST" and form.is_valid():
-        outcome = certificate_verify(text=form.cleaned_data["text"])
+        purpose = form.cleaned_data["purpose"]
+        outcome = certificate_verify(text=form.cleaned_data["text"], purpose=purpose)
         verification_audit(actor=request.user, outcome_reason=outcome.reason, uvci=outcome.uvci)
-        form = VerifyForm()
+        form = VerifyForm(initial={"purpose": purpose})
     return render(
         request,
         "certificates/verify.html",
@@ -167,6 +168,11 @@ def verify(request: HttpRequest) -> HttpResponse:
                 "dob": _("Date of birth"),
                 "type": _("Type"),
                 "trust_status": _("Trust list: %(count)s keys, updated %(date)s."),
+                "rules_title": _("Rules"),
+                "status_passed": _("met"),
+                "status_failed": _("not met"),
+                "status_open": _("to check by hand"),
+                "notes_title": _("Notes"),
             },
             "trust_list_url": reverse("certificates:trust_list_json"),
             "revocations_url": reverse("certificates:revocations_json"),

@@ -18,6 +18,7 @@ expression behaves as the reference evaluator does, which only fails on what it 
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -247,32 +248,46 @@ def _compile_and(operands: list[Evaluator]) -> Evaluator:
     return evaluate
 
 
-def _compare(operator: str, left: Any, right: Any) -> bool:
-    if operator == "<":
-        return bool(left < right)
-    if operator == ">":
-        return bool(left > right)
-    if operator == "<=":
-        return bool(left <= right)
-    return bool(left >= right)
+_COMPARE: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
 
 
-def _compile_comparison(operator: str, operands: list[Evaluator], *, dates: bool) -> Evaluator:
-    symbol = _DATE_COMPARISONS[operator] if dates else operator
+def _compile_comparison(symbol: str, operands: list[Evaluator], *, dates: bool) -> Evaluator:
+    compare = _COMPARE[_DATE_COMPARISONS[symbol] if dates else symbol]
+    message = (
+        "all operands of a date-time comparison must be date-times"
+        if dates
+        else "all operands of a comparison operation must be of integer type"
+    )
 
-    def evaluate(data: Any) -> bool:
-        values = [operand(data) for operand in operands]
+    def value_of(evaluate: Evaluator, data: Any) -> Any:
+        value = evaluate(data)
         if dates:
-            if not all(type(value) is DateTime for value in values):
-                raise CertLogicError("all operands of a date-time comparison must be date-times")
-            values = [value.ms for value in values]
-        elif not all(_is_int(value) and type(value) is not bool for value in values):
-            raise CertLogicError("all operands of a comparison operation must be of integer type")
-        if len(values) == 2:
-            return _compare(symbol, values[0], values[1])
-        return _compare(symbol, values[0], values[1]) and _compare(symbol, values[1], values[2])
+            if type(value) is not DateTime:
+                raise CertLogicError(message)
+            return value.ms
+        if not _is_int(value) or type(value) is bool:
+            raise CertLogicError(message)
+        return value
 
-    return evaluate
+    if len(operands) == 2:
+        first, second = operands
+
+        def evaluate_two(data: Any) -> bool:
+            return compare(value_of(first, data), value_of(second, data))
+
+        return evaluate_two
+    first, second, third = operands
+
+    def evaluate_three(data: Any) -> bool:
+        a, b, c = value_of(first, data), value_of(second, data), value_of(third, data)
+        return compare(a, b) and compare(b, c)
+
+    return evaluate_three
 
 
 def _compile_in(needle: Evaluator, haystack: Evaluator) -> Evaluator:

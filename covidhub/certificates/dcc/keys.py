@@ -11,12 +11,14 @@ Private keys are only ever serialized encrypted with a passphrase.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -77,9 +79,23 @@ class DocumentSigner:
         return "ES256" if isinstance(self.private_key, ec.EllipticCurvePrivateKey) else "PS256"
 
 
+# DSCs that only the lenient parser could read: strict DER as re-encoded → the bytes the
+# issuer published. The kid is computed over the published bytes, so it must survive the
+# re-encoding; bounded, since a process sees at most a few thousand DSCs.
+_PUBLISHED_DER: dict[bytes, bytes] = {}
+_PUBLISHED_DER_LIMIT: Final = 10_000
+
+
+def certificate_der_published(certificate: x509.Certificate) -> bytes:
+    """The DER bytes as issued (differs from `public_bytes` only for a DSC that
+    `certificate_load` had to read leniently)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return _PUBLISHED_DER.get(der, der)
+
+
 def kid_for_certificate(certificate: x509.Certificate) -> bytes:
     """The DCC key identifier: the first 8 bytes of SHA-256 over the certificate's DER."""
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
+    return hashlib.sha256(certificate_der_published(certificate)).digest()[:8]
 
 
 def certificate_usages(certificate: x509.Certificate) -> frozenset[CertificateKind] | None:
@@ -259,26 +275,74 @@ def development_dsc_generate(
     return KeyAndCertificate(private_key=key, certificate=certificate)
 
 
+def _certificate_parse(der: bytes) -> x509.Certificate:
+    certificate = x509.load_der_x509_certificate(der)
+    certificate.public_key()
+    for _extension in certificate.extensions:
+        pass
+    return certificate
+
+
+def _der_reencoded(der: bytes) -> bytes | None:
+    """The certificate in strict DER, or None if even a lenient BER parser cannot read it.
+
+    DER forbids encoding a field that holds its DEFAULT value (an extension's `critical`
+    FALSE, BasicConstraints' `cA` FALSE), and cryptography refuses such certificates;
+    several national CAs issued them. asn1crypto reads them and drops the defaults when
+    it encodes again. Only the DSC's key, validity and extensions are used from the
+    result; its own signature is not checked against a CSCA here (the trust list is the
+    anchor), and its kid stays that of the bytes as published.
+    """
+    try:
+        reencoded: bytes = asn1_x509.Certificate.load(der, strict=True).dump(force=True)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return reencoded if reencoded != der else None
+
+
 def certificate_load(data: bytes) -> x509.Certificate:
     """An X.509 certificate from PEM or DER bytes; `KeyMaterialInvalid` if unreadable.
 
     Extensions are parsed here, not on first use: cryptography parses them lazily, and a
     malformed one (the public test case CO15 has an empty ExtendedKeyUsage, which RFC 5280
     forbids) must keep the certificate out of a trust list rather than fail mid-scan.
+    A certificate with DER-default values encoded in it is read leniently
+    (`_der_reencoded`).
     """
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
-            certificate = x509.load_pem_x509_certificate(data)
+            der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
         else:
-            certificate = x509.load_der_x509_certificate(data)
-        certificate.public_key()
-        for _extension in certificate.extensions:
-            pass
-        return certificate
+            der = data
+    except ValueError:
+        # A PEM whose DER cryptography refuses: read its base64 body.
+        body = b"".join(
+            line.strip() for line in data.splitlines() if line and not line.startswith(b"-----")
+        )
+        try:
+            der = base64.b64decode(body, validate=True)
+        except ValueError as error:
+            raise KeyMaterialInvalid(
+                "The certificate cannot be read.", code="certificate_invalid"
+            ) from error
+    try:
+        return _certificate_parse(der)
     except ValueError as error:
-        raise KeyMaterialInvalid(
-            "The certificate cannot be read.", code="certificate_invalid"
-        ) from error
+        strict = _der_reencoded(der)
+        if strict is None:
+            raise KeyMaterialInvalid(
+                "The certificate cannot be read.", code="certificate_invalid"
+            ) from error
+        try:
+            certificate = _certificate_parse(strict)
+        except ValueError as second:
+            raise KeyMaterialInvalid(
+                "The certificate cannot be read.", code="certificate_invalid"
+            ) from second
+        if len(_PUBLISHED_DER) >= _PUBLISHED_DER_LIMIT:
+            _PUBLISHED_DER.pop(next(iter(_PUBLISHED_DER)))
+        _PUBLISHED_DER[strict] = der
+        return certificate
 
 
 def private_key_serialize(*, private_key: SigningKey, passphrase: bytes) -> bytes:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, cast
 
@@ -26,11 +27,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from .codec import DecodeFailed, hc1_decode
-from .errors import PayloadInvalid
 from .keys import CertificateKind, certificate_usages, kid_for_certificate
 from .schema import hcert_schema_issues
 from .signing import CLAIM_EXPIRES_AT, CLAIM_HCERT, CLAIM_ISSUED_AT, CLAIM_ISSUER, HCERT_EU_DCC_V1
-from .valuesets import ValueSets, hcert_codes_check, hcert_entry_kind, value_sets_load
+from .valuesets import (
+    CodeIssue,
+    ValueSets,
+    hcert_code_issues,
+    hcert_entry_kind,
+    value_sets_load,
+)
 
 type TrustList = Mapping[bytes, Sequence[x509.Certificate]]
 
@@ -44,6 +50,7 @@ MAX_PAYLOAD_DEPTH: Final = 16
 """A DCC is four levels deep; deeper (or self-referencing, via CBOR tag 28/29) data is
 rejected before the schema validator recurses into it."""
 DEFAULT_ISSUED_AT_LEEWAY: Final = timedelta(minutes=5)
+MIN_RSA_BITS: Final = 2048
 
 
 class Reason(StrEnum):
@@ -59,15 +66,38 @@ class Reason(StrEnum):
     UNKNOWN_KID = "unknown_kid"
     UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
     SIGNATURE_INVALID = "signature_invalid"
+    UNSUPPORTED_KEY = "unsupported_key"
     KEY_REVOKED = "key_revoked"
     DSC_EXPIRED = "dsc_expired"
     DSC_NOT_YET_VALID = "dsc_not_yet_valid"
     DSC_USAGE = "dsc_usage"
+    ISSUED_BEFORE_DSC = "issued_before_dsc"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
     SCHEMA_INVALID = "schema_invalid"
     UNKNOWN_CODE = "unknown_code"
+    """Kept for stored outcomes: an unknown code is now a rule outcome (`code_issues`)."""
     REVOKED = "revoked"
+
+
+class NoteCode(StrEnum):
+    """What a verifier noted but did not hold against the certificate."""
+
+    DATE_TIME_AS_DATE = "date_time_as_date"
+    """A date-time where the schema expects a date (dt, fr, df, du): read as its date."""
+    TAGGED_TIMESTAMP = "tagged_timestamp"
+    """A CBOR-tagged (tag 0/1) timestamp, read as the text it stands for."""
+    FORMAT = "format"
+    """A value that breaks a JSON-schema `format` (an annotation in the DCC schemas)."""
+    EXPIRES_AFTER_DSC = "expires_after_dsc"
+    """The certificate's expiry lies beyond its signing certificate's end."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    code: NoteCode
+    field: str = ""
+    value: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +125,10 @@ class VerificationResult:
     date_of_birth: str | None = None
     uvci: str | None = None
     signer_certificate: x509.Certificate | None = field(default=None, repr=False)
+    notes: tuple[Note, ...] = ()
+    code_issues: tuple[CodeIssue, ...] = ()
+    """Codes outside the value sets: for the rules to judge, not a reason to refuse."""
+    value_sets_version: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -196,6 +230,9 @@ def _sign1_parse(data: bytes) -> _Sign1:
 
 
 def _numeric_date(value: object, *, name: str) -> float:
+    if isinstance(value, datetime):
+        # A tagged (tag 0/1) time where CWT wants a NumericDate: read it all the same.
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Refused(Reason.CBOR_INVALID, f"The {name} claim is missing or not a number.")
     try:
@@ -226,6 +263,80 @@ def _claims_parse(payload: bytes) -> _Claims:
     )
 
 
+_DATE_FIELDS: Final = {"v": ("dt",), "t": (), "r": ("fr", "df", "du")}
+_DATE_TIME_TEXT: Final = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ]\d{2}:\d{2}")
+
+
+def _timestamp_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    text = value.isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _untagged(value: object, path: str, notes: list[Note], depth: int = 0) -> object:
+    """`value` with CBOR-tagged timestamps (tag 0 text, tag 1 epoch, RFC 8943 dates) as
+    the text they stand for: the schema README requires validators to read both."""
+    if depth > MAX_PAYLOAD_DEPTH:
+        return value
+    if isinstance(value, datetime):
+        text = _timestamp_text(value)
+        notes.append(Note(NoteCode.TAGGED_TIMESTAMP, path, text))
+        return text
+    if isinstance(value, date):
+        notes.append(Note(NoteCode.TAGGED_TIMESTAMP, path, value.isoformat()))
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_untagged(item, f"{path}/{n}", notes, depth + 1) for n, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {
+            key: _untagged(item, f"{path}/{key}".lstrip("/"), notes, depth + 1)
+            for key, item in value.items()
+        }
+    return value
+
+
+def _has_tagged(value: object, depth: int = 0) -> bool:
+    if isinstance(value, date):  # datetime is a date too
+        return True
+    if depth > MAX_PAYLOAD_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return any(_has_tagged(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_tagged(item, depth + 1) for item in value)
+    return False
+
+
+def hcert_normalise(hcert: object) -> tuple[object, list[Note]]:
+    """The payload as the schema speaks of it, and what was changed to get there.
+
+    Tagged timestamps become text; a date-time in a date field (dt, fr, df, du) becomes
+    its date, as JSON-schema `format` is only an annotation in the DCC schemas and some
+    issuers wrote midnight UTC there. Nothing else is touched.
+    """
+    notes: list[Note] = []
+    normalised = _untagged(hcert, "", notes) if _has_tagged(hcert) else hcert
+    if not isinstance(normalised, dict):
+        return normalised, notes
+    for kind, fields in _DATE_FIELDS.items():
+        entries = normalised.get(kind)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                continue
+            for name in fields:
+                value = entry.get(name)
+                match = _DATE_TIME_TEXT.match(value) if isinstance(value, str) else None
+                if match is not None:
+                    entry[name] = match.group(1)
+                    notes.append(
+                        Note(NoteCode.DATE_TIME_AS_DATE, f"{kind}/{index}/{name}", str(value))
+                    )
+    return normalised, notes
+
+
 def _is_json_data(value: object, depth: int = 0) -> bool:
     """True when `value` is plain JSON data (what the schema speaks about), bounded."""
     if depth > MAX_PAYLOAD_DEPTH:
@@ -243,16 +354,19 @@ def _is_json_data(value: object, depth: int = 0) -> bool:
     return False
 
 
-def _signature_verifies(
-    *, certificate: x509.Certificate, algorithm: int, data: bytes, signature: bytes
-) -> bool:
+def key_supported(public_key: object, algorithm: int) -> bool:
+    """Whether the spec allows this key for this algorithm: EC P-256 for ES256, RSA of
+    at least 2048 bits for PS256. Any other key is "unsupported", not a forgery."""
+    if algorithm == COSE_ALGORITHM_ES256:
+        return isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(
+            public_key.curve, ec.SECP256R1
+        )
+    return isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size >= MIN_RSA_BITS
+
+
+def _signature_verifies(*, public_key: Any, algorithm: int, data: bytes, signature: bytes) -> bool:
     try:
-        public_key = certificate.public_key()
         if algorithm == COSE_ALGORITHM_ES256:
-            if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
-                public_key.curve, ec.SECP256R1
-            ):
-                return False
             if len(signature) != 64:
                 return False
             der = encode_dss_signature(
@@ -260,8 +374,6 @@ def _signature_verifies(
             )
             public_key.verify(der, data, ec.ECDSA(hashes.SHA256()))
             return True
-        if not isinstance(public_key, rsa.RSAPublicKey):
-            return False
         # RFC 8230: PSS with MGF1-SHA-256 and a salt as long as the hash.
         public_key.verify(
             signature,
@@ -271,8 +383,15 @@ def _signature_verifies(
         )
         return True
     except (InvalidSignature, ValueError, TypeError):
-        # ValueError/TypeError: a trust-list certificate with an unusable key.
         return False
+
+
+def _public_key_or_none(certificate: x509.Certificate) -> object:
+    try:
+        return certificate.public_key()
+    except (ValueError, TypeError):
+        # A trust-list certificate with a key cryptography cannot read.
+        return None
 
 
 def _datetime_from_numeric(value: float) -> datetime | None:
@@ -325,7 +444,7 @@ def hc1_verify(
 
     failures: list[Reason] = []
     details: list[str] = []
-    hcert = claims.hcert
+    hcert, payload_notes = hcert_normalise(claims.hcert)
     hcert_is_json = _is_json_data(hcert)
     hcert_map = cast("dict[str, Any]", hcert) if hcert_is_json else {}
     kind = cast("CertificateKind | None", hcert_entry_kind(hcert_map))
@@ -343,12 +462,17 @@ def hc1_verify(
         failures.append(Reason.UNSUPPORTED_ALGORITHM)
     else:
         to_be_signed = cbor2.dumps(["Signature1", sign1.protected_bytes, b"", sign1.payload])
+        usable = [
+            (certificate, public_key)
+            for certificate in candidates
+            if key_supported(public_key := _public_key_or_none(certificate), sign1.algorithm)
+        ]
         signer = next(
             (
                 certificate
-                for certificate in candidates
+                for certificate, public_key in usable
                 if _signature_verifies(
-                    certificate=certificate,
+                    public_key=public_key,
                     algorithm=sign1.algorithm,
                     data=to_be_signed,
                     signature=sign1.signature,
@@ -356,8 +480,11 @@ def hc1_verify(
             ),
             None,
         )
-        if signer is None:
+        if not usable:
+            failures.append(Reason.UNSUPPORTED_KEY)
+        elif signer is None:
             failures.append(Reason.SIGNATURE_INVALID)
+    notes: list[Note] = []
     if signer is not None and kid is not None:
         if kid in revoked_kids:
             failures.append(Reason.KEY_REVOKED)
@@ -365,6 +492,14 @@ def hc1_verify(
             failures.append(Reason.DSC_NOT_YET_VALID)
         if now > signer.not_valid_after_utc:
             failures.append(Reason.DSC_EXPIRED)
+        # hcert spec 3.3.3: the issued-at MUST NOT predate the DSC; an expiry beyond the
+        # DSC is allowed (the certificate is then invalid from the DSC's end), so noted.
+        if claims.issued_at < signer.not_valid_before_utc.timestamp():
+            failures.append(Reason.ISSUED_BEFORE_DSC)
+        if claims.expires_at > signer.not_valid_after_utc.timestamp():
+            notes.append(
+                Note(NoteCode.EXPIRES_AFTER_DSC, "", signer.not_valid_after_utc.isoformat())
+            )
         try:
             usages = certificate_usages(signer)
         except ValueError:
@@ -380,27 +515,32 @@ def hc1_verify(
     if claims.issued_at > moment + issued_at_leeway.total_seconds():
         failures.append(Reason.NOT_YET_VALID)
 
-    # Content: schema, value sets, revocation.
+    # Content: schema, value sets, revocation. A code outside the value sets is for the
+    # rules to judge (a new vaccine, a device added after our release), not a forgery.
+    notes.extend(payload_notes)
     schema_valid = False
+    code_issues: list[CodeIssue] = []
+    sets = value_sets if value_sets is not None else value_sets_load()
     if not hcert_is_json:
         failures.append(Reason.SCHEMA_INVALID)
         details.append("The payload holds data that JSON cannot represent.")
     else:
         issues = hcert_schema_issues(hcert_map)
+        # `format` is an annotation in the DCC schemas: noted, not held against it.
+        for issue in issues:
+            if issue.keyword == "format":
+                notes.append(Note(NoteCode.FORMAT, issue.path, issue.message))
+        issues = [issue for issue in issues if issue.keyword != "format"]
         if issues:
             failures.append(Reason.SCHEMA_INVALID)
             details.append(f"{issues[0].path or '(root)'}: {issues[0].message}")
         else:
             schema_valid = True
-            try:
-                hcert_codes_check(
-                    hcert=hcert_map,
-                    value_sets=value_sets if value_sets is not None else value_sets_load(),
-                    allow_inactive=True,
-                )
-            except PayloadInvalid as error:
-                failures.append(Reason.UNKNOWN_CODE)
-                details.append(error.message)
+            code_issues = [
+                issue
+                for issue in hcert_code_issues(hcert=hcert_map, value_sets=sets)
+                if not issue.known  # deprecated codes stay genuine on old certificates
+            ]
     uvci = None
     if schema_valid and kind is not None:
         uvci = hcert_map[kind][0]["ci"]
@@ -426,4 +566,7 @@ def hc1_verify(
         date_of_birth=_text_or_none(hcert_map.get("dob")),
         uvci=uvci,
         signer_certificate=signer,
+        notes=tuple(notes),
+        code_issues=tuple(code_issues),
+        value_sets_version=sets.version,
     )

@@ -1,5 +1,6 @@
 """Issuing and verifying: round trips, PS256, rotation, revocation, time, forgery, QR."""
 
+import hashlib
 import io
 import zlib
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ from covidhub.certificates.dcc import (
     signer_from_keys,
     trust_list_build,
 )
+from covidhub.certificates.dcc.verify import NoteCode
 
 NOW = datetime(2022, 3, 1, 8, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
@@ -432,7 +434,7 @@ def test_out_of_range_or_mistyped_time_claims_are_cbor_invalid(dsc, signer, trus
 
 def test_signed_payload_with_non_json_data_is_schema_invalid(dsc, signer, trust_list):
     hcert = _vaccination()
-    hcert["v"][0]["dt"] = datetime(2021, 10, 5, tzinfo=UTC)  # CBOR tag 0, not a JSON string
+    hcert["v"][0]["dn"] = b"\x02"  # a byte string: nothing JSON (or the schema) knows
     text = _cose_by_hand(
         private_key=dsc.private_key,
         protected={1: -7, 4: signer.kid},
@@ -444,7 +446,83 @@ def test_signed_payload_with_non_json_data_is_schema_invalid(dsc, signer, trust_
     assert result.payload is None
 
 
-def test_signed_payload_with_unknown_code_is_refused(dsc, signer, trust_list):
+def test_tag_0_sample_time_verifies_as_its_text(dsc, signer, trust_list):
+    """The schema README: timestamps, if tagged, use tag 0, and validators MUST read both."""
+    hcert = _test()
+    sampled = datetime(2022, 3, 1, 5, 0, tzinfo=UTC)
+    hcert["t"][0]["sc"] = cbor2.CBORTag(0, "2022-03-01T05:00:00Z")
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(hcert),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.valid, (result.failures, result.detail)
+    assert result.payload is not None
+    assert result.payload["t"][0]["sc"] == "2022-03-01T05:00:00Z"
+    # Tag 1 (epoch seconds) too.
+    hcert["t"][0]["sc"] = cbor2.CBORTag(1, int(sampled.timestamp()))
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(hcert),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.valid, (result.failures, result.detail)
+    assert result.payload is not None
+    assert result.payload["t"][0]["sc"] == "2022-03-01T05:00:00Z"
+
+
+def test_a_certificate_we_sign_with_a_datetime_sample_time_verifies(signer, trust_list):
+    hcert = _test()
+    hcert["t"][0]["sc"] = datetime(2022, 3, 1, 12, 30, tzinfo=UTC)
+    text = _issue(signer, hcert)
+    claims = cbor2.loads(cbor2.loads(hc1_decode(text)).value[2])
+    assert isinstance(claims[-260][1]["t"][0]["sc"], datetime)  # signed as CBOR tag 0
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.valid, (result.failures, result.detail)
+    assert result.payload is not None
+    assert result.payload["t"][0]["sc"] == "2022-03-01T12:30:00Z"
+    hcert["t"][0]["sc"] = datetime(2022, 3, 1, 12, 30)  # noqa: DTZ001 - the point
+    with pytest.raises(PayloadInvalid) as caught:
+        _issue(signer, hcert)
+    assert caught.value.code == "naive_datetime"
+
+
+@pytest.mark.parametrize("written", ["2021-10-05T00:00:00Z", "2021-10-05T00:00:00.000+00:00"])
+def test_date_time_where_a_date_belongs_verifies_with_a_note(dsc, signer, trust_list, written):
+    hcert = _vaccination()
+    hcert["v"][0]["dt"] = written
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(hcert),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.valid, (result.failures, result.detail)
+    assert result.payload is not None
+    assert result.payload["v"][0]["dt"] == "2021-10-05"
+    assert [(note.code, note.field, note.value) for note in result.notes] == [
+        (NoteCode.DATE_TIME_AS_DATE, "v/0/dt", written)
+    ]
+    # A tag-0 date-time in dt: read, then read as its date.
+    hcert["v"][0]["dt"] = datetime(2021, 10, 5, tzinfo=UTC)
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(hcert),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.valid, (result.failures, result.detail)
+    assert result.payload is not None
+    assert result.payload["v"][0]["dt"] == "2021-10-05"
+
+
+def test_signed_payload_with_unknown_code_is_genuine_and_left_to_the_rules(dsc, signer, trust_list):
     hcert = _vaccination()
     hcert["v"][0]["mp"] = "EU/9/99/9999"
     text = _cose_by_hand(
@@ -454,8 +532,97 @@ def test_signed_payload_with_unknown_code_is_refused(dsc, signer, trust_list):
         claims=_claims(hcert),
     )
     result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
-    assert result.reason is Reason.UNKNOWN_CODE
-    assert "v/0/mp" in result.detail
+    assert result.valid  # signature, key, times and revocation hold
+    assert [(issue.field, issue.code) for issue in result.code_issues] == [
+        ("v/0/mp", "EU/9/99/9999")
+    ]
+    assert result.value_sets_version == "packaged-2.12.0"
+
+
+def test_issued_before_its_dsc_is_refused_and_expiry_beyond_it_noted(csca, dsc, signer, trust_list):
+    before = dsc.certificate.not_valid_before_utc - timedelta(hours=1)
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(_vaccination(), issued_at=before),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list, now=LATER)
+    assert result.reason is Reason.ISSUED_BEFORE_DSC
+    beyond = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: signer.kid},
+        unprotected={},
+        claims=_claims(_vaccination(), lifetime=3 * YEAR),
+    )
+    result = hc1_verify(text=beyond, trust_list=trust_list, now=LATER)
+    assert result.valid
+    assert [note.code for note in result.notes] == [NoteCode.EXPIRES_AFTER_DSC]
+
+
+def _dsc_with_key(csca, private_key):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "XX")])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(csca.certificate.subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + YEAR)
+        .sign(csca.private_key, hashes.SHA256())
+    )
+
+
+def test_a_key_the_spec_does_not_allow_is_unsupported_not_forged(csca):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    certificate = _dsc_with_key(csca, p384)
+    trust = trust_list_build([certificate])
+    kid = next(iter(trust))
+    protected = cbor2.dumps({1: -7, 4: kid})
+    payload = cbor2.dumps(_claims(_vaccination()))
+    to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
+    r, s = decode_dss_signature(p384.sign(to_be_signed, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(48, "big") + s.to_bytes(48, "big")
+    text = hc1_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature])))
+    result = hc1_verify(text=text, trust_list=trust, now=LATER)
+    assert result.reason is Reason.UNSUPPORTED_KEY
+    # A small RSA key for PS256: unsupported as well.
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
+    trust = trust_list_build([_dsc_with_key(csca, small)])
+    kid = next(iter(trust))
+    protected = cbor2.dumps({1: -37, 4: kid})
+    text = hc1_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, b"\0" * 128])))
+    assert hc1_verify(text=text, trust_list=trust, now=LATER).reason is Reason.UNSUPPORTED_KEY
+
+
+def test_a_dsc_with_der_default_fields_parses_and_its_certificates_verify(csca, dsc, signer):
+    from covidhub.certificates.dcc import certificate_load, kid_for_certificate
+    from covidhub.certificates.tests.dcc_der import explicit_default_dsc
+
+    published = explicit_default_dsc(csca=csca, dsc=dsc)
+    from cryptography import x509
+
+    with pytest.raises(ValueError, match="EncodedDefault"):
+        x509.load_der_x509_certificate(published)  # cryptography alone refuses it
+    certificate = certificate_load(published)
+    assert kid_for_certificate(certificate) == hashlib.sha256(published).digest()[:8]
+    assert certificate.public_key() == dsc.certificate.public_key()
+    # A certificate signed with that DSC's key under the published kid verifies.
+    kid = kid_for_certificate(certificate)
+    text = _cose_by_hand(
+        private_key=dsc.private_key,
+        protected={1: -7, 4: kid},
+        unprotected={},
+        claims=_claims(_vaccination()),
+    )
+    result = hc1_verify(text=text, trust_list=trust_list_build([certificate]), now=LATER)
+    assert result.valid, (result.failures, result.detail)
 
 
 def test_payload_is_validated_before_signing(signer):

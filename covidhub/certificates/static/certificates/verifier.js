@@ -334,6 +334,46 @@
         dl.appendChild(dt); dl.appendChild(dd);
       });
       section.appendChild(dl);
+      // The server's answer carries the checkpoint rules (the offline check does not).
+      if (result.rules) {
+        section.className = "verdict " + ({ accepted: "valid", open: "open" }[result.verdict] || "invalid");
+        var verdict = document.createElement("p");
+        verdict.className = "rule-verdict rule-" + result.verdict;
+        verdict.dataset.verdict = result.verdict;
+        var strong = document.createElement("strong");
+        strong.textContent = result.verdict_message;
+        verdict.appendChild(strong);
+        section.appendChild(verdict);
+        var heading = document.createElement("h3");
+        heading.textContent = texts.rules_title;
+        section.appendChild(heading);
+        var list = document.createElement("ul");
+        list.className = "rule-list";
+        var marks = { passed: "✓ ", failed: "✗ ", open: "? " };
+        result.rules.forEach(function (line) {
+          var item = document.createElement("li");
+          item.className = "rule-" + line.status;
+          item.dataset.rule = line.identifier;
+          item.dataset.status = line.status;
+          var status = document.createElement("span");
+          status.className = "rule-status";
+          status.textContent = marks[line.status] + (texts["status_" + line.status] || line.status);
+          item.appendChild(status);
+          item.appendChild(document.createTextNode(" " + line.description + (line.values ? " (" + line.values + ")" : "")));
+          list.appendChild(item);
+        });
+        section.appendChild(list);
+        if (result.notes && result.notes.length) {
+          var notesHeading = document.createElement("h3");
+          notesHeading.textContent = texts.notes_title;
+          section.appendChild(notesHeading);
+          var notes = document.createElement("ul");
+          result.notes.forEach(function (text) {
+            var li = document.createElement("li"); li.textContent = text; notes.appendChild(li);
+          });
+          section.appendChild(notes);
+        }
+      }
     }
     if (offlineNote) {
       var note = document.createElement("p");
@@ -364,7 +404,7 @@
       var response = await fetch(root.dataset.verifyUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-        body: JSON.stringify({ text: text }),
+        body: JSON.stringify({ text: text, purpose: (form.querySelector("[name=purpose]") || {}).value || "venue" }),
         credentials: "same-origin",
       });
       if (!response.ok) throw new Error("status " + response.status);
