@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -92,6 +93,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "covidhub.core.middleware.RequestContextMiddleware",
+    "covidhub.core.monitoring.MetricsMiddleware",
+    "covidhub.core.replicas.ReplicaMiddleware",
     # Under /fhir/, an error from any layer below answers as an OperationOutcome.
     "covidhub.fhir.middleware.FhirOutcomeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -140,6 +143,34 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'covidhub.sqlite3'
 if DATABASE_URL.startswith("sqlite:///"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Connection pooler in front of PostgreSQL (PgBouncer): "none", "session" or
+# "transaction". In transaction mode a server connection serves another client between
+# two transactions, so nothing may outlive a transaction: statements are not prepared
+# (PgBouncer 1.18 does not track protocol-level prepared statements; with 1.21+ and
+# max_prepared_statements, DB_PREPARE_THRESHOLD may be set again) and querysets'
+# .iterator() reads without server-side cursors. See docs/scale.md.
+DB_POOL_MODE = env_str("DB_POOL_MODE", "none").strip().lower()
+if DB_POOL_MODE not in {"none", "session", "transaction"}:
+    raise ImproperlyConfigured("DB_POOL_MODE must be none, session or transaction")
+
+
+def _postgres_tuned(database: Any) -> Any:
+    database["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+    database["CONN_HEALTH_CHECKS"] = True
+    # Parameters travel apart from the SQL (no quoting in Python) and a statement run
+    # DB_PREPARE_THRESHOLD times on a connection is prepared: PostgreSQL then neither
+    # parses nor plans it again (half of its CPU on the busiest requests).
+    options = database.setdefault("OPTIONS", {})
+    options["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    default_threshold = "off" if DB_POOL_MODE == "transaction" else "5"
+    prepare_threshold = env_str("DB_PREPARE_THRESHOLD", default_threshold).strip().lower()
+    options["prepare_threshold"] = (
+        None if prepare_threshold == "off" else env_int("DB_PREPARE_THRESHOLD", 5)
+    )
+    database["DISABLE_SERVER_SIDE_CURSORS"] = DB_POOL_MODE == "transaction"
+    return database
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL and a busy timeout let the web server and the worker share the file.
@@ -148,21 +179,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters travel apart from the SQL (no quoting in Python) and a statement run
-    # DB_PREPARE_THRESHOLD times on a connection is prepared: PostgreSQL then neither
-    # parses nor plans it again (half of its CPU on the busiest requests). A PgBouncer in
-    # transaction mode needs max_prepared_statements set (1.21+), or DB_PREPARE_THRESHOLD
-    # off; see docs/operations.md.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "DB_SERVER_SIDE_BINDING", True
-    )
-    prepare_threshold = env_str("DB_PREPARE_THRESHOLD", "5").strip().lower()
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
-        None if prepare_threshold == "off" else env_int("DB_PREPARE_THRESHOLD", 5)
-    )
+    _postgres_tuned(DATABASES["default"])
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
+
+# Hot standbys for the reads that may be a few seconds old (covidhub/core/replicas.py):
+# comma-separated URLs, each a streaming replica of DATABASE_URL. Reads go there only
+# inside `reads_from_replica`, while the replay lag stays under REPLICA_MAX_LAG_SECONDS;
+# a client that wrote reads the primary for REPLICA_PIN_SECONDS.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=0)
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must use the engine of DATABASE_URL")
+    if _replica["ENGINE"] != "django.db.backends.sqlite3":
+        _postgres_tuned(_replica)
+        # A standby that does not answer must not hold a request for long.
+        _replica["OPTIONS"]["connect_timeout"] = env_int("REPLICA_CONNECT_TIMEOUT", 2)
+    # Tests run against the primary's test database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_LAG_CHECK_SECONDS = env_int("REPLICA_LAG_CHECK_SECONDS", 1)
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 5)
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+if REPLICA_PIN_SECONDS < REPLICA_MAX_LAG_SECONDS + REPLICA_LAG_CHECK_SECONDS:
+    # A standby used after the pin ends may lag by up to the bound plus one check.
+    raise ImproperlyConfigured(
+        "REPLICA_PIN_SECONDS must be at least REPLICA_MAX_LAG_SECONDS + REPLICA_LAG_CHECK_SECONDS"
+    )
+DATABASE_ROUTERS = ["covidhub.core.replicas.PrimaryReplicaRouter"] if DATABASE_REPLICAS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and rate limits ---------------------------------------------------------------
@@ -402,24 +449,46 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-# Logging: no personal data goes to logs; request ids tie log lines to audit rows.
+# Monitoring --------------------------------------------------------------------------
+# /metrics (Prometheus) answers these networks only, and when METRICS_TOKEN is set, only
+# with "Authorization: Bearer <token>"; everyone else gets a 404. Behind a reverse proxy
+# the client address comes from X-Forwarded-For (TRUSTED_PROXY_COUNT); the proxy should
+# not forward /metrics at all (deploy/nginx).
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /readyz says "degraded" when the oldest task that is due has waited longer than this.
+WORKER_LAG_MAX_SECONDS = env_int("WORKER_LAG_MAX_SECONDS", 120)
+
+# Logging: no personal data goes to logs (covidhub/core/logging.py masks what libraries
+# write); request ids tie log lines to audit rows. JSON lines in production.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "covidhub.core.logging.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "plain": {
+            "()": "covidhub.core.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "covidhub.core.logging.JsonLinesFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django logs the full request path of 4xx/5xx; our URLs carry no personal data.
+        # One line per request (route pattern, status, time, request id); on in production.
+        "covidhub.access": {
+            "level": env_str("ACCESS_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
+        },
+        # Django logs 4xx/5xx of a request: its route pattern, not its path (core.logging).
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         # One line per task run is noise at INFO; failures still show.

@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from covidhub.api.main import api_urls
 from covidhub.core import views as core_views
+from covidhub.core.monitoring import metrics_view
 
 handler404 = "covidhub.core.views.error_404"
 handler500 = "covidhub.core.views.error_500"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 if settings.BENCH_ENDPOINTS:

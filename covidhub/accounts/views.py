@@ -27,6 +27,7 @@ from covidhub.accounts.totp_keys import totp_key_readable
 from covidhub.accounts.workspaces import workspace_links_for
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError
+from covidhub.core.monitoring import rate_limit_refused
 from covidhub.core.phones import phone_masked
 
 SIGNIN_PHONE = "covidhub_signin_phone"
@@ -110,6 +111,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         username = form.cleaned_data["username"]
         attempt = lockout.attempt_for(request, username)
         if lockout.is_locked(attempt):
+            rate_limit_refused("staff_signin_locked")
             form.add_error(None, _("Too many failed attempts. Try again in 15 minutes."))
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])

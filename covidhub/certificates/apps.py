@@ -10,11 +10,12 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from covidhub.accounts.models import Role
         from covidhub.accounts.workspaces import WorkspaceLink, register_workspace_link
-        from covidhub.certificates import receivers
+        from covidhub.certificates import receivers, selectors
         from covidhub.certificates.demo import certificates_seed
         from covidhub.certificates.status_rules import status_provider
         from covidhub.certificates.tasks import certificates_issue_pending
         from covidhub.core import schedule
+        from covidhub.core.monitoring import register_queue
         from covidhub.core.tasks_catalog import register_entry
         from covidhub.demo.seeders import register_seeder
         from covidhub.people.status import register_status_provider
@@ -53,3 +54,4 @@ class CertificatesConfig(AppConfig):
             "certificates.issue_pending", every_seconds=60, task=certificates_issue_pending
         )
         register_seeder("certificates", certificates_seed, order=90)
+        register_queue("certificates_pending", selectors.pending_issue_depth)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, QuerySet
 from django.utils import timezone
 
 from covidhub.accounts.models import User
@@ -16,8 +16,14 @@ from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
 from covidhub.audit.services import audit_record
 from covidhub.certificates.dcc import KeyMaterialInvalid, certificate_load
 from covidhub.certificates.errors import CertificateNotFound
-from covidhub.certificates.models import IssuedCertificate, Revocation, TrustedCertificate
+from covidhub.certificates.models import (
+    IssuedCertificate,
+    PendingIssue,
+    Revocation,
+    TrustedCertificate,
+)
 from covidhub.certificates.verification import uvci_hash
+from covidhub.core.monitoring import QueueDepth
 from covidhub.people.models import Person
 from covidhub.people.selectors import household_of
 
@@ -131,3 +137,14 @@ def revocation_list_document() -> dict[str, Any]:
         "uvci_sha256": sorted(uvci_hash(value) for value in uvcis),
         "kids": sorted(base64.b64encode(bytes.fromhex(kid)).decode() for kid in kids),
     }
+
+
+def pending_issue_depth() -> QueueDepth:
+    """Doses and results whose certificate waits to be issued (the outbox the worker
+    drains), for /metrics: it grows when the workers cannot keep up or have no key."""
+    waiting = PendingIssue.objects.aggregate(count=Count("pk"), oldest=Min("queued_at"))
+    oldest = waiting["oldest"]
+    return QueueDepth(
+        int(waiting["count"]),
+        max(0.0, (timezone.now() - oldest).total_seconds()) if oldest else None,
+    )

@@ -18,3 +18,7 @@ class CoreConfig(AppConfig):
         from covidhub.core.tasks import housekeeping
 
         register("core.housekeeping", every_seconds=3600, task=housekeeping)
+
+        from covidhub.core.monitoring import register_queue, tasks_due_depth
+
+        register_queue("tasks_due", tasks_due_depth)

@@ -60,6 +60,14 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """Every refusal of a rate limit is one of these: counted here, once, for /metrics."""
+
     code = "rate_limited"
     status = 429
     default_message = _("Too many attempts. Please wait a while and try again.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from covidhub.core.monitoring import rate_limit_refused
+
+        rate_limit_refused(self.code)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import (
     Http404,
@@ -116,11 +118,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness for a load balancer: 503 without the database (nothing can be served),
-    200 "degraded" without Redis (served from the database, slower), else 200 "ok"."""
+    """Readiness for a load balancer and monitoring: 503 without the primary database
+    (nothing can be served); 200 "degraded" when something is slower than it should be —
+    Redis unreachable (served from the database), the worker behind (its oldest due task
+    waited over WORKER_LAG_MAX_SECONDS), a standby unusable or lagging (reads on the
+    primary); else 200 "ok"."""
     from django.db import DatabaseError, connection
 
     from covidhub.core.cache import cache_readiness
+    from covidhub.core.monitoring import tasks_due_depth
+    from covidhub.core.replicas import replica_aliases, replicas_readiness
 
     try:
         with connection.cursor() as cursor:
@@ -129,11 +136,23 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         database = "unavailable"
     cache = cache_readiness()
-    status = "unavailable" if database != "ok" else "ok" if cache == "ok" else "degraded"
-    return JsonResponse(
-        {"status": status, "database": database, "cache": cache},
-        status=503 if status == "unavailable" else 200,
-    )
+    body: dict[str, Any] = {"status": "ok", "database": database, "cache": cache}
+    if database != "ok":
+        body["status"] = "unavailable"
+        return JsonResponse(body, status=503)
+    due = tasks_due_depth()
+    lag = round(due.oldest_seconds or 0.0, 1)
+    body["worker"] = {
+        "status": "ok" if lag <= settings.WORKER_LAG_MAX_SECONDS else "lagging",
+        "due": due.count,
+        "oldest_due_seconds": lag,
+    }
+    degraded = cache != "ok" or body["worker"]["status"] != "ok"
+    if replica_aliases():
+        body["replicas"] = replicas_readiness()
+        degraded = degraded or any(r["status"] != "ok" for r in body["replicas"].values())
+    body["status"] = "degraded" if degraded else "ok"
+    return JsonResponse(body)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -8,7 +8,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from covidhub.core.monitoring import register_queue
         from covidhub.core.schedule import register
+        from covidhub.notifications.selectors import message_queue_depth
         from covidhub.notifications.tasks import message_sweep
 
         register("notifications.sweep", every_seconds=60, task=message_sweep)
+        register_queue("messages", message_queue_depth)

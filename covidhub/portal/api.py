@@ -10,9 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from covidhub.core.errors import NotFound
+from covidhub.core.replicas import reads_from_replica
 from covidhub.portal import cache as portal_cache
 from covidhub.portal import opendata
 from covidhub.portal.models import Announcement
@@ -48,12 +50,14 @@ class AnnouncementOut(Schema):
 
 
 @router.get("/summary", auth=None, summary="Key figures of the latest day (province)")
+@decorate_view(reads_from_replica)
 def summary(request: HttpRequest) -> dict[str, Any]:
     content = portal_cache.cached("api:summary", opendata.summary_json)
     return json.loads(content)  # type: ignore[no-any-return]
 
 
 @router.get("/daily/{code}", auth=None, summary="Daily figures of an area and the areas below")
+@decorate_view(reads_from_replica)
 def daily(request: HttpRequest, code: str) -> dict[str, Any]:
     """`code` is the province's code (province and districts) or a district's (district
     and communes); the same content as /portal/data/daily/<code>.json (which is cached:
@@ -71,6 +75,7 @@ def daily(request: HttpRequest, code: str) -> dict[str, Any]:
     response=list[AnnouncementOut],
     summary="Published announcements, newest first",
 )
+@decorate_view(reads_from_replica)
 @paginate
 def announcements(request: HttpRequest, language: str = "vi") -> Any:
     return (

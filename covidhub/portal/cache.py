@@ -19,7 +19,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from covidhub.core.replicas import primary_position, replica_aliases, replica_caught_up_to
+
 GENERATION_KEY = "portal:generation"
+POSITION_KEY = "portal:generation_position"
 SHARED_TTL = 24 * 3600
 LOCAL_MAX_ENTRIES = 512
 
@@ -43,6 +46,10 @@ def generation() -> int:
 
 def bump() -> None:
     """Everything cached so far is stale (figures or announcements changed)."""
+    # Where the primary's WAL stands after the change, first: a reader of the new
+    # generation builds from a standby only once it has replayed that far.
+    if replica_aliases():
+        cache.set(POSITION_KEY, primary_position(), None)
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
@@ -83,14 +90,14 @@ def cached_entry[T](
         lock_key = f"{full_key}:building"
         if cache.add(lock_key, 1, 60):
             try:
-                value = build()
+                value = _build_fresh(build)
                 cache.set_many({full_key: value, stale_key: value}, timeout)
             finally:
                 cache.delete(lock_key)
         else:
             value = cache.get(stale_key)
             if value is None:
-                value = build()
+                value = _build_fresh(build)
             else:
                 return value, None  # not kept locally
     result: T = value
@@ -102,3 +109,10 @@ def cached_entry[T](
     entry = (now + seconds, result)
     _local[key] = entry
     return result, entry
+
+
+def _build_fresh[T](build: Callable[[], T]) -> T:
+    """`build()`, reading a standby only if it has replayed the last bump: what is built is
+    kept for the whole generation."""
+    with replica_caught_up_to(cache.get(POSITION_KEY)):
+        return build()

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from covidhub.areas.models import Area
 from covidhub.core import request_context
 from covidhub.core.errors import InvalidInput
+from covidhub.core.replicas import reads_from_replica
 from covidhub.portal import cache as portal_cache
 from covidhub.portal import charts, guides, opendata, stats_pages
 from covidhub.portal.errors import TicketJunk, TicketRateLimited
@@ -128,6 +129,7 @@ def _announcements(language: str, limit: int) -> list[Announcement]:
 
 
 @require_GET
+@reads_from_replica
 def home(request: HttpRequest) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         language = _language()
@@ -162,16 +164,19 @@ def _area_page(request: HttpRequest, level: int, code: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def district(request: HttpRequest, code: str) -> HttpResponse:
     return _area_page(request, Area.Level.DISTRICT, code)
 
 
 @require_GET
+@reads_from_replica
 def commune(request: HttpRequest, code: str) -> HttpResponse:
     return _area_page(request, Area.Level.COMMUNE, code)
 
 
 @require_GET
+@reads_from_replica
 def chart(request: HttpRequest, level: int, code: str, kind: str, language: str) -> HttpResponse:
     if kind not in stats_pages.CHART_KINDS or language not in ("vi", "en"):
         raise Http404
@@ -210,6 +215,7 @@ def _embed_context() -> dict[str, Any]:
 @require_GET
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
+@reads_from_replica
 def embed(request: HttpRequest) -> HttpResponse:
     """The key figures as a small page a newspaper can put in an iframe (the one view
     exempt from X-Frame-Options)."""
@@ -224,6 +230,7 @@ def embed(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def embed_snippet(request: HttpRequest) -> HttpResponse:
     """The key figures as an HTML fragment with inline styles, for server-side includes
     or fetching from another site (CORS allowed)."""
@@ -242,6 +249,7 @@ def embed_snippet(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def announcements(request: HttpRequest) -> HttpResponse:
     categories = list(Category.objects.all())
     slug = request.GET.get("category", "")
@@ -270,6 +278,7 @@ def announcements(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def announcement(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(
         Announcement.objects.select_related("category", "image"),
@@ -285,6 +294,7 @@ def announcement(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def feed(request: HttpRequest, language: str) -> HttpResponse:
     """Atom feed of the published announcements in one language."""
     if language not in ("vi", "en"):
@@ -319,6 +329,7 @@ def feed(request: HttpRequest, language: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def image(request: HttpRequest, uuid: str) -> HttpResponse:
     item = get_object_or_404(PortalImage, uuid=uuid)
     with item.file.open("rb") as handle:
@@ -333,6 +344,7 @@ def image(request: HttpRequest, uuid: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def guide_index(request: HttpRequest) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         return render(request, "portal/guides.html", {"guides": guides.GUIDES, **extra})
@@ -341,6 +353,7 @@ def guide_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def guide(request: HttpRequest, key: str) -> HttpResponse:
     item = guides.guide_get(key)
     if item is None:
@@ -366,6 +379,7 @@ def guide(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def faq(request: HttpRequest) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         return render(request, "portal/faq.html", {"faq": guides.FAQ, **extra})
@@ -413,6 +427,7 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def data_index(request: HttpRequest) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         province = _province()
@@ -433,6 +448,7 @@ def data_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def data_daily(
     request: HttpRequest, code: str, extension: str, period: str = "all"
 ) -> HttpResponse:
@@ -459,6 +475,7 @@ def data_daily(
 
 
 @require_GET
+@reads_from_replica
 def data_summary(request: HttpRequest) -> HttpResponse:
     response = _cached_file(request, "data:summary", "application/json", opendata.summary_json)
     response["Access-Control-Allow-Origin"] = "*"

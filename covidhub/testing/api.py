@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -21,6 +22,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.areas.models import Area
 from covidhub.core import request_context
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.replicas import reads_from_replica
 from covidhub.people.selectors import person_get_for_actor
 from covidhub.testing import collection, imports, registration, results, selectors
 from covidhub.testing.codes import appointment_code_display
@@ -601,6 +603,7 @@ def my_result_document(request: HttpRequest, result_uuid: UUID) -> HttpResponse:
     auth=None,
     summary="Look up a result with the appointment code and date of birth",
 )
+@decorate_view(reads_from_replica)
 def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
     context = request_context.current()
     found = selectors.result_lookup(

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 from django.utils.functional import cached_property
 
 _CACHE_ATTRIBUTE = "_covidhub_compiled_rows"
@@ -43,11 +43,12 @@ class CompiledRows:
         for value, kind in zip(values, self.kinds, strict=True):
             if type(value) is not kind:
                 raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        connection = connections[self.db]
+        db = router.db_for_read(self.model)
+        connection = connections[db]
         cache: dict[int, Any] = connection.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
         compiled = cache.get(self._key)
         if compiled is None:
-            compiled = cache[self._key] = self._compile()
+            compiled = cache[self._key] = self._compile(db)
         compiler, sql, params, positions = compiled
         params = list(params)
         for position, value in zip(positions, values, strict=True):
@@ -58,8 +59,10 @@ class CompiledRows:
         return list(compiler.results_iter(results=[fetched], tuple_expected=True))
 
     @cached_property
-    def db(self) -> str:
-        return self.build(*self._markers()).db
+    def model(self) -> type[Model]:
+        # The database is chosen on each call (a standby inside `reads_from_replica`).
+        model: type[Model] = self.build(*self._markers()).model
+        return model
 
     def _markers(self) -> list[Any]:
         return [
@@ -67,10 +70,10 @@ class CompiledRows:
             for n, kind in enumerate(self.kinds)
         ]
 
-    def _compile(self) -> tuple[Any, str, list[Any], list[int]]:
+    def _compile(self, db: str) -> tuple[Any, str, list[Any], list[int]]:
         markers = self._markers()
         queryset = self.build(*markers)
-        compiler = queryset.query.get_compiler(using=self.db)
+        compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()
         params = list(params)
         positions = []

@@ -23,6 +23,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.areas.models import Area
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError, NotFound
+from covidhub.core.replicas import reads_from_replica
 from covidhub.people.selectors import household_of
 from covidhub.testing import collection, imports, registration, results, selectors
 from covidhub.testing.codes import appointment_code_display
@@ -235,6 +236,7 @@ def result_pdf_view(request: HttpRequest, result_uuid: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@reads_from_replica
 def lookup(request: HttpRequest) -> HttpResponse:
     found = None
     error = ""
@@ -270,6 +272,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def lookup_pdf(request: HttpRequest, token: str) -> HttpResponse:
     """The download link shown after a successful lookup: signed, valid for 30 minutes."""
     try:
@@ -744,6 +747,7 @@ def _local_datetime(text: str) -> datetime.datetime | None:
 
 @staff_required(*OFFICER_ROLES)
 @require_GET
+@reads_from_replica
 def board(request: HttpRequest) -> HttpResponse:
     late_hours = max(1, min(_int(request.GET.get("late_hours"), 24), 240))
     days = max(1, min(_int(request.GET.get("days"), 7), 60))

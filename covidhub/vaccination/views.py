@@ -18,6 +18,7 @@ from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.core.errors import DomainError
 from covidhub.core.import_jobs import import_job_get_for_actor
+from covidhub.core.replicas import reads_from_replica
 from covidhub.people.models import Person
 from covidhub.people.selectors import household_of, person_get_for_actor
 from covidhub.vaccination import forms, selectors, services
@@ -535,6 +536,7 @@ def registration_import_job(request: HttpRequest, job_uuid: str) -> HttpResponse
 
 @staff_required(*OFFICER_ROLES)
 @require_GET
+@reads_from_replica
 def staff_reports(request: HttpRequest) -> HttpResponse:
     by = request.GET.get("by", "commune")
     if by not in ("commune", "age_band", "priority_group"):

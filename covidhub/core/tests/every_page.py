@@ -43,6 +43,7 @@ NOT_PAGES: dict[str, str] = {
     "javascript-catalog": "JavaScript",
     "healthz": "JSON probe",
     "readyz": "JSON probe",
+    "metrics": "Prometheus exposition, for the monitoring network only",
     "set_language": "POST-only action (the language form on every page)",
     "accounts:sign_out": "POST-only action",
     "declarations:venue_poster": "PDF",

@@ -132,12 +132,22 @@ def test_rate_limits_still_count_while_redis_is_down(redis_down, client):
 def test_readiness_reports_a_redis_outage_as_degraded(redis_down, client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "degraded", "database": "ok", "cache": "unavailable"}
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "cache": "unavailable",
+        "worker": {"status": "ok", "due": 0, "oldest_due_seconds": 0.0},
+    }
     assert "no-store" in response["Cache-Control"]
 
 
 def test_readiness_is_ok_with_its_caches_and_503_without_the_database(client, monkeypatch):
-    assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert client.get("/readyz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "worker": {"status": "ok", "due": 0, "oldest_due_seconds": 0.0},
+    }
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     def refuse(self: Any) -> None:
