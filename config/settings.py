@@ -418,6 +418,10 @@ IDEMPOTENCY_TTL_HOURS = 24
 # no plugin, no framing but the portal's embed page (its own `csp_replace`). Style
 # attributes stay allowed (bar widths); <style> elements do not. Permissions-Policy and
 # Cache-Control: covidhub/core/headers.py.
+# The public checkpoint verifier (/verifier/) refuses to check certificates with a trust
+# list older than this (it warns past 24 hours): a revocation must reach every checkpoint.
+VERIFIER_DATA_MAX_AGE_HOURS = env_int("VERIFIER_DATA_MAX_AGE_HOURS", 72)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

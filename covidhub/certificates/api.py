@@ -3,6 +3,7 @@ public trust and revocation lists, and administration (revocation, status rules)
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -15,7 +16,7 @@ from covidhub.accounts.api_auth import any_auth, citizen_auth, request_user, sta
 from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
-from covidhub.certificates import selectors, services, status_rules
+from covidhub.certificates import formats, selectors, services, status_rules
 from covidhub.certificates.acceptance import acceptance_rules_document
 from covidhub.certificates.models import IssuedCertificate
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf
@@ -120,6 +121,41 @@ def certificate_pdf_download(
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'attachment; filename="certificate-{size}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class CertificateHealthCardOut(Schema):
+    jws: str = Field(description="Compact JWS (ES256, raw-DEFLATE payload)")
+    qr: list[str] = Field(description="`shc:/` texts: one per QR code (several if chunked)")
+    kid: str
+    issuer: str = Field(description="`iss`: its /.well-known/jwks.json has the public keys")
+
+
+@router.get(
+    "/certificates/{certificate_uuid}/health-card",
+    response=CertificateHealthCardOut,
+    auth=any_auth,
+)
+def certificate_health_card(request: HttpRequest, certificate_uuid: UUID) -> dict[str, Any]:
+    """A vaccination certificate as a SMART Health Card (404 for test and recovery)."""
+    certificate = selectors.certificate_get_for_actor(
+        actor=request_user(request), certificate_uuid=certificate_uuid
+    )
+    card = formats.certificate_health_card(certificate=certificate)
+    return {"jws": card.jws, "qr": card.qr_texts, "kid": card.kid, "issuer": formats.issuer_url()}
+
+
+@router.get("/certificates/{certificate_uuid}/ddcc-vs", response=dict[str, Any], auth=any_auth)
+def certificate_ddcc_vs(request: HttpRequest, certificate_uuid: UUID) -> HttpResponse:
+    """A vaccination certificate as a WHO DDCC:VS FHIR document (Bundle of type document)."""
+    certificate = selectors.certificate_get_for_actor(
+        actor=request_user(request), certificate_uuid=certificate_uuid
+    )
+    document = formats.certificate_ddcc_vs(certificate=certificate)
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False), content_type=formats.FHIR_CONTENT_TYPE
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

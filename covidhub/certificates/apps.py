@@ -36,6 +36,14 @@ class CertificatesConfig(AppConfig):
         )
         register_workspace_link(
             WorkspaceLink(
+                _("Print a certificate for a person without a phone"),
+                "certificates:print_search",
+                officers,
+                64,
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(
                 _("Certificate signing keys"), "certificates:keys", (Role.ADMINISTRATOR,), 62
             )
         )

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.conf import settings
 
+from covidhub.certificates.healthcard_keys import healthcard_key_rotate
 from covidhub.certificates.keystore import signing_key_create_development
-from covidhub.certificates.models import IssuedCertificate, SigningKey
+from covidhub.certificates.models import HealthCardKey, IssuedCertificate, SigningKey
 from covidhub.certificates.receivers import (
     RESULT_SOURCE,
     pending_drain,
@@ -27,6 +28,9 @@ def certificates_seed(**context: Any) -> list[str]:
     if not SigningKey.objects.filter(status=SigningKey.Status.ACTIVE).exists():
         key, _csca = signing_key_create_development(actor=None, label="demo DSC")
         lines.append(f"  certificates: development signing key {key.kid}")
+    if not HealthCardKey.objects.filter(status=HealthCardKey.Status.ACTIVE).exists():
+        card_key = healthcard_key_rotate(actor=None)
+        lines.append(f"  certificates: SMART Health Card issuer key {card_key.kid}")
     # The doses seeded by vaccination are queued as every dose is; issue them now rather
     # than when the worker first runs. Results go the same way (the worker's tasks for
     # them then find them issued: one live certificate per source is a constraint).

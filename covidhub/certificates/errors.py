@@ -21,6 +21,22 @@ class NoSigningKey(DomainError):
     )
 
 
+class NoHealthCardKey(DomainError):
+    code = "no_health_card_key"
+    status = 503
+    default_message = _(
+        "SMART Health Cards cannot be issued yet: an administrator must create the issuer key."
+    )
+
+
+class NotVaccination(DomainError):
+    code = "not_vaccination"
+    status = 404
+    default_message = _(
+        "Only a vaccination certificate is available as a SMART Health Card or WHO DDCC:VS."
+    )
+
+
 class KeyRefused(DomainError):
     code = "key_refused"
     status = 422

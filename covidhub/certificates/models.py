@@ -63,6 +63,46 @@ class SigningKey(models.Model):
         return f"{self.label} ({self.kid or self.status})"
 
 
+class HealthCardKey(models.Model):
+    """The province's SMART Health Card issuer key (ES256, P-256) and its encrypted key.
+
+    Kept like the DSC keys (`SigningKey`): PKCS#8 encrypted with the passphrase from the
+    environment. Exactly one is `active` (it signs new cards); a rotation retires it,
+    and retired keys stay published at `/.well-known/jwks.json` so that the cards they
+    signed still verify (a health card has no expiry).
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    kid = models.CharField(_("key identifier"), max_length=64, unique=True)
+    public_jwk = models.JSONField(editable=False)
+    private_key_encrypted = models.TextField(editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("health card key")
+        verbose_name_plural = _("health card keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active"),
+                name="certificates_one_active_health_card_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.status})"
+
+
 class TrustedCertificate(models.Model):
     """A DSC in the published trust list: ours, or imported (e.g. the national list)."""
 

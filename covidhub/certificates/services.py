@@ -351,6 +351,18 @@ def _revoke(
 
 
 @transaction.atomic
+def certificate_print_record(*, certificate: IssuedCertificate, actor: Any, printed: str) -> None:
+    """Record that an officer printed a certificate for its holder (`printed`: what)."""
+    audit_record(
+        actor=actor,
+        action="certificates.certificate.printed",
+        obj=certificate,
+        person_uuid=certificate.person.uuid,
+        details={"printed": printed, "kind": certificate.kind},
+    )
+
+
+@transaction.atomic
 def certificate_revoke(
     *, certificate: IssuedCertificate, reason: str, actor: Any, now: datetime | None = None
 ) -> IssuedCertificate:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,11 +19,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES
-from covidhub.certificates import keystore, selectors, services, status_rules
+from covidhub.certificates import (
+    formats,
+    healthcard_keys,
+    keystore,
+    selectors,
+    services,
+    status_rules,
+)
 from covidhub.certificates.acceptance import acceptance_rules_document
 from covidhub.certificates.api import verification_audit
 from covidhub.certificates.dcc import qr_svg
 from covidhub.certificates.forms import RevokeForm, RevokeKeyForm, RulesForm, VerifyForm
+from covidhub.certificates.healthcards.shc import qr_svg as shc_qr_svg
 from covidhub.certificates.models import Revocation, SigningKey, StatusRuleSet, TrustedCertificate
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf, certificate_rows
 from covidhub.certificates.value_sets import value_sets_document
@@ -100,7 +109,76 @@ def pdf(request: HttpRequest, certificate_uuid: str, size: str) -> HttpResponse:
     return response
 
 
+@citizen_required
+@require_GET
+def health_card(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
+    """The certificate as a SMART Health Card: its QR code(s) and the wallet file."""
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    card = formats.certificate_health_card(certificate=certificate)
+    response = render(
+        request,
+        "certificates/health_card.html",
+        {
+            "certificate": certificate,
+            "codes": [
+                {"svg": shc_qr_svg(text=text, scale=4), "index": index}
+                for index, text in enumerate(card.qr_texts, start=1)
+            ],
+            "chunked": len(card.qr_texts) > 1,
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _download(body: dict[str, Any], *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@citizen_required
+@require_GET
+def health_card_download(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    card = formats.certificate_health_card(certificate=certificate)
+    return _download(
+        formats.health_card_file(card),
+        content_type=formats.SHC_FILE_CONTENT_TYPE,
+        filename="covid-vaccination.smart-health-card",
+    )
+
+
+@citizen_required
+@require_GET
+def ddcc_download(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
+    certificate = selectors.certificate_get_for_actor(
+        actor=request.user, certificate_uuid=certificate_uuid
+    )
+    return _download(
+        formats.certificate_ddcc_vs(certificate=certificate),
+        content_type=formats.FHIR_CONTENT_TYPE,
+        filename="covid-vaccination-ddcc-vs.json",
+    )
+
+
 # Public lists ----------------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The SMART Health Card issuer keys; wallets and verifiers fetch it cross-origin."""
+    response = JsonResponse(healthcard_keys.jwks_document())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @require_GET
@@ -189,6 +267,7 @@ def verify_sw(request: HttpRequest) -> HttpResponse:
     page = reverse("certificates:verify")
     assets = [
         page,
+        static("certificates/dcc_core.js"),
         static("certificates/verifier.js"),
         static("covidhub/app.css"),
         static("covidhub/app.js"),
@@ -198,12 +277,140 @@ def verify_sw(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "certificates/verify_sw.js",
-        {"assets": json.dumps(assets), "version": "v1"},
+        {"assets": json.dumps(assets), "version": "v2"},
         content_type="application/javascript",
     )
     response["Service-Worker-Allowed"] = page
     response["Cache-Control"] = "no-cache"
     return response
+
+
+# Public checkpoint verifier --------------------------------------------------------------
+
+CHECKPOINT_WARN_AGE_HOURS = 24
+# The lists the checkpoint downloads besides the trust and revocation lists, when the
+# server publishes them (value sets and acceptance rules): the first URL name that exists.
+CHECKPOINT_OPTIONAL_LISTS = {
+    "valuesets": ("certificates:valuesets_json", "certificates:value_sets_json"),
+    "rules": ("certificates:rules_json", "certificates:acceptance_rules_json"),
+}
+
+
+def _optional_url(names: tuple[str, ...]) -> str:
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def _checkpoint_messages() -> dict[str, str]:
+    return {
+        **{str(reason): str(message) for reason, message in REASON_MESSAGES.items()},
+        "issued_before_dsc": _("The certificate claims to be issued before its signing key."),
+        "no_data": _(
+            "No data yet: connect to the internet once so that the page downloads the list "
+            "of signing keys."
+        ),
+        "data_too_old": _(
+            "The list of signing keys is too old to check certificates: connect to the "
+            "internet and update it."
+        ),
+        "data_of": _("Data of %(date)s: %(keys)s signing keys, %(revoked)s revoked certificates."),
+        "data_stale": _("Warning: the data is more than %(hours)s hours old; update it soon."),
+        "data_expired": _(
+            "The data is more than %(hours)s hours old: no certificate can be checked until "
+            "it is updated."
+        ),
+        "offline": _("No connection: the stored data is used."),
+        "rules_loaded": _("Acceptance rules loaded."),
+        "rules_missing": _("No acceptance rules: only the signature and validity are checked."),
+        "crypto_only": _("Signature and validity checked; no acceptance rules were applied."),
+        "valid_title": _("Valid"),
+        "invalid_title": _("Not valid"),
+        "name": _("Name"),
+        "dob": _("Date of birth"),
+        "camera_error": _("The camera cannot be used; type or paste the QR text."),
+    }
+
+
+@require_GET
+@cache_control(public=True, max_age=0, no_cache=True)
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    """The public verifier for checkpoints without staff accounts (installable, offline)."""
+    return render(
+        request,
+        "certificates/checkpoint.html",
+        {
+            "messages_json": _checkpoint_messages(),
+            "trust_list_url": reverse("certificates:trust_list_json"),
+            "revocations_url": reverse("certificates:revocations_json"),
+            "valuesets_url": _optional_url(CHECKPOINT_OPTIONAL_LISTS["valuesets"]),
+            "rules_url": _optional_url(CHECKPOINT_OPTIONAL_LISTS["rules"]),
+            "sw_url": reverse("certificates:checkpoint_sw"),
+            "scope": reverse("certificates:checkpoint"),
+            "max_age_hours": settings.VERIFIER_DATA_MAX_AGE_HOURS,
+            "warn_age_hours": CHECKPOINT_WARN_AGE_HOURS,
+        },
+    )
+
+
+CHECKPOINT_ASSETS = (
+    "covidhub/app.css",
+    "covidhub/app.js",
+    "covidhub/icon.svg",
+    "covidhub/icon-192.png",
+    "covidhub/icon-512.png",
+    "certificates/certificates.css",
+    "certificates/dcc_core.js",
+    "certificates/checkpoint.js",
+)
+
+
+@require_GET
+@cache_control(public=True, max_age=0, no_cache=True)
+def checkpoint_sw(request: HttpRequest) -> HttpResponse:
+    """The checkpoint's service worker: the page and its files, so that it opens offline.
+    The lists live in the page's storage with their date, never in the worker's cache
+    (a stale copy must show its age)."""
+    page = reverse("certificates:checkpoint")
+    assets = [page, reverse("certificates:checkpoint_manifest")]
+    assets += [static(name) for name in CHECKPOINT_ASSETS]
+    response = render(
+        request,
+        "certificates/checkpoint_sw.js",
+        {"assets": json.dumps(assets), "page": json.dumps(page), "version": "v1"},
+        content_type="text/javascript",
+    )
+    response["Service-Worker-Allowed"] = page
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def checkpoint_manifest(request: HttpRequest) -> JsonResponse:
+    """Installs the checkpoint verifier as its own app (its own start page and scope)."""
+    page = reverse("certificates:checkpoint")
+    data = {
+        "name": str(_("Certificate checkpoint")) + " · " + str(settings.PLATFORM_NAME),
+        "short_name": str(_("Checkpoint")),
+        "description": str(_("Check EU digital COVID certificates, also offline.")),
+        "lang": request.LANGUAGE_CODE,
+        "start_url": page,
+        "scope": page,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5d3b",
+        "icons": [
+            {"src": static("covidhub/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("covidhub/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("covidhub/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
 
 
 # Administration --------------------------------------------------------------------------

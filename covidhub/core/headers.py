@@ -30,6 +30,7 @@ CAMERA_VIEWS = frozenset(
         "testing:session",  # a sampling team scans people and tubes
         "vaccination:site_day",  # a vaccination site scans people at check-in
         "certificates:verify",  # a verifier scans certificates
+        "certificates:checkpoint",  # the public checkpoint verifier scans certificates
     }
 )
 _DENIED = (

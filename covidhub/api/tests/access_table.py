@@ -138,6 +138,16 @@ PAGES: dict[str, Entry | Exempt] = {
     "certificates/<uuid:certificate_uuid>/pdf/<str:size>/": Entry(
         "certificate", CITIZEN, "citizen"
     ),
+    "certificates/<uuid:certificate_uuid>/health-card/": Entry("certificate", CITIZEN, "citizen"),
+    "certificates/<uuid:certificate_uuid>/health-card/download/": Entry(
+        "certificate", CITIZEN, "citizen"
+    ),
+    "certificates/<uuid:certificate_uuid>/ddcc-vs.json": Entry("certificate", CITIZEN, "citizen"),
+    "staff/certificates/print/people/<uuid:person_uuid>/": Entry("person", OFFICERS),
+    "staff/certificates/print/<uuid:certificate_uuid>/pdf/<str:size>/": Entry(
+        "certificate", OFFICERS
+    ),
+    "staff/certificates/print/<uuid:certificate_uuid>/qr/": Entry("certificate", OFFICERS),
     "staff/certificates/keys/<uuid:key_uuid>/retire/": Entry(
         "signing_key", frozenset({"administrator"}), method="POST", province_wide=True
     ),
@@ -315,6 +325,12 @@ API: dict[str, Entry | Exempt] = {
     ),
     "GET /certificates/certificates/{certificate_uuid}": Entry("certificate", CITIZEN | OFFICERS),
     "GET /certificates/certificates/{certificate_uuid}/pdf": Entry(
+        "certificate", CITIZEN | OFFICERS
+    ),
+    "GET /certificates/certificates/{certificate_uuid}/health-card": Entry(
+        "certificate", CITIZEN | OFFICERS
+    ),
+    "GET /certificates/certificates/{certificate_uuid}/ddcc-vs": Entry(
         "certificate", CITIZEN | OFFICERS
     ),
     "GET /certificates/status/{person_uuid}": Entry("person", CITIZEN | OFFICERS),

@@ -500,6 +500,11 @@ def _certificate(world: World, placement: str) -> Target:
         signing_key_create_development(
             actor=None, now=timezone.now() - datetime.timedelta(days=1), label="matrix"
         )
+    from covidhub.certificates.healthcard_keys import healthcard_key_rotate
+    from covidhub.certificates.models import HealthCardKey
+
+    if not HealthCardKey.objects.exists():  # the SMART Health Card of the certificate
+        healthcard_key_rotate(actor=None)
     person = world.people[placement]
     certificate = certificate_issue(
         facts=VaccinationFacts(

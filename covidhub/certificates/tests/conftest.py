@@ -11,10 +11,18 @@ from django.utils import timezone
 
 @pytest.fixture(autouse=True)
 def _certificate_caches() -> Any:
-    from covidhub.certificates import acceptance, keystore, status_rules, value_sets, verification
+    from covidhub.certificates import (
+        acceptance,
+        healthcard_keys,
+        keystore,
+        status_rules,
+        value_sets,
+        verification,
+    )
 
     def clear() -> None:
         keystore.signer_cache_clear()
+        healthcard_keys.healthcard_key_cache_clear()
         verification.trust_list_cache_clear()
         status_rules.rules_cache_clear()
         acceptance.acceptance_rules_cache_clear()
@@ -33,6 +41,13 @@ def signing_key(db: None) -> Any:
         actor=None, now=timezone.now() - timedelta(days=1), label="test DSC"
     )
     return key
+
+
+@pytest.fixture
+def health_card_key(db: None) -> Any:
+    from covidhub.certificates.healthcard_keys import healthcard_key_rotate
+
+    return healthcard_key_rotate(actor=None)
 
 
 @pytest.fixture

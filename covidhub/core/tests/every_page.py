@@ -63,6 +63,12 @@ NOT_PAGES: dict[str, str] = {
     "certificates:value_sets_json": "JSON",
     "certificates:rules_json": "JSON",
     "certificates:pdf": "PDF",
+    "certificates:health_card_download": "SMART Health Card file (JSON)",
+    "certificates:ddcc": "FHIR JSON document",
+    "certificates:jwks": "JSON key set",
+    "certificates:print_pdf": "PDF",
+    "certificates:checkpoint_sw": "JavaScript",
+    "certificates:checkpoint_manifest": "JSON web-app manifest",
     "certificates:key_retire": "POST-only action",
     "portal:chart": "SVG image",
     "portal:embed_snippet": "HTML fragment for other sites (no page of ours)",
@@ -177,6 +183,26 @@ def _certificate() -> dict[str, Any]:
     return {"certificate_uuid": _first(IssuedCertificate, person=_citizen_person()).uuid}
 
 
+def _vaccination_certificate() -> dict[str, Any]:
+    from covidhub.certificates.models import IssuedCertificate
+
+    return {
+        "certificate_uuid": _first(
+            IssuedCertificate, person=_citizen_person(), kind="v", revoked_at__isnull=True
+        ).uuid
+    }
+
+
+def _certificate_in_commune() -> dict[str, Any]:
+    from covidhub.certificates.models import IssuedCertificate
+
+    return {
+        "certificate_uuid": _first(
+            IssuedCertificate, person__commune__code=HOME_COMMUNE, revoked_at__isnull=True
+        ).uuid
+    }
+
+
 # Pages that take arguments, or that no workspace links to: who looks and how to build them.
 PAGES: dict[str, Page] = {
     "core:home": Page(CITIZEN),
@@ -236,6 +262,10 @@ PAGES: dict[str, Page] = {
     "certificates:mine": Page(CITIZEN),
     "certificates:detail": Page(CITIZEN, _certificate),
     "certificates:qr_full": Page(CITIZEN, _certificate),
+    "certificates:health_card": Page(CITIZEN, _vaccination_certificate),
+    "certificates:checkpoint": Page(ANON),
+    "certificates:print_person": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
+    "certificates:print_qr": Page("xa", _certificate_in_commune),
     "portal:home": Page(ANON),
     "portal:district": Page(ANON, lambda: {"code": HOME_DISTRICT}),
     "portal:commune": Page(ANON, lambda: {"code": HOME_COMMUNE}),

@@ -1,4 +1,5 @@
 // covidhub service worker: the app shell and an offline page; personal pages are never cached.
+// Only its own caches are pruned: the verifiers' workers keep theirs in the same storage.
 const CACHE = "covidhub-shell-v1";
 const SHELL = ["{{ offline_url }}", "{{ css }}", "{{ js }}"];
 self.addEventListener("install", (event) => {
@@ -6,7 +7,7 @@ self.addEventListener("install", (event) => {
 });
 self.addEventListener("activate", (event) => {
   event.waitUntil(
-    caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith("covidhub-shell-") && k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim())
   );
 });

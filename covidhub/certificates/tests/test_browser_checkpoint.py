@@ -1,0 +1,181 @@
+"""In Chromium: the public checkpoint verifier (no account) syncs the trust and revocation
+lists, then verifies with the network cut — the page itself served by its service worker —
+a valid certificate (green, name and birth date only) and refuses a tampered, a revoked
+and a garbled one; it keeps nothing personal, says how old its data is, warns past 24 hours
+and refuses past the configured maximum; in Vietnamese and English, at 390 and 1366 px."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import cbor2
+import pytest
+
+from conftest import axe_violations
+from covidhub.certificates.dcc import hc1_decode, hc1_encode
+from covidhub.certificates.services import certificate_issue_vaccination, uvci_revoke
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+READY = "#checkpoint[data-ready='true']"
+
+
+def _tampered(text: str) -> str:
+    """The same signature over a payload whose birth date was changed."""
+    message = cbor2.loads(hc1_decode(text))
+    claims = cbor2.loads(message.value[2])
+    claims[-260][1]["dob"] = "1970-01-01"
+    return hc1_encode(
+        cbor2.dumps(
+            cbor2.CBORTag(
+                18, [message.value[0], message.value[1], cbor2.dumps(claims), message.value[3]]
+            )
+        )
+    )
+
+
+def _check(page: Any, text: str) -> Any:
+    field = page.locator("#qr-text")
+    field.fill(text)
+    previous = page.evaluate("() => window.__checks = (window.__checks || 0) + 1")
+    page.evaluate(
+        "(n) => { const box = document.getElementById('result'); box.dataset.round = n; }",
+        previous,
+    )
+    field.press("Enter")
+    page.wait_for_function(
+        "(n) => { const v = document.querySelector('#result .verdict'); "
+        "return v && document.getElementById('result').dataset.round == n; }",
+        arg=previous,
+    )
+    assert field.input_value() == ""  # the text of a person's code is not kept in the field
+    return page.locator("#result .verdict")
+
+
+def _no_horizontal_scroll(page: Any) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_checkpoint_verifies_offline_and_keeps_nothing(
+    page, live_server, signing_key, make_person, vaccination_facts
+):
+    person = make_person(full_name="Quách Thị Diễm Kiều", birth="21/07/1992")
+    good = certificate_issue_vaccination(facts=vaccination_facts(person))
+    revoked = certificate_issue_vaccination(
+        facts=vaccination_facts(person, dose=1, on=date(2021, 8, 1))
+    )
+    uvci_revoke(uvci=revoked.uvci, reason="test", actor=None)
+
+    page.goto("/verifier/")
+    page.wait_for_selector(READY)
+    assert page.locator("#checkpoint").get_attribute("data-freshness") == "fresh"
+    assert "Kiểm tra chứng nhận COVID" in page.locator("h1").inner_text()
+    assert axe_violations(page) == []
+    assert _no_horizontal_scroll(page)
+    # The service worker has the page and its files before the network goes.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+
+    page.context.set_offline(True)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    page.wait_for_selector(READY)
+    status = page.locator("#data-status").inner_text()
+    assert (
+        "Không có kết nối" in status
+        and page.locator("#checkpoint").get_attribute("data-freshness") == "fresh"
+    )
+
+    verdict = _check(page, good.hc1)
+    assert verdict.get_attribute("class") == "verdict valid"
+    shown = verdict.inner_text()
+    assert "Quách Thị Diễm Kiều" in shown and "1992-07-21" in shown
+    # Only what the outcome needs: no certificate identifier, no vaccine, no dates of doses.
+    assert good.uvci not in page.content() and "2021-09-01" not in shown
+    assert axe_violations(page) == []
+
+    for text, reason in (
+        (_tampered(good.hc1), "signature_invalid"),
+        (revoked.hc1, "revoked"),
+        (good.hc1[:-12], None),
+        ("HC1:NOT A CERTIFICATE", None),
+        ("shc:/5676", "bad_prefix"),
+    ):
+        verdict = _check(page, text)
+        assert verdict.get_attribute("class") == "verdict invalid", text
+        if reason:
+            assert verdict.get_attribute("data-reason") == reason
+        assert "Quách" not in verdict.inner_text()
+
+    stored = page.evaluate(
+        "() => JSON.stringify(Object.assign({}, localStorage)) + "
+        "JSON.stringify(Object.assign({}, sessionStorage))"
+    )
+    assert "Diễm" not in stored and "1992" not in stored and good.uvci not in stored
+    cached = page.evaluate(
+        "async () => { const out = []; for (const name of await caches.keys()) {"
+        " const cache = await caches.open(name); for (const r of await cache.keys()) {"
+        " const body = await (await cache.match(r)).text(); out.push(r.url + body); } }"
+        " return out.join('\\n'); }"
+    )
+    assert "Diễm" not in cached and good.uvci not in cached
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert _no_horizontal_scroll(page)
+
+
+def _age_data(page: Any, hours: float) -> None:
+    page.evaluate(
+        "(hours) => { const key = 'covidhub.checkpoint.lists';"
+        " const lists = JSON.parse(localStorage.getItem(key));"
+        " lists.trust.generated_at = new Date(Date.now() - hours * 3600000).toISOString();"
+        " localStorage.setItem(key, JSON.stringify(lists)); }",
+        hours,
+    )
+
+
+def test_checkpoint_says_how_old_its_data_is_and_refuses_past_the_maximum(
+    chromium, live_server, signing_key, make_person, vaccination_facts, settings
+):
+    settings.VERIFIER_DATA_MAX_AGE_HOURS = 48
+    good = certificate_issue_vaccination(facts=vaccination_facts(make_person()))
+    context = chromium.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 1366, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/verifier/")
+        page.wait_for_selector(READY)
+        assert page.locator("h1").inner_text() == "Check a COVID certificate"
+        assert "No acceptance rules" in page.locator("#data-status").inner_text()
+        assert axe_violations(page) == []
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+
+        _age_data(page, 30)
+        page.reload()
+        page.wait_for_selector(READY)
+        assert page.locator("#checkpoint").get_attribute("data-freshness") == "stale"
+        assert "more than 24 hours old" in page.locator("#data-status").inner_text()
+        verdict = _check(page, good.hc1)
+        assert verdict.get_attribute("class") == "verdict valid"
+        assert "more than 24 hours old" in verdict.inner_text()
+
+        _age_data(page, 49)
+        page.reload()
+        page.wait_for_selector(READY)
+        assert page.locator("#checkpoint").get_attribute("data-freshness") == "expired"
+        assert "more than 48 hours old" in page.locator("#data-status").inner_text()
+        verdict = _check(page, good.hc1)
+        assert verdict.get_attribute("class") == "verdict invalid"
+        assert verdict.get_attribute("data-reason") == "data_too_old"
+
+        # Back online, the data is updated and the same certificate is valid again.
+        context.set_offline(False)
+        page.locator("#data-refresh").click()
+        page.wait_for_selector("#checkpoint[data-freshness='fresh']")
+        assert _check(page, good.hc1).get_attribute("class") == "verdict valid"
+    finally:
+        context.close()
