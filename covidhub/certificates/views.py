@@ -27,12 +27,18 @@ from covidhub.certificates import (
     services,
     status_rules,
 )
-from covidhub.certificates.acceptance import acceptance_rules_document
+from covidhub.certificates.acceptance import VERIFIER_COUNTRY, acceptance_rules_document
 from covidhub.certificates.api import verification_audit
 from covidhub.certificates.dcc import qr_svg
 from covidhub.certificates.forms import RevokeForm, RevokeKeyForm, RulesForm, VerifyForm
 from covidhub.certificates.healthcards.shc import qr_svg as shc_qr_svg
-from covidhub.certificates.models import Revocation, SigningKey, StatusRuleSet, TrustedCertificate
+from covidhub.certificates.models import (
+    AcceptanceRuleSet,
+    Revocation,
+    SigningKey,
+    StatusRuleSet,
+    TrustedCertificate,
+)
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf, certificate_rows
 from covidhub.certificates.value_sets import value_sets_document
 from covidhub.certificates.verification import REASON_MESSAGES, certificate_verify
@@ -327,6 +333,12 @@ def _checkpoint_messages() -> dict[str, str]:
         "rules_loaded": _("Acceptance rules loaded."),
         "rules_missing": _("No acceptance rules: only the signature and validity are checked."),
         "crypto_only": _("Signature and validity checked; no acceptance rules were applied."),
+        "accepted_title": _("Accepted"),
+        "refused_title": _("Not accepted"),
+        "open_title": _("Check by hand"),
+        "rules_failed": _("Rules not met:"),
+        "rules_open": _("Rules that could not be decided:"),
+        "rules_version": _("Rules: %(purpose)s (version %(version)s)."),
         "valid_title": _("Valid"),
         "invalid_title": _("Not valid"),
         "name": _("Name"),
@@ -351,6 +363,8 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
             "sw_url": reverse("certificates:checkpoint_sw"),
             "scope": reverse("certificates:checkpoint"),
             "max_age_hours": settings.VERIFIER_DATA_MAX_AGE_HOURS,
+            "purposes": AcceptanceRuleSet.Purpose.choices,
+            "country": VERIFIER_COUNTRY,
             "warn_age_hours": CHECKPOINT_WARN_AGE_HOURS,
         },
     )
@@ -364,6 +378,7 @@ CHECKPOINT_ASSETS = (
     "covidhub/icon-512.png",
     "certificates/certificates.css",
     "certificates/dcc_core.js",
+    "certificates/certlogic.js",
     "certificates/checkpoint.js",
 )
 
@@ -380,7 +395,7 @@ def checkpoint_sw(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "certificates/checkpoint_sw.js",
-        {"assets": json.dumps(assets), "page": json.dumps(page), "version": "v1"},
+        {"assets": json.dumps(assets), "page": json.dumps(page), "version": "v2"},
         content_type="text/javascript",
     )
     response["Service-Worker-Allowed"] = page

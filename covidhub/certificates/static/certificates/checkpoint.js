@@ -103,12 +103,16 @@
     clearResult();
     var box = document.getElementById("result");
     var section = document.createElement("section");
-    section.className = "verdict " + (result.valid ? "valid" : "invalid");
+    var colour = !result.valid ? "invalid" : { failed: "invalid", open: "open" }[result.verdict] || "valid";
+    section.className = "verdict " + colour;
     section.dataset.reason = result.reason;
+    if (result.verdict) section.dataset.verdict = result.verdict;
     section.setAttribute("aria-labelledby", "verdict-title");
     var heading = document.createElement("h2");
     heading.id = "verdict-title";
-    heading.textContent = result.valid ? message("valid_title") : message("invalid_title");
+    var titles = { passed: "accepted_title", failed: "refused_title", open: "open_title" };
+    heading.textContent = !result.valid ? message("invalid_title")
+      : message(result.verdict ? titles[result.verdict] : "valid_title");
     section.appendChild(heading);
     if (result.valid) {
       var dl = document.createElement("dl");
@@ -119,6 +123,22 @@
         dl.appendChild(dt); dl.appendChild(dd);
       });
       section.appendChild(dl);
+      [["failed", "rules_failed"], ["open", "rules_open"]].forEach(function (pair) {
+        var rows = result[pair[0]] || [];
+        if (!rows.length) return;
+        var title = document.createElement("p");
+        title.textContent = message(pair[1]);
+        section.appendChild(title);
+        var list = document.createElement("ul");
+        list.className = "rule-list";
+        rows.forEach(function (row) {
+          var item = document.createElement("li");
+          item.dataset.rule = row.identifier;
+          item.textContent = row.description;
+          list.appendChild(item);
+        });
+        section.appendChild(list);
+      });
     } else {
       var p = document.createElement("p");
       p.textContent = message(result.reason);
@@ -142,17 +162,51 @@
     var level = freshness(lists);
     if (level === "none") return { valid: false, reason: "no_data" };
     if (level === "expired") return { valid: false, reason: "data_too_old" };
-    var result = await window.covidhubDcc.verifyHc1(text, lists, Date.now() / 1000);
+    var now = Date.now();
+    var result = await window.covidhubDcc.verifyHc1(text, lists, now / 1000);
     // Only what the outcome needs leaves this function.
     var shown = { valid: result.valid, reason: result.reason };
     if (result.valid) {
       shown.family_name = result.family_name;
       shown.given_name = result.given_name;
       shown.date_of_birth = result.date_of_birth;
-      if (!rulesUsable(lists)) shown.note = message("crypto_only");
+      if (rulesUsable(lists)) applyRules(shown, result, lists, now);
+      else shown.note = message("crypto_only");
     }
     if (level === "stale") shown.note = [shown.note, message("data_stale", { hours: root.dataset.warnAgeHours })].filter(Boolean).join(" ");
     return shown;
+  }
+
+  /* The value sets as CertLogic sees them: each set's codes by its id. */
+  function valueSetCodes(lists) {
+    var sets = (lists.valuesets && lists.valuesets.valueSets) || {};
+    var out = {};
+    Object.keys(sets).forEach(function (id) { out[id] = Object.keys((sets[id] && sets[id].valueSetValues) || {}); });
+    return out;
+  }
+
+  /* The checkpoint's acceptance rules for the chosen purpose, on the verified payload. */
+  function applyRules(shown, result, lists, now) {
+    var purpose = document.getElementById("purpose").value;
+    var set = (lists.rules.purposes || {})[purpose];
+    if (!set) { shown.note = message("crypto_only"); return; }
+    var external = {
+      validationClock: new Date(now).toISOString(),
+      valueSets: valueSetCodes(lists),
+      countryCode: root.dataset.country,
+      exp: result.expires_at,
+      iat: result.issued_at,
+    };
+    var outcomes = window.covidhubCertLogic.rulesEvaluate(
+      set.rules, result.hcert, external, result.certificate_type, now, document.documentElement.lang
+    );
+    var statuses = outcomes.map(function (o) { return o.status; });
+    shown.verdict = statuses.indexOf("failed") >= 0 ? "failed" : statuses.indexOf("open") >= 0 ? "open" : "passed";
+    shown.outcomes = outcomes;
+    shown.failed = outcomes.filter(function (o) { return o.status === "failed"; });
+    shown.open = outcomes.filter(function (o) { return o.status === "open"; });
+    var label = document.querySelector("#purpose option:checked");
+    shown.note = message("rules_version", { purpose: label ? label.textContent : purpose, version: set.version });
   }
 
   async function onSubmit(event) {
@@ -199,6 +253,7 @@
     button.disabled = true;
     var synced = await sync();
     showStatus(synced);
+    document.getElementById("purpose-field").hidden = !rulesUsable(state.lists);
     button.disabled = false;
     return synced;
   }
@@ -227,9 +282,12 @@
     state.lists = loadStored();
     showStatus(false);
     await refresh();
+    document.getElementById("purpose-field").hidden = !rulesUsable(state.lists);
     root.dataset.ready = "true";
   }
 
+  // For the browser tests: the same check the form runs, without the page around it.
+  window.covidhubCheckpoint = { check: check };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
