@@ -1,11 +1,14 @@
 """Who is reading the FHIR surface, and which people they may see.
 
-`reader_from_request` is the one place a request becomes a `Reader`: a citizen (session or
-the app's bearer token) sees their household, a staff member (verified session) the people
-of their areas, exactly as `people.selectors.person_queryset_for_actor` decides for every
-other page and endpoint. A machine client (OAuth2 bearer token) plugs in through
-`bearer_authenticators`: a function that takes a bearer token and returns a `Reader`
-(scoped to the client's areas) or None.
+`reader_from_request` is the one place a request becomes a `Reader`:
+
+- a machine client (OAuth2 bearer token): each function in `bearer_authenticators` is
+  asked first; when the clients app is installed, its `client_actor` is one of them. A
+  client acts as its service account, a staff account holding roles in the client's areas,
+  so that it is scoped by exactly the rule that scopes staff;
+- a citizen (session, or the app's bearer token) sees their household;
+- a staff member (TOTP-verified session, or a native staff app's token) sees the people of
+  their areas, as `people.selectors.person_queryset_for_actor` decides for every page.
 
 Every clinical resource is visible through its patient: an Immunization, Observation,
 DiagnosticReport or Specimen is found only when its person is (`people_for`); anything
@@ -14,10 +17,12 @@ else answers 404, so that its existence is not revealed.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -33,13 +38,12 @@ CLIENT = "client"
 
 @dataclass(frozen=True)
 class Reader:
-    """An authenticated reader. `user` is the account written on the audit trail (a
-    machine client's service account, or None); `area_paths` scope a machine client."""
+    """An authenticated reader. `user` is the account the reads are scoped by and audited
+    as (for a machine client: its service account); `client_id` names the client."""
 
     kind: str
     user: Any
     role: str = ""
-    area_paths: tuple[str, ...] = ()
     client_id: str = ""
     # Signed in by a session cookie: unsafe methods then need the CSRF token.
     session: bool = False
@@ -49,31 +53,53 @@ class Reader:
         """Citizens reading their own household are not audited (as everywhere else)."""
         return self.kind != CITIZEN
 
-    @property
-    def may_export(self) -> bool:
-        if self.kind == CLIENT:
-            return bool(self.area_paths)
-        if self.kind == STAFF:
-            return actor_scope(self.user).has_role(*OFFICER_ROLES)
-        return False
-
     def export_paths(self) -> tuple[str, ...]:
-        """The areas a bulk export may cover (an officer's or a client's areas)."""
-        if self.kind == CLIENT:
-            return self.area_paths
-        if self.kind == STAFF and self.may_export:
-            return actor_scope(self.user).area_paths
-        return ()
+        """The areas a bulk export may cover: an officer's (or a client's account's)."""
+        if self.kind not in (STAFF, CLIENT):
+            return ()
+        scope = actor_scope(self.user)
+        return scope.area_paths if scope.has_role(*OFFICER_ROLES) else ()
 
     def owns(self, *, user_id: Any, client_id: str) -> bool:
+        """Whether a bulk export asked for by (user_id, client_id) is this reader's."""
         if self.kind == CLIENT:
             return bool(self.client_id) and client_id == self.client_id
         return self.user is not None and user_id == self.user.pk and not client_id
 
 
-BearerAuthenticator = Callable[[str], Reader | None]
-# Machine clients (covidhub.clients) append their token check here at start-up.
+BearerAuthenticator = Callable[[HttpRequest], Reader | None]
+# Asked in order for every request with a bearer token; None means "not mine".
 bearer_authenticators: list[BearerAuthenticator] = []
+
+# The clients app's scope (capability) a FHIR path reads.
+_CAPABILITY = {
+    "Immunization": "vaccination",
+    "Observation": "testing",
+    "DiagnosticReport": "testing",
+    "Specimen": "testing",
+}
+
+
+def _clients_reader(request: HttpRequest) -> Reader | None:
+    """A machine client of covidhub.clients, when that app is installed: its scopes must
+    allow reading the capability the path names (people for Patient, $everything and
+    $export). A refused scope or rate limit raises its own domain error (403, 429)."""
+    if not apps.is_installed("covidhub.clients"):
+        return None
+    auth: Any = importlib.import_module("covidhub.clients.auth")
+    segment = request.path_info.removeprefix("/fhir/").split("/", 1)[0]
+    account = auth.client_actor(
+        request, capability=_CAPABILITY.get(segment, "people"), access="read"
+    )
+    if account is None:
+        return None
+    client = auth.client_from_request(request)
+    return Reader(
+        kind=CLIENT,
+        user=account,
+        role=primary_role(actor_scope(account)),
+        client_id=str(client.uuid) if client is not None else str(account.pk),
+    )
 
 
 def _bearer(request: HttpRequest) -> str | None:
@@ -81,34 +107,39 @@ def _bearer(request: HttpRequest) -> str | None:
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return token.strip() or ""
+    return token.strip()
+
+
+def _account_reader(user: Any, *, session: bool) -> Reader | None:
+    if user.kind == User.Kind.CITIZEN:
+        return Reader(kind=CITIZEN, user=user, session=session)
+    if user.kind == User.Kind.STAFF:
+        return Reader(kind=STAFF, user=user, role=primary_role(actor_scope(user)), session=session)
+    return None
 
 
 def reader_from_request(request: HttpRequest) -> Reader | None:
-    """The reader of this request, or None (401). A bearer token wins over the session:
-    a machine client's request carries no session, a citizen's app the app's token."""
+    """The reader of this request, or None (401). A bearer token wins over the session."""
     token = _bearer(request)
     if token is not None:
         if not token:
             return None
-        for authenticate in bearer_authenticators:
-            reader = authenticate(token)
+        for authenticate in (*bearer_authenticators, _clients_reader):
+            reader = authenticate(request)
             if reader is not None:
                 return reader
         from covidhub.accounts.services import api_token_authenticate
 
+        # The citizen app's tokens, and a native staff app's (issued after the password
+        # and a TOTP code, so they stand for a verified staff session).
         user = api_token_authenticate(token)
-        if user is None or user.kind != User.Kind.CITIZEN:
-            return None
-        return Reader(kind=CITIZEN, user=user)
+        return _account_reader(user, session=False) if user is not None else None
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    if user.kind == User.Kind.CITIZEN:
-        return Reader(kind=CITIZEN, user=user, session=True)
-    if user.kind == User.Kind.STAFF and user.is_verified():
-        return Reader(kind=STAFF, user=user, role=primary_role(actor_scope(user)), session=True)
-    return None
+    if user.kind == User.Kind.STAFF and not user.is_verified():
+        return None
+    return _account_reader(user, session=True)
 
 
 def paths_q(paths: tuple[str, ...], field: str) -> Q:
@@ -123,8 +154,6 @@ def paths_q(paths: tuple[str, ...], field: str) -> Q:
 
 def people_for(reader: Reader) -> QuerySet[Person]:
     """Every person the reader may see (default: nobody)."""
-    if reader.kind == CLIENT:
-        return Person.objects.filter(paths_q(reader.area_paths, "commune_path"))
-    if reader.kind in (CITIZEN, STAFF):
+    if reader.kind in (CITIZEN, STAFF, CLIENT):
         return person_queryset_for_actor(actor=reader.user)
     return Person.objects.none()

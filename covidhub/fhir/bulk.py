@@ -334,10 +334,10 @@ WRITERS: dict[str, Callable[[ExportJob, tuple[str, ...]], Iterator[tuple[Any, An
 
 def _job_paths(job: ExportJob) -> tuple[str, ...]:
     """The job's areas, still within its requester's scope now (a role taken away since the
-    kick-off narrows or empties the export)."""
+    kick-off, from a staff account or a client's service account, narrows or empties it)."""
     paths = tuple(job.area_paths)
-    if job.client_id or job.requested_by is None:
-        return paths
+    if job.requested_by is None:
+        return ()
     scope = actor_scope(job.requested_by)
     return tuple(p for p in paths if scope.covers_path(p))
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.models import AuditEvent
 from covidhub.audit.services import audit_event_new
+from covidhub.core.localcache import LocalCache
 from covidhub.core.text import fold_ascii
 from covidhub.fhir import codes, resources
 from covidhub.fhir.access import STAFF, Reader, people_for
@@ -342,51 +343,69 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
         audit_reads(reader, "fhir.patient.everything", [(person, person.uuid)])
     doses = list(
         Dose.objects.filter(person=person, status=Dose.Status.VALID)
-        .select_related("vaccine", "lot", "site__commune__parent__parent")
-        .annotate(person_key=F("person__uuid"))
+        .select_related("vaccine", "lot", "site")
         .order_by("sequence", "id")
     )
     results = list(
         Result.objects.filter(person=person)
-        .select_related(
-            "site__commune__parent__parent", "tube_result__lab__commune__parent__parent"
-        )
-        .annotate(person_key=F("person__uuid"), tube_key=F("sample__tube__uuid"))
+        .select_related("site", "tube_result__lab", "sample__tube")
         .order_by("collected_at", "id")
     )
-    tubes = list(
-        Tube.objects.filter(uuid__in=[r.tube_key for r in results])
-        .annotate(subject_key=_tube_subject())
-        .order_by("collected_at", "id")
-    )
-    places: dict[str, tuple[str, Any]] = {}
+    places: dict[tuple[str, int], None] = {}
     for dose in doses:
-        if dose.site is not None:
-            places.setdefault(
-                resources.place_id("vaccination_site", dose.site.uuid),
-                ("vaccination_site", dose.site),
-            )
+        dose.person_key = person.uuid  # type: ignore[attr-defined]
+        if dose.site_id is not None:
+            places[("vaccination_site", dose.site_id)] = None
+    tubes: dict[int, Any] = {}
     for result in results:
-        lab = result.tube_result.lab
-        if lab is not None:
-            places.setdefault(resources.place_id("lab", lab.uuid), ("lab", lab))
-        else:
-            places.setdefault(
-                resources.place_id("testing_site", result.site.uuid),
-                ("testing_site", result.site),
-            )
+        result.person_key = person.uuid  # type: ignore[attr-defined]
+        tube = result.sample.tube
+        result.tube_key = tube.uuid  # type: ignore[attr-defined]
+        # The builder leaves a pool's subject out.
+        tube.subject_key = person.uuid  # type: ignore[attr-defined]
+        tubes.setdefault(tube.pk, tube)
+        lab_id = result.tube_result.lab_id
+        places[("lab", lab_id) if lab_id is not None else ("testing_site", result.site_id)] = None
     bundle: list[Resource] = [resources.patient(person)]
     bundle += [_immunization(dose) for dose in doses]
     bundle += [_observation(result) for result in results]
     bundle += [_report(result) for result in results]
-    bundle += [_specimen(tube) for tube in tubes]
-    for kind, place in places.values():
-        bundle.append(resources.organization(kind, place))
-        bundle.append(resources.location(kind, place))
+    bundle += [_specimen(tube) for tube in tubes.values()]
+    for kind, pk in places:
+        bundle += place_resources(kind, pk)
     return bundle
 
 
 # Organization and Location -----------------------------------------------------------
+
+# Public reference data read by every $everything: the Organization and Location of a
+# place, kept a few minutes per process (a renamed site shows within PLACE_CACHE_SECONDS;
+# a change saved in this process clears it at once, see apps.py).
+PLACE_CACHE_SECONDS = 300
+place_cache: LocalCache[list[Resource]] = LocalCache("fhir.places", ttl_seconds=PLACE_CACHE_SECONDS)
+_PLACE_MODEL: dict[str, Any] = {
+    "vaccination_site": VaccinationSite,
+    "testing_site": Site,
+    "lab": Lab,
+}
+
+
+def place_resources(kind: str, pk: int) -> list[Resource]:
+    """[Organization, Location] of one place (by primary key), through the cache."""
+
+    def load() -> list[Resource] | None:
+        place = (
+            _PLACE_MODEL[kind]
+            .objects.select_related("commune__parent__parent")
+            .filter(pk=pk)
+            .first()
+        )
+        if place is None:
+            return None
+        return [resources.organization(kind, place), resources.location(kind, place)]
+
+    return place_cache.get_or_load((kind, pk), load) or []
+
 
 PLACE_MODELS: dict[str, Any] = {
     "vs": ("vaccination_site", VaccinationSite),

@@ -242,3 +242,23 @@ def test_wrong_method_is_405_outcome(login, commune_officer):
     response = login(commune_officer).post("/fhir/Patient", {})
     assert response.status_code in (403, 405)
     assert _json(response)["resourceType"] == "OperationOutcome"
+
+
+def test_a_renamed_site_shows_in_everything_at_once(
+    login, commune_officer, make_person, make_records, places
+):
+    person = make_person()
+    make_records(person, doses=1, results=0)
+    officer = login(commune_officer)
+    url = f"/fhir/Patient/{person.uuid}/$everything"
+
+    def names() -> set[str]:
+        return {
+            r["name"] for r in _entries(officer.get(url).json()) if r["resourceType"] == "Location"
+        }
+
+    assert names() == {"TYT P. Cẩm Thượng"}
+    site = places["vsite"]
+    site.name = "Trạm Y tế Cẩm Thượng (mới)"
+    site.save()
+    assert names() == {"Trạm Y tế Cẩm Thượng (mới)"}
