@@ -146,7 +146,7 @@ def certificate_health_card(request: HttpRequest, certificate_uuid: UUID) -> dic
     return {"jws": card.jws, "qr": card.qr_texts, "kid": card.kid, "issuer": formats.issuer_url()}
 
 
-@router.get("/certificates/{certificate_uuid}/ddcc-vs", response=dict[str, Any], auth=any_auth)
+@router.get("/certificates/{certificate_uuid}/ddcc-vs", auth=any_auth)
 def certificate_ddcc_vs(request: HttpRequest, certificate_uuid: UUID) -> HttpResponse:
     """A vaccination certificate as a WHO DDCC:VS FHIR document (Bundle of type document)."""
     certificate = selectors.certificate_get_for_actor(

@@ -314,7 +314,6 @@ def _optional_url(names: tuple[str, ...]) -> str:
 def _checkpoint_messages() -> dict[str, str]:
     return {
         **{str(reason): str(message) for reason, message in REASON_MESSAGES.items()},
-        "issued_before_dsc": _("The certificate claims to be issued before its signing key."),
         "no_data": _(
             "No data yet: connect to the internet once so that the page downloads the list "
             "of signing keys."

@@ -270,3 +270,62 @@ def test_checkpoint_rules_agree_with_the_server(
             }, (purpose, certificate.kind)
             seen.add(ours["verdict"])
     assert {"passed", "failed"} <= seen  # the cases tell the two apart
+
+
+def test_a_key_the_specification_does_not_allow_is_unsupported_not_forged(
+    page, live_server, signing_key, make_person, vaccination_facts
+):
+    """As on the server: a P-384 key, or an RSA key under 2048 bits, is "unsupported_key";
+    the same payload signed by a P-256 key of the list is valid (the control)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    certificate = certificate_issue_vaccination(
+        facts=vaccination_facts(make_person(), on=_days_ago(30))
+    )
+    payload = cbor2.loads(hc1_decode(certificate.hc1)).value[2]
+
+    def signed(private_key: Any, algorithm: int, kid: bytes) -> tuple[str, dict[str, Any]]:
+        protected = cbor2.dumps({1: algorithm, 4: kid})
+        to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
+        if algorithm == -7:
+            size = (private_key.curve.key_size + 7) // 8
+            r, s = decode_dss_signature(private_key.sign(to_be_signed, ec.ECDSA(hashes.SHA256())))
+            signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        else:
+            signature = private_key.sign(
+                to_be_signed,
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                hashes.SHA256(),
+            )
+        text = hc1_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature])))
+        spki = private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        entry = {
+            "kid": base64.b64encode(kid).decode(),
+            "public_key": base64.b64encode(spki).decode(),
+            "not_valid_before": "2020-01-01T00:00:00+00:00",
+            "not_valid_after": "2099-01-01T00:00:00+00:00",
+        }
+        return text, entry
+
+    cases = [
+        (ec.generate_private_key(ec.SECP256R1()), -7, "valid"),
+        (ec.generate_private_key(ec.SECP384R1()), -7, "unsupported_key"),
+        (rsa.generate_private_key(public_exponent=65537, key_size=1024), -37, "unsupported_key"),  # noqa: S505
+        (rsa.generate_private_key(public_exponent=65537, key_size=2048), -37, "valid"),
+    ]
+    page.goto("/verifier/")
+    page.wait_for_selector(READY)
+    for number, (private_key, algorithm, expected) in enumerate(cases):
+        text, entry = signed(private_key, algorithm, bytes([number]) * 8)
+        result = page.evaluate(
+            "([text, entry]) => window.covidhubDcc.verifyHc1(text,"
+            " {trust: {certificates: [entry]}, revocations: {}}, Date.now() / 1000)",
+            [text, entry],
+        )
+        assert result["reason"] == expected, (number, result)

@@ -194,16 +194,25 @@
     return Array.prototype.map.call(digest, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  /* true / false, or "unsupported" for a key WebCrypto cannot import for this algorithm
+     (another curve or key type): not a forgery, as the server says too. */
   async function signatureVerifies(entry, algorithm, data, signature) {
+    var spki = b64ToBytes(entry.public_key);
+    var key;
     try {
-      var spki = b64ToBytes(entry.public_key);
+      key = algorithm === -7
+        ? await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"])
+        : await crypto.subtle.importKey("spki", spki, { name: "RSA-PSS", hash: "SHA-256" }, false, ["verify"]);
+    } catch (e) {
+      return "unsupported";
+    }
+    if (algorithm !== -7 && key.algorithm.modulusLength < 2048) return "unsupported";
+    try {
       if (algorithm === -7) {
         if (signature.length !== 64) return false;
-        var ecKey = await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
-        return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, ecKey, signature, data);
+        return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, signature, data);
       }
-      var rsaKey = await crypto.subtle.importKey("spki", spki, { name: "RSA-PSS", hash: "SHA-256" }, false, ["verify"]);
-      return await crypto.subtle.verify({ name: "RSA-PSS", saltLength: 32 }, rsaKey, signature, data);
+      return await crypto.subtle.verify({ name: "RSA-PSS", saltLength: 32 }, key, signature, data);
     } catch (e) {
       return false;
     }
@@ -268,11 +277,13 @@
     if (!candidates.length) throw new Refused("unknown_kid");
     if (algorithm !== -7 && algorithm !== -37) throw new Refused("unsupported_algorithm");
     var data = sigStructure(protectedBytes, payload);
-    var signer = null;
+    var signer = null, unsupported = 0;
     for (var i = 0; i < candidates.length && !signer; i++) {
-      if (await signatureVerifies(candidates[i], algorithm, data, signature)) signer = candidates[i];
+      var verdict = await signatureVerifies(candidates[i], algorithm, data, signature);
+      if (verdict === true) signer = candidates[i];
+      else if (verdict === "unsupported") unsupported += 1;
     }
-    if (!signer) throw new Refused("signature_invalid");
+    if (!signer) throw new Refused(unsupported === candidates.length ? "unsupported_key" : "signature_invalid");
     if ((lists.revocations.kids || []).indexOf(kidText) >= 0) throw new Refused("key_revoked");
     if (nowSeconds < Date.parse(signer.not_valid_before) / 1000) throw new Refused("dsc_not_yet_valid");
     if (nowSeconds > Date.parse(signer.not_valid_after) / 1000) throw new Refused("dsc_expired");
