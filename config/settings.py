@@ -466,6 +466,7 @@ WORKER_LAG_MAX_SECONDS = env_int("WORKER_LAG_MAX_SECONDS", 120)
 # Logging: no personal data goes to logs (covidhub/core/logging.py masks what libraries
 # write); request ids tie log lines to audit rows. JSON lines in production.
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+_LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
 LOGGING = {
@@ -486,11 +487,11 @@ LOGGING = {
             "filters": ["request_id"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
         # One line per request (route pattern, status, time, request id); on in production.
         "covidhub.access": {
-            "level": env_str("ACCESS_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
+            "level": env_str("ACCESS_LOG_LEVEL", _LOG_LEVEL if PRODUCTION else "WARNING")
         },
         # Django logs 4xx/5xx of a request: its route pattern, not its path (core.logging).
         "django.request": {"level": "ERROR"},

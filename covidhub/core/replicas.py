@@ -87,6 +87,7 @@ class _Scope:
     chosen: bool = False
     wrote: bool = False
     used: str | None = None  # the standby read in this scope or a nested one
+    reason: Reason = "replica"  # why `alias` is what it is, once chosen
 
 
 @dataclass
@@ -134,11 +135,9 @@ def read_database(model: type[models.Model] | None = None) -> tuple[str, Reason 
             and not _replayed(scope.alias, scope.caught_up_to)
         ):
             scope.alias, reason = None, "lagging"
-        scope.chosen = True
-        if scope.alias is None:
-            return PRIMARY, reason
+        scope.chosen, scope.reason = True, reason
     if scope.alias is None:
-        return PRIMARY, "unavailable"
+        return PRIMARY, scope.reason
     scope.used = scope.alias
     return scope.alias, "replica"
 
@@ -204,8 +203,11 @@ def reads_from_replica(func: Callable[..., Any] | None = None) -> Any:
         with reads_from_replica():          # a block (a report in a task)
             figures = rollup_for_report(...)
 
-    A decorated function whose standby fails mid-call (connection lost) is called once
-    more on the primary, unless it wrote: decorate read-only views only.
+    A decorated function whose standby fails mid-call (connection lost, a query cancelled
+    by recovery) is called once more on the primary, unless it wrote: decorate read-only
+    views only. The failure is seen whether it is raised or turned into an answer on the
+    way (django-ninja's operations answer 500 themselves): a database error on the standby
+    during the call.
     """
     if func is None:
         return _replica_block()
@@ -213,12 +215,17 @@ def reads_from_replica(func: Callable[..., Any] | None = None) -> Any:
     @wraps(func)
     def on_replica(*args: Any, **kwargs: Any) -> Any:
         with _replica_block() as scope:
+            before = {alias: connections[alias].errors_occurred for alias in replica_aliases()}
             try:
-                return func(*args, **kwargs)
-            except (OperationalError, InterfaceError):
-                if scope.used is None or scope.wrote:
+                result = func(*args, **kwargs)
+            except Exception:
+                if not _standby_failed(scope, before):
                     raise
-                health.mark_down(scope.used, "failed during a request")
+            else:
+                if not _standby_failed(scope, before):
+                    return result
+            assert scope.used is not None
+            health.mark_down(scope.used, "failed during a request")
         token = _scope.set(_Scope(primary_only=True))
         try:
             return func(*args, **kwargs)
@@ -226,6 +233,14 @@ def reads_from_replica(func: Callable[..., Any] | None = None) -> Any:
             _scope.reset(token)
 
     return on_replica
+
+
+def _standby_failed(scope: _Scope, before: dict[str, bool]) -> bool:
+    """Whether the standby this scope read had a database error during it (and nothing
+    was written, so that the call may run again)."""
+    if scope.used is None or scope.wrote:
+        return False
+    return connections[scope.used].errors_occurred and not before.get(scope.used, False)
 
 
 def primary_position(using: str = PRIMARY) -> str:
@@ -347,14 +362,16 @@ class ReplicaMiddleware:
 # -- replay lag -------------------------------------------------------------------------
 
 # Seconds the standby's replay is behind the primary: 0 when it has replayed all it
-# received (an idle primary), else the age of the last transaction it replayed. Not in
+# received (an idle primary; after a restart, the receiver reports the start of the
+# segment it streams, behind what was replayed), else the age of the last transaction it
+# replayed. Not in
 # recovery (a promoted standby, or a copy used in tests): 0. `receiving`: the WAL receiver
 # runs (without it an idle-looking standby may be cut off from the primary); its status
 # needs pg_read_all_stats, the process's existence does not.
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
        CASE WHEN NOT pg_is_in_recovery() THEN 0
-            WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0
             ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())
        END,
        EXISTS (SELECT 1 FROM pg_stat_wal_receiver

@@ -221,7 +221,9 @@ def main() -> int:
             _status, headers, _body = http(
                 f"{base}/api/v1/testing/lookup", method="POST", body=lookup(), client=client()
             )
-            cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+            cookie = next(
+                (v.split(";", 1)[0] for k, v in headers.items() if k.lower() == "set-cookie"), ""
+            )
             before = reads(base)
             look_ups(5, cookie=cookie)
             moved = delta(before, reads(base))

@@ -227,6 +227,20 @@ def test_a_view_that_wrote_is_not_run_twice(routed, tmp_path, area_tree):
         assert len(calls) == 1
 
 
+def test_an_api_operation_whose_standby_fails_answers_from_the_primary(routed, tmp_path, client):
+    """django-ninja turns the standby's error into a 500 inside the operation: the failure
+    is still seen, and the look-up answers as it would have (no such code: 404)."""
+    with database_alias(STANDBY, dead_standby_settings(tmp_path)):
+        health.states[STANDBY] = usable_state()
+        response = client.post(
+            "/api/v1/testing/lookup",
+            {"code": "ABCD-2345", "birth": "01/01/1990"},
+            content_type="application/json",
+        )
+        assert response.status_code == 404
+        assert health.states[STANDBY].status == "unavailable"
+
+
 # -- a client that wrote reads its own writes ------------------------------------------
 
 
