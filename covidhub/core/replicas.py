@@ -215,7 +215,7 @@ def reads_from_replica(func: Callable[..., Any] | None = None) -> Any:
     @wraps(func)
     def on_replica(*args: Any, **kwargs: Any) -> Any:
         with _replica_block() as scope:
-            before = {alias: connections[alias].errors_occurred for alias in replica_aliases()}
+            before = {alias: _errors_so_far(alias) for alias in replica_aliases()}
             try:
                 result = func(*args, **kwargs)
             except Exception:
@@ -233,6 +233,16 @@ def reads_from_replica(func: Callable[..., Any] | None = None) -> Any:
             _scope.reset(token)
 
     return on_replica
+
+
+def _errors_so_far(alias: str) -> bool:
+    """Whether `alias` has had a database error on its current connection. A closed one
+    keeps the flag of its last failure (Django clears it when it connects again): that
+    failure is over."""
+    connection = connections[alias]
+    if connection.connection is None:
+        connection.errors_occurred = False
+    return bool(connection.errors_occurred)
 
 
 def _standby_failed(scope: _Scope, before: dict[str, bool]) -> bool:

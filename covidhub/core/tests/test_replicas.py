@@ -239,6 +239,16 @@ def test_an_api_operation_whose_standby_fails_answers_from_the_primary(routed, t
         )
         assert response.status_code == 404
         assert health.states[STANDBY].status == "unavailable"
+        # Believed usable again (as after REPLICA_RETRY_SECONDS) and failing again: the
+        # closed connection's flag from the first failure does not hide the second.
+        health.states[STANDBY] = usable_state()
+        client.cookies.clear()  # another citizen (not pinned by the first one's POST)
+        response = client.post(
+            "/api/v1/testing/lookup",
+            {"code": "ABCD-2346", "birth": "01/01/1990"},
+            content_type="application/json",
+        )
+        assert response.status_code == 404
 
 
 # -- a client that wrote reads its own writes ------------------------------------------
