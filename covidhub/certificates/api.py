@@ -16,9 +16,9 @@ from covidhub.accounts.api_auth import any_auth, citizen_auth, request_user, sta
 from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
-from covidhub.certificates import formats, selectors, services, status_rules
+from covidhub.certificates import acceptance, formats, selectors, services, status_rules
 from covidhub.certificates.acceptance import acceptance_rules_document
-from covidhub.certificates.models import IssuedCertificate
+from covidhub.certificates.models import AcceptanceRuleSet, IssuedCertificate
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf
 from covidhub.certificates.value_sets import value_sets_document
 from covidhub.certificates.verification import certificate_verify
@@ -369,3 +369,73 @@ def rules_activate(request: HttpRequest, version: int) -> Any:
     user = _require(request, RULE_ROLES)
     row = status_rules.status_rules_get(version=version)
     return status_rules.status_rules_activate(actor=user, rule_set=row)
+
+
+class AcceptanceRulesIn(Schema):
+    rules: list[dict[str, Any]] = Field(
+        ..., max_length=200, description="EU-format validation rules (CertLogic)"
+    )
+    note: str = Field("", max_length=200)
+
+
+class AcceptanceRulesOut(Schema):
+    purpose: str
+    version: int
+    state: str
+    rules: list[dict[str, Any]]
+    note: str
+
+
+class AcceptancePreviewOut(Schema):
+    certificates: int
+    changed: int
+    current: dict[str, int]
+    candidate: dict[str, int]
+    transitions: dict[str, int]
+
+
+@router.get(
+    "/acceptance-rules/{purpose}/versions", response=list[AcceptanceRulesOut], auth=staff_auth
+)
+def acceptance_rules_versions(request: HttpRequest, purpose: Purpose) -> list[Any]:
+    """Every stored version of a purpose's acceptance rules, newest first."""
+    _require(request, (*RULE_ROLES, *OFFICER_ROLES))
+    return list(AcceptanceRuleSet.objects.filter(purpose=purpose)[:100])
+
+
+@router.post("/acceptance-rules/{purpose}", response={201: AcceptanceRulesOut}, auth=staff_auth)
+def acceptance_rules_draft(
+    request: HttpRequest, purpose: Purpose, payload: AcceptanceRulesIn
+) -> tuple[int, Any]:
+    """A new draft version of a purpose's rules (administrators, province officers)."""
+    user = _require(request, RULE_ROLES)
+    row = acceptance.acceptance_rules_draft_create(
+        actor=user, purpose=purpose, documents=payload.rules, note=payload.note
+    )
+    return 201, row
+
+
+@router.get(
+    "/acceptance-rules/{purpose}/{version}/preview",
+    response=AcceptancePreviewOut,
+    auth=staff_auth,
+)
+def acceptance_rules_preview(request: HttpRequest, purpose: Purpose, version: int) -> Any:
+    """How many live certificates in the officer's areas each version would accept."""
+    user = _require(request, (*RULE_ROLES, *OFFICER_ROLES))
+    row = acceptance.acceptance_rules_get(purpose=purpose, version=version)
+    preview = acceptance.acceptance_rules_preview(
+        actor=user, purpose=purpose, candidate=acceptance.acceptance_rules_clean(row.rules)
+    )
+    return {**preview.__dict__, "changed": preview.changed}
+
+
+@router.post(
+    "/acceptance-rules/{purpose}/{version}/activate",
+    response=AcceptanceRulesOut,
+    auth=staff_auth,
+)
+def acceptance_rules_activate(request: HttpRequest, purpose: Purpose, version: int) -> Any:
+    user = _require(request, RULE_ROLES)
+    row = acceptance.acceptance_rules_get(purpose=purpose, version=version)
+    return acceptance.acceptance_rules_activate(actor=user, rule_set=row)

@@ -44,6 +44,14 @@ class CertificatesConfig(AppConfig):
         )
         register_workspace_link(
             WorkspaceLink(
+                _("Certificate acceptance rules"),
+                "certificates:acceptance_rules_index",
+                officers,
+                61,
+            )
+        )
+        register_workspace_link(
+            WorkspaceLink(
                 _("Certificate signing keys"), "certificates:keys", (Role.ADMINISTRATOR,), 62
             )
         )

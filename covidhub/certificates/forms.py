@@ -118,3 +118,28 @@ class RulesForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         return data
+
+
+class AcceptanceRulesForm(forms.Form):
+    rules = forms.CharField(
+        label=_("Rules (EU validation-rule JSON)"),
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}),
+        max_length=500_000,
+        help_text=_(
+            "A JSON list of rules in the EU format: Identifier, Type, Country, Version, "
+            "ValidFrom, ValidTo, CertificateType, AffectedFields, Description (vi and en), "
+            "Logic (CertLogic)."
+        ),
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean_rules(self) -> Any:
+        import json
+
+        try:
+            documents = json.loads(self.cleaned_data["rules"])
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                _("This is not valid JSON (line %(line)s)."), params={"line": error.lineno}
+            ) from error
+        return documents

@@ -3,8 +3,9 @@
 A person's colour is computed from their current health measures first (a confirmed case,
 an isolation, a positive pool awaiting the retest: `covidhub.people.health_status`), then
 from their live (unrevoked) certificates, so that it agrees with what they can prove. The
-rules are a small set of parameters rather than an expression language: officers can read
-every version and compare two of them.
+rules are a small set of parameters that officers can read and compare; each version
+compiles to CertLogic clauses run by the engine that also evaluates the checkpoint's
+acceptance rules (`status_clauses`), so the card and the verifier decide alike.
 
 What a checkpoint sees of a measure is what the rules say: by default only that a health
 measure of the province applies (not which one), and whether to admit the person.
@@ -19,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from django.db import transaction
@@ -28,6 +30,12 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.scoping import actor_scope, area_path_q
 from covidhub.audit.services import audit_record
+from covidhub.certificates.dcc.certlogic import (
+    CertLogicError,
+    Evaluator,
+    certlogic_compile,
+    is_truthy,
+)
 from covidhub.certificates.models import IssuedCertificate, StatusRuleSet
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.people import health_status
@@ -172,40 +180,168 @@ class PersonFacts:
             self.negative_test_at = sampled_at
 
 
-def _within_hours(moment: datetime | None, hours: int, *, now: datetime) -> bool:
-    return bool(hours) and moment is not None and now - moment <= timedelta(hours=hours)
+# The rules as CertLogic ------------------------------------------------------------------
+# The status card and the checkpoint verifier share one rule engine: a rule version's
+# parameters compile to an ordered list of CertLogic clauses over the person's facts,
+# and the first clause that holds gives the colour. The parameters stay what officers
+# edit and compare; `status_rules_logic` shows what they compile to.
+
+
+@dataclass(frozen=True)
+class StatusClause:
+    colour: str
+    code: str
+    logic: Any
+    evaluate: Evaluator = field(repr=False, compare=False)
+
+
+def _day(path: str, days: int = 0) -> dict[str, Any]:
+    return {"plusTime": [{"var": path}, days, "day"]}
+
+
+def _hour(path: str, hours: int = 0) -> dict[str, Any]:
+    return {"plusTime": [{"var": path}, hours, "hour"]}
+
+
+_TODAY: Final = _day("external.today")
+
+
+def _clause_logic(rules: StatusRules) -> list[tuple[str, str, Any]]:
+    clauses: list[tuple[str, str, Any]] = []
+    for measure in HEALTH_MEASURES:
+        colour, days = rules.measure_clause(measure)
+        if colour == OFF:
+            continue
+        started = f"facts.measures.{measure}"
+        clauses.append(
+            (
+                colour,
+                measure,
+                {
+                    "and": [
+                        {"var": started},
+                        {"not-after": [_day(started), _TODAY]},
+                        {"before": [_TODAY, _day(started, days)]},
+                    ]
+                },
+            )
+        )
+    series = "facts.series_completed_on"
+    first_positive = "facts.recovery_first_positive"
+    negative = "facts.negative_test_at"
+    clock = _hour("external.validationClock")
+    if rules.green_full_series_days:
+        clauses.append(
+            (
+                GREEN,
+                "full_series",
+                {
+                    "and": [
+                        {"var": series},
+                        {"not-before": [_TODAY, _day(series, rules.green_full_series_days)]},
+                    ]
+                },
+            )
+        )
+    if rules.green_recovery_days:
+        clauses.append(
+            (
+                GREEN,
+                "recovered",
+                {
+                    "and": [
+                        {"var": first_positive},
+                        {"not-after": [_day(first_positive, 10), _TODAY]},
+                        {"before": [_TODAY, _day(first_positive, rules.green_recovery_days)]},
+                    ]
+                },
+            )
+        )
+    if rules.green_negative_test_hours:
+        clauses.append(
+            (
+                GREEN,
+                "negative_test",
+                {
+                    "and": [
+                        {"var": negative},
+                        {"not-after": [clock, _hour(negative, rules.green_negative_test_hours)]},
+                    ]
+                },
+            )
+        )
+    if rules.green_full_series_days:
+        clauses.append((YELLOW, "series_recent", {"!": [{"!": [{"var": series}]}]}))
+    if rules.yellow_one_dose:
+        clauses.append((YELLOW, "one_dose", {"===": [{"var": "facts.has_dose"}, True]}))
+    if rules.yellow_negative_test_hours:
+        clauses.append(
+            (
+                YELLOW,
+                "negative_test",
+                {
+                    "and": [
+                        {"var": negative},
+                        {"not-after": [clock, _hour(negative, rules.yellow_negative_test_hours)]},
+                    ]
+                },
+            )
+        )
+    return clauses
+
+
+@lru_cache(maxsize=64)
+def status_clauses(rules: StatusRules) -> tuple[StatusClause, ...]:
+    """The rule version as CertLogic clauses, compiled once per version."""
+    return tuple(
+        StatusClause(colour=colour, code=code, logic=logic, evaluate=certlogic_compile(logic))
+        for colour, code, logic in _clause_logic(rules)
+    )
+
+
+def status_rules_logic(rules: StatusRules) -> list[dict[str, Any]]:
+    """What a rule version compiles to, for officers and auditors to read."""
+    return [
+        {"colour": clause.colour, "code": clause.code, "logic": clause.logic}
+        for clause in status_clauses(rules)
+    ]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def facts_data(facts: PersonFacts, *, now: datetime) -> dict[str, Any]:
+    """The CertLogic data context of a person's facts at `now`."""
+    return {
+        "facts": {
+            "series_completed_on": _iso(facts.series_completed_on),
+            "has_dose": facts.has_dose,
+            "recovery_first_positive": _iso(facts.recovery_first_positive),
+            "negative_test_at": _iso(facts.negative_test_at),
+            "measures": {
+                measure: started.isoformat() for measure, started in facts.measures.items()
+            },
+        },
+        "external": {
+            "validationClock": now.isoformat(),
+            "today": timezone.localdate(now).isoformat(),
+        },
+    }
 
 
 def colour_for(facts: PersonFacts, rules: StatusRules, *, now: datetime) -> tuple[str, str]:
-    """(colour, reason code) under `rules` at `now`; the first matching clause wins, the
-    health measures (most serious first) before vaccination, recovery and tests."""
-    today = timezone.localdate(now)
-    for measure in HEALTH_MEASURES:
-        colour, days = rules.measure_clause(measure)
-        started = facts.measures.get(measure)
-        if colour != OFF and started is not None and started <= today < started + timedelta(days):
-            return colour, measure
-    completed = facts.series_completed_on
-    first_positive = facts.recovery_first_positive
-    series_days = timedelta(days=rules.green_full_series_days)
-    if rules.green_full_series_days and completed is not None and today >= completed + series_days:
-        return GREEN, "full_series"
-    if (
-        rules.green_recovery_days
-        and first_positive is not None
-        and first_positive + timedelta(days=10)
-        <= today
-        < first_positive + timedelta(days=rules.green_recovery_days)
-    ):
-        return GREEN, "recovered"
-    if _within_hours(facts.negative_test_at, rules.green_negative_test_hours, now=now):
-        return GREEN, "negative_test"
-    if completed is not None and rules.green_full_series_days:
-        return YELLOW, "series_recent"
-    if rules.yellow_one_dose and facts.has_dose:
-        return YELLOW, "one_dose"
-    if _within_hours(facts.negative_test_at, rules.yellow_negative_test_hours, now=now):
-        return YELLOW, "negative_test"
+    """(colour, reason code) under `rules` at `now`; the first clause that holds wins, the
+    health measures (most serious first) before vaccination, recovery and tests. A clause
+    the engine cannot decide does not hold (the person is not made green by an error)."""
+    data = facts_data(facts, now=now)
+    for clause in status_clauses(rules):
+        try:
+            holds = is_truthy(clause.evaluate(data))
+        except CertLogicError:
+            holds = False
+        if holds:
+            return clause.colour, clause.code
     return RED, "none"
 
 

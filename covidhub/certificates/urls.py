@@ -50,6 +50,21 @@ urlpatterns = [
     path("staff/certificates/revocations/", views.revocations, name="revocations"),
     path("staff/certificates/status-rules/", views.rules, name="rules"),
     path(
+        "staff/certificates/acceptance-rules/",
+        views.acceptance_rules_index,
+        name="acceptance_rules_index",
+    ),
+    path(
+        "staff/certificates/acceptance-rules/<str:purpose>/",
+        views.acceptance_rules,
+        name="acceptance_rules",
+    ),
+    path(
+        "staff/certificates/acceptance-rules/<str:purpose>/<int:version>/",
+        views.acceptance_rules_preview,
+        name="acceptance_rules_preview",
+    ),
+    path(
         "staff/certificates/status-rules/<int:version>/",
         views.rules_preview,
         name="rules_preview",

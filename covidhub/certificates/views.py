@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +21,7 @@ from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.models import Role
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.certificates import (
+    acceptance,
     formats,
     healthcard_keys,
     keystore,
@@ -30,7 +32,13 @@ from covidhub.certificates import (
 from covidhub.certificates.acceptance import VERIFIER_COUNTRY, acceptance_rules_document
 from covidhub.certificates.api import verification_audit
 from covidhub.certificates.dcc import qr_svg
-from covidhub.certificates.forms import RevokeForm, RevokeKeyForm, RulesForm, VerifyForm
+from covidhub.certificates.forms import (
+    AcceptanceRulesForm,
+    RevokeForm,
+    RevokeKeyForm,
+    RulesForm,
+    VerifyForm,
+)
 from covidhub.certificates.healthcards.shc import qr_svg as shc_qr_svg
 from covidhub.certificates.models import (
     AcceptanceRuleSet,
@@ -566,6 +574,119 @@ def rules_preview(request: HttpRequest, version: int) -> HttpResponse:
             "colours": [
                 (colour, preview.current[colour], preview.candidate[colour])
                 for colour in status_rules.COLOURS
+            ],
+            "transitions": sorted(preview.transitions.items()),
+        },
+    )
+
+
+# Acceptance rules ------------------------------------------------------------------------
+
+
+def _purpose_or_404(purpose: str) -> str:
+    if purpose not in acceptance.PURPOSES:
+        raise NotFound()
+    return purpose
+
+
+def _rule_rows(documents: Any) -> list[dict[str, str]]:
+    language = get_language() or "vi"
+    return [
+        {
+            "identifier": rule.identifier,
+            "version": rule.version,
+            "type": rule.certificate_type,
+            "description": rule.description(language),
+        }
+        for rule in acceptance.acceptance_rules_clean(documents)
+    ]
+
+
+@staff_required(*OFFICER_ROLES)
+@require_GET
+def acceptance_rules_index(request: HttpRequest) -> HttpResponse:
+    return redirect("certificates:acceptance_rules", purpose=acceptance.DEFAULT_PURPOSE)
+
+
+@staff_required(*OFFICER_ROLES)
+@require_http_methods(["GET", "POST"])
+def acceptance_rules(request: HttpRequest, purpose: str) -> HttpResponse:
+    from covidhub.accounts.scoping import actor_scope
+
+    purpose = _purpose_or_404(purpose)
+    can_edit = actor_scope(request.user).has_role(*RULE_EDITORS)
+    version, active = acceptance.acceptance_rules_active(purpose)
+    documents = [dict(rule.document) for rule in active]
+    form = AcceptanceRulesForm(
+        request.POST or None,
+        initial={"rules": json.dumps(documents, ensure_ascii=False, indent=1)},
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise NotFound()
+        if form.is_valid():
+            try:
+                row = acceptance.acceptance_rules_draft_create(
+                    actor=request.user,
+                    purpose=purpose,
+                    documents=form.cleaned_data["rules"],
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as error:
+                form.add_error("rules", str(error.message))
+            else:
+                return redirect(
+                    "certificates:acceptance_rules_preview", purpose=purpose, version=row.version
+                )
+    return render(
+        request,
+        "certificates/acceptance_rules.html",
+        {
+            "form": form,
+            "can_edit": can_edit,
+            "purpose": purpose,
+            "purposes": AcceptanceRuleSet.Purpose.choices,
+            "purpose_label": AcceptanceRuleSet.Purpose(purpose).label,
+            "active_version": version,
+            "rules": _rule_rows(documents),
+            "versions": AcceptanceRuleSet.objects.filter(purpose=purpose)[:50],
+        },
+    )
+
+
+@staff_required(*OFFICER_ROLES)
+@require_http_methods(["GET", "POST"])
+def acceptance_rules_preview(request: HttpRequest, purpose: str, version: int) -> HttpResponse:
+    from covidhub.accounts.scoping import actor_scope
+
+    purpose = _purpose_or_404(purpose)
+    can_edit = actor_scope(request.user).has_role(*RULE_EDITORS)
+    row = acceptance.acceptance_rules_get(purpose=purpose, version=version)
+    if request.method == "POST":
+        if not can_edit:
+            raise NotFound()
+        acceptance.acceptance_rules_activate(actor=request.user, rule_set=row)
+        messages.success(
+            request,
+            _("Version %(version)s of the rules is now in force.") % {"version": row.version},
+        )
+        return redirect("certificates:acceptance_rules", purpose=purpose)
+    preview = acceptance.acceptance_rules_preview(
+        actor=request.user, purpose=purpose, candidate=acceptance.acceptance_rules_clean(row.rules)
+    )
+    labels = {"passed": _("Accepted"), "failed": _("Refused"), "open": _("To check by hand")}
+    return render(
+        request,
+        "certificates/acceptance_rules_preview.html",
+        {
+            "row": row,
+            "purpose_label": AcceptanceRuleSet.Purpose(purpose).label,
+            "rules": _rule_rows(row.rules),
+            "preview": preview,
+            "can_edit": can_edit,
+            "verdicts": [
+                (labels[status], preview.current[status], preview.candidate[status])
+                for status in ("passed", "failed", "open")
             ],
             "transitions": sorted(preview.transitions.items()),
         },

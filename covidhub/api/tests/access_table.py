@@ -151,6 +151,13 @@ PAGES: dict[str, Entry | Exempt] = {
     "staff/certificates/keys/<uuid:key_uuid>/retire/": Entry(
         "signing_key", frozenset({"administrator"}), method="POST", province_wide=True
     ),
+    "staff/certificates/acceptance-rules/<str:purpose>/": Exempt(
+        "a purpose (venue, event, travel), not an object: province-wide rules for officers"
+        " (certificates/tests/test_value_sets_rules.py)"
+    ),
+    "staff/certificates/acceptance-rules/<str:purpose>/<int:version>/": Entry(
+        "acceptance_rules", OFFICERS, province_wide=True
+    ),
     "staff/certificates/status-rules/<int:version>/": Entry(
         "status_rules", OFFICERS, province_wide=True
     ),
@@ -334,6 +341,22 @@ API: dict[str, Entry | Exempt] = {
         "certificate", CITIZEN | OFFICERS
     ),
     "GET /certificates/status/{person_uuid}": Entry("person", CITIZEN | OFFICERS),
+    "GET /certificates/acceptance-rules/{purpose}/versions": Exempt(
+        "a purpose (venue, event, travel), not an object: province-wide rules for officers"
+        " (certificates/tests/test_value_sets_rules.py)"
+    ),
+    "POST /certificates/acceptance-rules/{purpose}": Exempt(
+        "a purpose, not an object: creates a draft (administrators and province officers;"
+        " certificates/tests/test_value_sets_rules.py)"
+    ),
+    "GET /certificates/acceptance-rules/{purpose}/{version}/preview": Entry(
+        "acceptance_rules", OFFICERS, province_wide=True
+    ),
+    "POST /certificates/acceptance-rules/{purpose}/{version}/activate": Entry(
+        "acceptance_rules",
+        frozenset({"administrator", "province_officer"}),
+        province_wide=True,
+    ),
     "GET /certificates/status-rules/{version}/preview": Entry(
         "status_rules", OFFICERS, province_wide=True
     ),

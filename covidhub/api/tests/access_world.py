@@ -692,8 +692,20 @@ def _rules(world: World, placement: str) -> Target:
     return Target({"version": str(version)}, [])
 
 
+def _acceptance_rules(world: World, placement: str) -> Target:
+    from covidhub.certificates.acceptance import shipped_rule_documents
+    from covidhub.certificates.models import AcceptanceRuleSet
+
+    version = 100 + PLACEMENTS.index(placement)
+    AcceptanceRuleSet.objects.create(
+        purpose="venue", version=version, rules=shipped_rule_documents("venue"), note="matrix"
+    )
+    return Target({"purpose": "venue", "version": str(version)}, [])
+
+
 BUILDERS.update(
     {
+        "acceptance_rules": _acceptance_rules,
         "announcement": _announcement,
         "ticket": _ticket,
         "official_count": _official_count,

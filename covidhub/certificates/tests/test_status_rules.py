@@ -148,3 +148,26 @@ def test_preview_query_count_does_not_grow_with_people(
     # + the health measures' three queries (cases, isolation, pools), as constant.
     with django_assert_max_num_queries(9):
         status_rules_preview(actor=province_admin, candidate=StatusRules(yellow_one_dose=False))
+
+
+def test_each_rule_version_compiles_to_certlogic_run_by_the_verifier_engine():
+    from covidhub.certificates.dcc.certlogic import certlogic_validate
+    from covidhub.certificates.status_rules import status_clauses, status_rules_logic
+
+    rules = StatusRules(green_negative_test_hours=24)
+    logic = status_rules_logic(rules)
+    assert [clause["code"] for clause in logic][-6:] == [
+        "full_series",
+        "recovered",
+        "negative_test",
+        "series_recent",
+        "one_dose",
+        "negative_test",
+    ]
+    for clause in logic:
+        assert certlogic_validate(clause["logic"]) == []
+    assert status_clauses(rules) is status_clauses(rules)  # compiled once per version
+    # Switched-off clauses are not compiled at all.
+    off = StatusRules(yellow_one_dose=False, green_full_series_days=0)
+    codes = [clause["code"] for clause in status_rules_logic(off)]
+    assert "one_dose" not in codes and "full_series" not in codes

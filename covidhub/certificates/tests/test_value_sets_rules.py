@@ -200,3 +200,69 @@ def test_rule_change_is_a_new_version_with_preview(
         )
     assert caught.value.code == "rule_invalid"
     assert AcceptanceRuleSet.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rule_pages_draft_preview_and_activate(login, province_admin, commune_officer):
+    admin = login(province_admin)
+    page = admin.get("/staff/certificates/acceptance-rules/travel/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert page.status_code == 200
+    assert "Liều cơ bản không quá 270 ngày" in page.content.decode()
+    assert admin.get("/staff/certificates/acceptance-rules/moon/").status_code == 404
+    refused = admin.post(
+        "/staff/certificates/acceptance-rules/travel/", {"rules": "[{", "note": "x"}
+    )
+    assert refused.status_code == 200
+    assert not AcceptanceRuleSet.objects.exists()
+    broken = json.loads(json.dumps(acceptance.shipped_rule_documents("travel")))
+    broken[0]["Description"] = []
+    refused = admin.post(
+        "/staff/certificates/acceptance-rules/travel/", {"rules": json.dumps(broken)}
+    )
+    assert refused.status_code == 200
+    assert "Description" in refused.content.decode()
+    assert not AcceptanceRuleSet.objects.exists()
+    saved = admin.post(
+        "/staff/certificates/acceptance-rules/travel/",
+        {"rules": json.dumps(acceptance.shipped_rule_documents("travel")), "note": "copy"},
+    )
+    assert saved.status_code == 302
+    assert saved["Location"].endswith("/staff/certificates/acceptance-rules/travel/1/")
+    preview = admin.get(saved["Location"])
+    assert preview.status_code == 200
+    officer = login(commune_officer)
+    assert officer.get(saved["Location"]).status_code == 200
+    assert officer.post(saved["Location"]).status_code == 404  # may read, not activate
+    assert admin.post(saved["Location"]).status_code == 302
+    assert AcceptanceRuleSet.objects.get().state == AcceptanceRuleSet.State.ACTIVE
+
+
+@pytest.mark.django_db
+def test_rule_api_draft_preview_activate(login, province_admin, commune_officer):
+    admin = login(province_admin)
+    documents = acceptance.shipped_rule_documents("event")
+    base = "/api/v1/certificates/acceptance-rules"
+    created = admin.post(
+        f"{base}/event", {"rules": documents, "note": "api"}, content_type="application/json"
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["version"] == 1
+    bad = json.loads(json.dumps(documents))
+    bad[0]["Logic"] = {"var": 3}
+    refused = admin.post(f"{base}/event", {"rules": bad}, content_type="application/json")
+    assert refused.status_code == 422
+    assert AcceptanceRuleSet.objects.count() == 1
+    preview = admin.get(f"{base}/event/1/preview")
+    assert preview.status_code == 200
+    assert preview.json()["certificates"] == 0
+    officer = login(commune_officer)
+    assert (
+        officer.post(
+            f"{base}/event", {"rules": documents}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert officer.post(f"{base}/event/1/activate").status_code == 404
+    assert admin.post(f"{base}/event/1/activate").json()["state"] == "active"
+    assert admin.get(f"{base}/event/versions").json()[0]["version"] == 1
+    assert admin.get(f"{base}/moon/versions").status_code == 422

@@ -98,6 +98,8 @@ NO_DEMO_OBJECT: dict[str, str] = {
     "vaccination:dose": "no vaccination booking",
     "vaccination:import_job": "no registration import job",
     "certificates:rules_preview": "no certificate status rule set",
+    "certificates:acceptance_rules_preview": "no acceptance rule set version",
+    "certificates:acceptance_rules_index": "redirect to the venue rules",
     "portal:staff_ticket": "no support ticket",
     "testing:import_job": "no result import job",
 }
@@ -266,6 +268,7 @@ PAGES: dict[str, Page] = {
     "certificates:checkpoint": Page(ANON),
     "certificates:print_person": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
     "certificates:print_qr": Page("xa", _certificate_in_commune),
+    "certificates:acceptance_rules": Page("tinh", lambda: {"purpose": "travel"}),
     "portal:home": Page(ANON),
     "portal:district": Page(ANON, lambda: {"code": HOME_DISTRICT}),
     "portal:commune": Page(ANON, lambda: {"code": HOME_COMMUNE}),
