@@ -353,6 +353,12 @@ MAILERS = {
     )
 }
 
+# Certificates ------------------------------------------------------------------------
+# Trust-list sync (certificates_trust_sync): the base URL of a trust hub that publishes
+# trust-list.json and value-sets.json in our format (e.g. the national one). Empty: no sync.
+CERTIFICATES_TRUST_SYNC_URL = env_str("CERTIFICATES_TRUST_SYNC_URL")
+CERTIFICATES_TRUST_SYNC_TIMEOUT = env_int("CERTIFICATES_TRUST_SYNC_TIMEOUT", 20)
+
 # Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

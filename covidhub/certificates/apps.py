@@ -13,7 +13,7 @@ class CertificatesConfig(AppConfig):
         from covidhub.certificates import receivers, selectors
         from covidhub.certificates.demo import certificates_seed
         from covidhub.certificates.status_rules import status_provider
-        from covidhub.certificates.tasks import certificates_issue_pending
+        from covidhub.certificates.tasks import certificates_issue_pending, certificates_trust_sync
         from covidhub.core import schedule
         from covidhub.core.monitoring import register_queue
         from covidhub.core.tasks_catalog import register_entry
@@ -68,6 +68,10 @@ class CertificatesConfig(AppConfig):
         # The queue is kicked after each commit; this catches a kick that was lost.
         schedule.register(
             "certificates.issue_pending", every_seconds=60, task=certificates_issue_pending
+        )
+        # DSCs and value sets from the trust hub, when one is configured.
+        schedule.register(
+            "certificates.trust_sync", every_seconds=3600, task=certificates_trust_sync
         )
         register_seeder("certificates", certificates_seed, order=90)
         register_queue("certificates_pending", selectors.pending_issue_depth)

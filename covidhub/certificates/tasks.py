@@ -50,3 +50,16 @@ def certificate_issue_for_results(result_ids: list[int]) -> dict[str, int]:
     from covidhub.certificates.receivers import results_certificates_issue
 
     return results_certificates_issue(result_ids=result_ids)
+
+
+@task()
+def certificates_trust_sync() -> dict[str, int | None]:
+    """The trust-list sync (DSCs and value sets from the hub), when a hub is configured."""
+    from django.conf import settings
+
+    from covidhub.certificates.trust_sync import certificates_trust_sync as sync
+
+    if not settings.CERTIFICATES_TRUST_SYNC_URL:
+        return {"skipped": 1}
+    report = sync()
+    return {"added": report.certificates_added, "value_sets_version": report.value_sets_version}
