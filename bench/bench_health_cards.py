@@ -101,6 +101,7 @@ def main() -> None:
             fhir_bundle=shc_bundle(records),
             private_key=private_key,
             kid=kid,
+            record_id=records[-1].certificate_id,
         )
 
     def ddcc() -> None:

@@ -62,6 +62,8 @@ def certificate_health_card(*, certificate: IssuedCertificate) -> HealthCard:
         fhir_bundle=shc_bundle(_series(certificate)),
         private_key=private_key,
         kid=kid,
+        # Revoking the certificate (or re-issuing it) puts this card in the issuer's CRL.
+        record_id=certificate.uvci,
     )
 
 

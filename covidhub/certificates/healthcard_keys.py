@@ -18,9 +18,10 @@ from django.utils import timezone
 from covidhub.audit.services import audit_record
 from covidhub.certificates.dcc import DccError, private_key_load, private_key_serialize
 from covidhub.certificates.errors import NoHealthCardKey, domain_error_from
-from covidhub.certificates.healthcards.shc import public_jwk
+from covidhub.certificates.healthcards.shc import public_jwk, revocation_id
 from covidhub.certificates.keystore import key_passphrase
-from covidhub.certificates.models import HealthCardKey
+from covidhub.certificates.models import HealthCardKey, Revocation
+from covidhub.core.errors import NotFound
 
 CURRENT_KEY_TTL_SECONDS: Final = 30
 
@@ -103,8 +104,36 @@ def healthcard_signer_current() -> tuple[str, ec.EllipticCurvePrivateKey]:
     return key.kid, private_key
 
 
+def _revoked_records() -> list[str]:
+    return list(
+        Revocation.objects.filter(kind=Revocation.Kind.UVCI)
+        .order_by("id")
+        .values_list("value", flat=True)
+    )
+
+
 def jwks_document() -> dict[str, Any]:
-    """Every issuer key, active and retired (public parts only), newest first."""
+    """Every issuer key, active and retired (public parts only), newest first, each with
+    `crlVersion`: one more than the number of revoked certificates, which only grows, so
+    that a verifier knows when to fetch `/.well-known/crl/<kid>.json` again."""
+    version = Revocation.objects.filter(kind=Revocation.Kind.UVCI).count() + 1
     return {
-        "keys": [dict(jwk) for jwk in HealthCardKey.objects.values_list("public_jwk", flat=True)]
+        "keys": [
+            {**jwk, "crlVersion": version}
+            for jwk in HealthCardKey.objects.values_list("public_jwk", flat=True)
+        ]
+    }
+
+
+def crl_document(*, kid: str) -> dict[str, Any]:
+    """The SMART Health Cards revocation list of one key: the `rid` of every card of a
+    revoked (or re-issued) certificate, as that key would have written it."""
+    if not HealthCardKey.objects.filter(kid=kid).exists():
+        raise NotFound()
+    records = _revoked_records()
+    return {
+        "kid": kid,
+        "method": "rid",
+        "ctr": len(records) + 1,  # the key's crlVersion
+        "rids": sorted({revocation_id(kid=kid, record_id=record) for record in records}),
     }

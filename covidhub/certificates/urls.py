@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("certificates/<uuid:certificate_uuid>/ddcc-vs.json", views.ddcc_download, name="ddcc"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path(".well-known/crl/<str:kid>.json", views.health_card_crl, name="health_card_crl"),
     path("certificates/<uuid:certificate_uuid>/pdf/<str:size>/", views.pdf, name="pdf"),
     path("verifier/", views.checkpoint, name="checkpoint"),
     path("verifier/sw.js", views.checkpoint_sw, name="checkpoint_sw"),

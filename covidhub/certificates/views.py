@@ -196,6 +196,15 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@cache_control(public=True, max_age=60)
+def health_card_crl(request: HttpRequest, kid: str) -> JsonResponse:
+    """The revoked SMART Health Cards of one issuer key (SHC revocation, method `rid`)."""
+    response = JsonResponse(healthcard_keys.crl_document(kid=kid))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
 @cache_control(public=True, max_age=300)
 def trust_list_json(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(selectors.trust_list_document())

@@ -59,6 +59,9 @@ PUBLIC_AREA = Exempt("public statistics of an area code (suppressed small counts
 PUBLIC_TEXT = Exempt("public page addressed by slug or language")
 
 PAGES: dict[str, Entry | Exempt] = {
+    ".well-known/crl/<str:kid>.json": Exempt(
+        "the public revocation list of a published SMART Health Card key (test_healthcards)"
+    ),
     "tasks/<slug:key>/": Exempt("a background task's progress key (random, per account)"),
     "me/household/<uuid:person_uuid>/": Entry("person", CITIZEN, "citizen"),
     "me/health-records/<uuid:person_uuid>/fhir.json": Entry("person", CITIZEN, "citizen"),

@@ -84,16 +84,24 @@ def jwk_thumbprint(*, x: str, y: str) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def credential(*, issuer: str, not_before: int, fhir_bundle: dict[str, Any]) -> dict[str, Any]:
-    """The JWS payload: issuer URL (no trailing slash), issuance time, FHIR bundle."""
-    return {
-        "iss": issuer.rstrip("/"),
-        "nbf": not_before,
-        "vc": {
-            "type": list(CREDENTIAL_TYPES),
-            "credentialSubject": {"fhirVersion": FHIR_VERSION, "fhirBundle": fhir_bundle},
-        },
+def revocation_id(*, kid: str, record_id: str) -> str:
+    """The card's revocation identifier (`vc.rid`): 64 bits of SHA-256 over the key and
+    the record, so that the published list names no record and links no two keys."""
+    return b64url(hashlib.sha256(f"{kid}:{record_id.upper()}".encode()).digest()[:8])
+
+
+def credential(
+    *, issuer: str, not_before: int, fhir_bundle: dict[str, Any], rid: str | None = None
+) -> dict[str, Any]:
+    """The JWS payload: issuer URL (no trailing slash), issuance time, FHIR bundle, and
+    the revocation identifier that the issuer's CRL lists once the record is revoked."""
+    vc: dict[str, Any] = {
+        "type": list(CREDENTIAL_TYPES),
+        "credentialSubject": {"fhirVersion": FHIR_VERSION, "fhirBundle": fhir_bundle},
     }
+    if rid:
+        vc["rid"] = rid
+    return {"iss": issuer.rstrip("/"), "nbf": not_before, "vc": vc}
 
 
 def _deflate_raw(data: bytes) -> bytes:
@@ -240,10 +248,12 @@ def card_issue(
     fhir_bundle: dict[str, Any],
     private_key: ec.EllipticCurvePrivateKey,
     kid: str,
+    record_id: str | None = None,
 ) -> HealthCard:
     """A signed card and its QR texts: what a holder downloads or scans."""
+    rid = revocation_id(kid=kid, record_id=record_id) if record_id else None
     jws = jws_sign(
-        payload=credential(issuer=issuer, not_before=not_before, fhir_bundle=fhir_bundle),
+        payload=credential(issuer=issuer, not_before=not_before, fhir_bundle=fhir_bundle, rid=rid),
         private_key=private_key,
         kid=kid,
     )

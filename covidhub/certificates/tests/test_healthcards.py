@@ -4,6 +4,8 @@ the FHIR documents), key custody and rotation, scoping and refusals."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import zlib
 from datetime import date
@@ -130,7 +132,7 @@ def test_rotation_keeps_old_cards_verifiable_and_keys_encrypted(
     for card in (old, new):
         assert _decode_card(card["jws"], key_set)["vc"]["credentialSubject"]["fhirBundle"]
     for key in json.loads(client.get("/.well-known/jwks.json").content)["keys"]:
-        assert set(key) == {"kty", "kid", "use", "alg", "crv", "x", "y"}  # no "d"
+        assert set(key) == {"kty", "kid", "use", "alg", "crv", "x", "y", "crlVersion"}  # no "d"
     from covidhub.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="certificates.health_card_key.rotated").count() == 2
@@ -267,3 +269,33 @@ def test_long_cards_are_chunked_and_reassemble():
         shc.jws_from_qr_texts(card.qr_texts[:-1])
     decoded = shc.jws_verify(jws=card.jws, public_key=private_key.public_key())
     assert decoded.payload["vc"]["credentialSubject"]["fhirBundle"]["noise"] == noise
+
+
+def _rid(kid: str, uvci: str) -> str:
+    digest = hashlib.sha256(f"{kid}:{uvci.upper()}".encode()).digest()[:8]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_a_revoked_certificate_puts_its_cards_in_the_crl_of_every_key(
+    client, login, citizen, two_doses, health_card_key
+):
+    old = _decode_card(_api(login(citizen), two_doses, "health-card").json()["jws"], _jwks(client))
+    assert old["vc"]["rid"] == _rid(health_card_key.kid, two_doses.uvci)
+    new_key = healthcard_key_rotate(actor=None)
+    crl_url = f"/.well-known/crl/{health_card_key.kid}.json"
+    before = client.get(crl_url).json()
+    assert before["method"] == "rid" and old["vc"]["rid"] not in before["rids"]
+    version = json.loads(client.get("/.well-known/jwks.json").content)["keys"][0]["crlVersion"]
+
+    uvci_revoke(uvci=two_doses.uvci, reason="test", actor=None)
+    for kid in (health_card_key.kid, new_key.kid):
+        crl = client.get(f"/.well-known/crl/{kid}.json")
+        assert crl.status_code == 200 and crl["Access-Control-Allow-Origin"] == "*"
+        body = crl.json()
+        assert body["kid"] == kid and _rid(kid, two_doses.uvci) in body["rids"]
+        assert body["ctr"] == before["ctr"] + 1
+        # The list names no certificate.
+        assert two_doses.uvci not in crl.content.decode()
+    keys = json.loads(client.get("/.well-known/jwks.json").content)["keys"]
+    assert [key["crlVersion"] for key in keys] == [version + 1, version + 1]
+    assert client.get("/.well-known/crl/unknown.json").status_code == 404

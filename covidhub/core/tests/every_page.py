@@ -66,6 +66,7 @@ NOT_PAGES: dict[str, str] = {
     "certificates:health_card_download": "SMART Health Card file (JSON)",
     "certificates:ddcc": "FHIR JSON document",
     "certificates:jwks": "JSON key set",
+    "certificates:health_card_crl": "JSON revocation list",
     "certificates:print_pdf": "PDF",
     "certificates:checkpoint_sw": "JavaScript",
     "certificates:checkpoint_manifest": "JSON web-app manifest",
