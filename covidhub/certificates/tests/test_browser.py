@@ -79,6 +79,11 @@ def test_verifier_pastes_qr_text_and_sees_green_online_and_offline(
     verdict.wait_for()
     page.wait_for_selector("#result .verdict.valid:not([data-offline])")
     assert "Trịnh" in verdict.inner_text() and "1979-11-05" in verdict.inner_text()
+    # The checkpoint's rules, listed with their outcome in the reader's language.
+    page.wait_for_selector("#result [data-verdict='accepted']")
+    rule = page.locator("#result .rule-list li[data-rule='VR-VN-0004']")
+    assert rule.get_attribute("data-status") == "passed"
+    assert "Đã tiêm đủ liều cơ bản" in rule.inner_text()
 
     # Offline: the API is unreachable, the page verifies by itself.
     page.route("**/api/v1/certificates/verify", lambda route: route.abort())
