@@ -104,6 +104,7 @@ NO_TOKEN = {
     "people/templates/people/staff_people.html": "a search",
     "testing/templates/testing/lookup.html": "a result look-up",
     "certificates/templates/certificates/verify.html": "a verification",
+    "certificates/templates/certificates/print_search.html": "a search",
 }
 _POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
 
