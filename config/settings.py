@@ -416,6 +416,8 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 API_PAGE_SIZE_MAX = 100
 NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX
 NINJA_PAGINATION_PER_PAGE = 20
+# Every list of the API is paged one way (covidhub/core/api_base.py).
+NINJA_PAGINATION_CLASS = "covidhub.core.api_base.Pagination"
 IDEMPOTENCY_TTL_HOURS = 24
 
 # Security ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from covidhub.api.main import api_urls
 from covidhub.core import views as core_views
 from covidhub.core.monitoring import metrics_view
 
-handler404 = "covidhub.core.views.error_404"
+handler404 = "covidhub.api.errors.page_not_found"
 handler500 = "covidhub.core.views.error_500"
 
 urlpatterns = [

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Router, Schema, Status
+from ninja import Schema, Status
 
 from covidhub.accounts.api_auth import request_user
+from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import actor_scope
 from covidhub.accounts.services import (
     api_token_issue,
@@ -18,15 +20,16 @@ from covidhub.accounts.services import (
     phone_code_verify,
 )
 from covidhub.core import request_context
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.idempotency import carries_secret
 from covidhub.core.phones import phone_masked
 
 router = Router(tags=["accounts"])
 
 
-class CodeRequestIn(Schema):
+class CodeRequestIn(BodyIn):
     phone: str
-    language: str = "vi"
+    language: str = choice_field([code for code, _name in settings.LANGUAGES], "vi")
 
 
 class CodeRequestOut(Schema):
@@ -34,14 +37,14 @@ class CodeRequestOut(Schema):
     expires_at: datetime.datetime
 
 
-class CodeVerifyIn(Schema):
+class CodeVerifyIn(BodyIn):
     phone: str
     code: str
     device_label: str = ""
 
 
 class RoleOut(Schema):
-    role: str
+    role: str = choice_field(Role)
     area_code: str | None = None
     unit_kind: str = ""
     unit_uuid: uuid.UUID | None = None
@@ -49,10 +52,10 @@ class RoleOut(Schema):
 
 class MeOut(Schema):
     uuid: uuid.UUID
-    kind: str
+    kind: str = choice_field(User.Kind)
     display_name: str
     phone_masked: str | None
-    language: str
+    language: str = choice_field([code for code, _name in settings.LANGUAGES])
     roles: list[RoleOut]
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import File, Router, Schema
+from ninja import File, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import paginate
 
 from covidhub.accounts.api_auth import request_user, staff_auth
 from covidhub.accounts.scoping import actor_scope
@@ -27,6 +26,7 @@ from covidhub.adoption.services import (
     roster_upload_create,
     roster_upload_discard,
 )
+from covidhub.core.api_base import Router
 from covidhub.core.errors import NotFound
 
 router = Router(tags=["adoption"], auth=staff_auth)
@@ -137,7 +137,6 @@ def _upload_out(upload: RosterUpload) -> UploadOut:
 
 
 @router.get("/report", response=list[AgencyReportOut])
-@paginate
 def report(request: HttpRequest) -> list[AgencyReportOut]:
     """Every agency the caller may see (in tree order, paginated), with its own and
     subtree figures, the change in a week and its rank among all of them."""

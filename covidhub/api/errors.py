@@ -40,6 +40,7 @@ def _messages() -> dict[str, str]:
         "greater_than_equal": _("This value is too small."),
         "less_than_equal": _("This value is too large."),
         "value_error": _("This value is not valid."),
+        "extra_forbidden": _("This field is not part of the request."),
     }
 
 
@@ -57,6 +58,17 @@ def error_response(
     )
 
 
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler: the API's JSON error under /api/ (a path no route matches,
+    such as a malformed UUID where a `{uuid:…}` is expected), the site's page elsewhere."""
+    from covidhub.api.main import api
+    from covidhub.core.views import error_404
+
+    if request.path.startswith("/api/"):
+        return error_response(api, request, status=404, code="not_found", message=_("Not found."))
+    return error_404(request, exception)
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -71,6 +83,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors):
+            # A malformed identifier in the path names nothing that exists.
+            return not_found(request, Http404())
         messages = _messages()
         fields: dict[str, list[str]] = {}
         for error in exc.errors:

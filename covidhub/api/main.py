@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import URLPattern, include, path
 from ninja import NinjaAPI
+from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 
 from covidhub.accounts.api_auth import any_auth, citizen_auth
@@ -19,11 +20,19 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class CovidhubAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """`<tag>_<view>` (`people_household`), not the Python module path: a generated
+        client names its functions after these."""
+        tags = operation.tags or ["api"]
+        return f"{tags[0]}_{operation.view_func.__name__}"
+
+
+api = CovidhubAPI(
     renderer=Utf8JSONRenderer(),
     parser=CleaningParser(),
     title="covidhub API",
-    version="1.0.0",
+    version="1.1.0",
     description=(
         "The API of the provincial COVID-19 platform, for the province's native app and for "
         "national systems. Errors have one format: {code, message, details}. POSTs that "

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Schema
 
 from covidhub.areas.models import Area
 from covidhub.areas.selectors import area_search
+from covidhub.core.api_base import Router
 
 router = Router(tags=["areas"])
 
@@ -28,12 +30,12 @@ class AreaOut(Schema):
 @router.get("/areas", response=list[AreaOut], auth=None, summary="Search administrative units")
 def areas(
     request: HttpRequest, q: str = "", level: int | None = None, parent: str | None = None
-) -> list[Area]:
+) -> QuerySet[Area]:
     if parent:
         qs = Area.objects.filter(parent__code=parent, dissolved_on__isnull=True).select_related(
             "parent"
         )
         if level:
             qs = qs.filter(level=level)
-        return list(qs[:500])
-    return list(area_search(query=q, level=level, limit=50))
+        return qs
+    return area_search(query=q, level=level, limit=None)

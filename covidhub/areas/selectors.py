@@ -23,15 +23,17 @@ def area_list_valid_on(*, day: datetime.date) -> QuerySet[Area]:
     )
 
 
-def area_search(*, query: str, level: int | None = None, limit: int = 20) -> QuerySet[Area]:
-    """Accent-insensitive search: 'cam thuong' finds 'Phường Cẩm Thượng'."""
+def area_search(*, query: str, level: int | None = None, limit: int | None = 20) -> QuerySet[Area]:
+    """Accent-insensitive search: 'cam thuong' finds 'Phường Cẩm Thượng'. `limit=None`:
+    every match, for a caller that pages."""
     qs = Area.objects.filter(dissolved_on__isnull=True)
     if level is not None:
         qs = qs.filter(level=level)
     folded = fold_ascii(query)
     if folded:
         qs = qs.filter(search_name__contains=folded)
-    return qs.select_related("parent")[:limit]
+    qs = qs.select_related("parent")
+    return qs if limit is None else qs[:limit]
 
 
 def area_current(*, area: Area) -> Area:

@@ -14,3 +14,12 @@ def audit_list_for_person(*, person_uuid: uuid.UUID) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("-at", "-id")
     )
+
+
+def audit_list_for_people(*, person_uuids: list[uuid.UUID]) -> QuerySet[AuditEvent]:
+    """The same trail for several people (a household), newest first."""
+    return (
+        AuditEvent.objects.filter(person_uuid__in=person_uuids, actor__kind="staff")
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 
 from covidhub.accounts.api_auth import any_auth, citizen_auth, request_user, staff_auth
 from covidhub.accounts.models import Role
@@ -18,10 +19,11 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
 from covidhub.certificates import acceptance, formats, selectors, services, status_rules
 from covidhub.certificates.acceptance import acceptance_rules_document
-from covidhub.certificates.models import AcceptanceRuleSet, IssuedCertificate
+from covidhub.certificates.models import AcceptanceRuleSet, IssuedCertificate, StatusRuleSet
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf
 from covidhub.certificates.value_sets import value_sets_document
 from covidhub.certificates.verification import certificate_verify
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.people.selectors import person_get_for_actor
 
@@ -34,7 +36,7 @@ RULE_ROLES = (Role.ADMINISTRATOR, Role.PROVINCE_OFFICER)
 class CertificateOut(Schema):
     uuid: UUID
     person_uuid: UUID
-    kind: str
+    kind: str = choice_field(IssuedCertificate.Kind)
     uvci: str
     issued_at: datetime
     expires_at: datetime
@@ -55,9 +57,9 @@ class CertificateOut(Schema):
         }
 
 
-class StatusOut(Schema):
+class CertificateStatusOut(Schema):
     person_uuid: UUID
-    colour: str
+    colour: str = choice_field([status_rules.GREEN, status_rules.YELLOW, status_rules.RED])
     reason: str
     rules_version: int
     admit: bool = Field(description="False: a checkpoint will not check this person in")
@@ -66,7 +68,7 @@ class StatusOut(Schema):
 class PersonCertificatesOut(Schema):
     person_uuid: UUID
     full_name: str
-    status: StatusOut
+    status: CertificateStatusOut
     certificates: list[CertificateOut]
 
 
@@ -97,7 +99,7 @@ def my_certificates(request: HttpRequest) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/certificates/{certificate_uuid}", response=CertificateOut, auth=any_auth)
+@router.get("/{uuid:certificate_uuid}", response=CertificateOut, auth=any_auth)
 def certificate_detail(request: HttpRequest, certificate_uuid: UUID) -> dict[str, Any]:
     """One certificate with its QR text (HC1)."""
     certificate = selectors.certificate_get_for_actor(
@@ -106,11 +108,41 @@ def certificate_detail(request: HttpRequest, certificate_uuid: UUID) -> dict[str
     return CertificateOut.of(certificate, with_hc1=True)
 
 
-@router.get("/certificates/{certificate_uuid}/pdf", auth=any_auth)
+@router.get(
+    "/certificates/{uuid:certificate_uuid}",
+    response=CertificateOut,
+    auth=any_auth,
+    deprecated=True,
+    summary="Deprecated alias of GET /certificates/{certificate_uuid} (removed in 1.2)",
+)
+def certificate_detail_deprecated(request: HttpRequest, certificate_uuid: UUID) -> dict[str, Any]:
+    """The path of API 1.0, with its doubled prefix."""
+    return certificate_detail(request, certificate_uuid)
+
+
+@router.get("/{uuid:certificate_uuid}/pdf", auth=any_auth, response={200: None})
 def certificate_pdf_download(
-    request: HttpRequest, certificate_uuid: UUID, size: str = "a4"
+    request: HttpRequest, certificate_uuid: UUID, size: Literal["a4", "card"] = "a4"
 ) -> HttpResponse:
     """The certificate as a PDF: `size` is `a4` or `card` (wallet card)."""
+    return _certificate_pdf(request, certificate_uuid, size)
+
+
+@router.get(
+    "/certificates/{uuid:certificate_uuid}/pdf",
+    auth=any_auth,
+    response={200: None},
+    deprecated=True,
+    summary="Deprecated alias of GET /certificates/{certificate_uuid}/pdf (removed in 1.2)",
+)
+def certificate_pdf_download_deprecated(
+    request: HttpRequest, certificate_uuid: UUID, size: Literal["a4", "card"] = "a4"
+) -> HttpResponse:
+    """The path of API 1.0, with its doubled prefix."""
+    return _certificate_pdf(request, certificate_uuid, size)
+
+
+def _certificate_pdf(request: HttpRequest, certificate_uuid: UUID, size: str) -> HttpResponse:
     if size not in PDF_SIZES:
         raise InvalidInput(details={"fields": {"size": ["a4, card"]}})
     certificate = selectors.certificate_get_for_actor(
@@ -133,9 +165,7 @@ class CertificateHealthCardOut(Schema):
 
 
 @router.get(
-    "/certificates/{certificate_uuid}/health-card",
-    response=CertificateHealthCardOut,
-    auth=any_auth,
+    "/{uuid:certificate_uuid}/health-card", response=CertificateHealthCardOut, auth=any_auth
 )
 def certificate_health_card(request: HttpRequest, certificate_uuid: UUID) -> dict[str, Any]:
     """A vaccination certificate as a SMART Health Card (404 for test and recovery)."""
@@ -146,7 +176,21 @@ def certificate_health_card(request: HttpRequest, certificate_uuid: UUID) -> dic
     return {"jws": card.jws, "qr": card.qr_texts, "kid": card.kid, "issuer": formats.issuer_url()}
 
 
-@router.get("/certificates/{certificate_uuid}/ddcc-vs", auth=any_auth)
+@router.get(
+    "/certificates/{uuid:certificate_uuid}/health-card",
+    response=CertificateHealthCardOut,
+    auth=any_auth,
+    deprecated=True,
+    summary="Deprecated alias of GET /certificates/{certificate_uuid}/health-card (removed in 1.2)",
+)
+def certificate_health_card_deprecated(
+    request: HttpRequest, certificate_uuid: UUID
+) -> dict[str, Any]:
+    """The doubled prefix of API 1.0."""
+    return certificate_health_card(request, certificate_uuid)
+
+
+@router.get("/{uuid:certificate_uuid}/ddcc-vs", auth=any_auth)
 def certificate_ddcc_vs(request: HttpRequest, certificate_uuid: UUID) -> HttpResponse:
     """A vaccination certificate as a WHO DDCC:VS FHIR document (Bundle of type document)."""
     certificate = selectors.certificate_get_for_actor(
@@ -160,7 +204,18 @@ def certificate_ddcc_vs(request: HttpRequest, certificate_uuid: UUID) -> HttpRes
     return response
 
 
-@router.get("/status/{person_uuid}", response=StatusOut, auth=any_auth)
+@router.get(
+    "/certificates/{uuid:certificate_uuid}/ddcc-vs",
+    auth=any_auth,
+    deprecated=True,
+    summary="Deprecated alias of GET /certificates/{certificate_uuid}/ddcc-vs (removed in 1.2)",
+)
+def certificate_ddcc_vs_deprecated(request: HttpRequest, certificate_uuid: UUID) -> HttpResponse:
+    """The doubled prefix of API 1.0."""
+    return certificate_ddcc_vs(request, certificate_uuid)
+
+
+@router.get("/status/{person_uuid}", response=CertificateStatusOut, auth=any_auth)
 def person_status(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
     """A person's status card: own household for citizens, own area for officers."""
     user = request_user(request)
@@ -174,7 +229,7 @@ def person_status(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
 Purpose = Literal["venue", "event", "travel"]
 
 
-class VerifyIn(Schema):
+class CertificateVerifyIn(BodyIn):
     text: str = Field(..., max_length=10_000)
     purpose: Purpose = Field("venue", description="Which acceptance rules to apply")
 
@@ -186,7 +241,7 @@ class VerifyRuleOut(Schema):
     values: str
 
 
-class VerifyOut(Schema):
+class CertificateVerifyOut(Schema):
     valid: bool
     reason: str
     message: str
@@ -209,8 +264,8 @@ class VerifyOut(Schema):
     notes: list[str]
 
 
-@router.post("/verify", response=VerifyOut, auth=staff_auth)
-def verify(request: HttpRequest, payload: VerifyIn) -> dict[str, Any]:
+@router.post("/verify", response=CertificateVerifyOut, auth=staff_auth)
+def verify(request: HttpRequest, payload: CertificateVerifyIn) -> dict[str, Any]:
     """Verify a scanned QR text (online path of the verifier). Never an error for bad text:
     the answer says why a certificate is refused (`reason`, translated `message`)."""
     user = request_user(request)
@@ -282,18 +337,18 @@ def acceptance_rules(request: HttpRequest) -> dict[str, Any]:
     return acceptance_rules_document()
 
 
-class RevokeIn(Schema):
+class CertificateRevokeIn(BodyIn):
     uvci: str = Field(..., min_length=10, max_length=80)
     reason: str = Field(..., min_length=3, max_length=200)
 
 
-class RevokeOut(Schema):
+class CertificateRevokeOut(Schema):
     uvci: str
     revoked: bool
 
 
-@router.post("/revocations", response=RevokeOut, auth=staff_auth)
-def revoke(request: HttpRequest, payload: RevokeIn) -> dict[str, Any]:
+@router.post("/revocations", response=CertificateRevokeOut, auth=staff_auth)
+def revoke(request: HttpRequest, payload: CertificateRevokeIn) -> dict[str, Any]:
     """Revoke one certificate by UVCI (administrators)."""
     user = _require(request, ADMIN_ROLES)
     revocation = services.uvci_revoke(uvci=payload.uvci, reason=payload.reason, actor=user)
@@ -303,7 +358,7 @@ def revoke(request: HttpRequest, payload: RevokeIn) -> dict[str, Any]:
 MeasureColour = Literal["red", "yellow", "off"]
 
 
-class RulesIn(Schema):
+class StatusRulesIn(BodyIn):
     green_full_series_days: int = 14
     green_recovery_days: int = 180
     green_negative_test_hours: int = 0
@@ -320,14 +375,14 @@ class RulesIn(Schema):
     note: str = Field("", max_length=200)
 
 
-class RulesOut(Schema):
+class StatusRulesOut(Schema):
     version: int
-    state: str
+    state: str = choice_field(StatusRuleSet.State)
     rules: dict[str, Any]
     note: str
 
 
-class PreviewOut(Schema):
+class StatusRulesPreviewOut(Schema):
     people: int
     changed: int
     current: dict[str, int]
@@ -335,16 +390,14 @@ class PreviewOut(Schema):
     transitions: dict[str, int]
 
 
-@router.get("/status-rules", response=list[RulesOut], auth=staff_auth)
-def rules_list(request: HttpRequest) -> list[Any]:
+@router.get("/status-rules", response=list[StatusRulesOut], auth=staff_auth)
+def rules_list(request: HttpRequest) -> QuerySet[StatusRuleSet]:
     _require(request, (*RULE_ROLES, *OFFICER_ROLES))
-    from covidhub.certificates.models import StatusRuleSet
-
-    return list(StatusRuleSet.objects.all()[:100])
+    return StatusRuleSet.objects.order_by("-version")
 
 
-@router.post("/status-rules", response={201: RulesOut}, auth=staff_auth)
-def rules_draft(request: HttpRequest, payload: RulesIn) -> tuple[int, Any]:
+@router.post("/status-rules", response={201: StatusRulesOut}, auth=staff_auth)
+def rules_draft(request: HttpRequest, payload: StatusRulesIn) -> tuple[int, Any]:
     """A new draft version of the status rules (administrators, province officers)."""
     user = _require(request, RULE_ROLES)
     data = payload.dict()
@@ -353,7 +406,7 @@ def rules_draft(request: HttpRequest, payload: RulesIn) -> tuple[int, Any]:
     return 201, status_rules.status_rules_draft_create(actor=user, rules=rules, note=note)
 
 
-@router.get("/status-rules/{version}/preview", response=PreviewOut, auth=staff_auth)
+@router.get("/status-rules/{version}/preview", response=StatusRulesPreviewOut, auth=staff_auth)
 def rules_preview(request: HttpRequest, version: int) -> dict[str, Any]:
     """How many people in the officer's areas would change colour under this version."""
     user = _require(request, (*RULE_ROLES, *OFFICER_ROLES))
@@ -364,14 +417,14 @@ def rules_preview(request: HttpRequest, version: int) -> dict[str, Any]:
     return {**preview.__dict__, "changed": preview.changed}
 
 
-@router.post("/status-rules/{version}/activate", response=RulesOut, auth=staff_auth)
+@router.post("/status-rules/{version}/activate", response=StatusRulesOut, auth=staff_auth)
 def rules_activate(request: HttpRequest, version: int) -> Any:
     user = _require(request, RULE_ROLES)
     row = status_rules.status_rules_get(version=version)
     return status_rules.status_rules_activate(actor=user, rule_set=row)
 
 
-class AcceptanceRulesIn(Schema):
+class AcceptanceRulesIn(BodyIn):
     rules: list[dict[str, Any]] = Field(
         ..., max_length=200, description="EU-format validation rules (CertLogic)"
     )
@@ -379,9 +432,9 @@ class AcceptanceRulesIn(Schema):
 
 
 class AcceptanceRulesOut(Schema):
-    purpose: str
+    purpose: str = choice_field(AcceptanceRuleSet.Purpose)
     version: int
-    state: str
+    state: str = choice_field(AcceptanceRuleSet.State)
     rules: list[dict[str, Any]]
     note: str
 
@@ -397,10 +450,12 @@ class AcceptancePreviewOut(Schema):
 @router.get(
     "/acceptance-rules/{purpose}/versions", response=list[AcceptanceRulesOut], auth=staff_auth
 )
-def acceptance_rules_versions(request: HttpRequest, purpose: Purpose) -> list[Any]:
+def acceptance_rules_versions(
+    request: HttpRequest, purpose: Purpose
+) -> QuerySet[AcceptanceRuleSet]:
     """Every stored version of a purpose's acceptance rules, newest first."""
     _require(request, (*RULE_ROLES, *OFFICER_ROLES))
-    return list(AcceptanceRuleSet.objects.filter(purpose=purpose)[:100])
+    return AcceptanceRuleSet.objects.filter(purpose=purpose).order_by("-version")
 
 
 @router.post("/acceptance-rules/{purpose}", response={201: AcceptanceRulesOut}, auth=staff_auth)

@@ -12,11 +12,14 @@ from typing import Any, Literal
 from uuid import UUID
 
 import segno
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Schema
 
 from covidhub.accounts.api_auth import any_auth, citizen_auth, request_user, staff_auth
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.errors import NotFound
+from covidhub.core.listing import Listing
 from covidhub.declarations import selectors, services
 from covidhub.declarations.models import (
     Case,
@@ -25,6 +28,7 @@ from covidhub.declarations.models import (
     ExposureCandidate,
     FollowUp,
     FollowUpCall,
+    Symptom,
     Venue,
     VenueStaff,
 )
@@ -35,26 +39,21 @@ from covidhub.people.selectors import person_queryset_for_actor
 router = Router(tags=["declarations"])
 
 
-class PageIn(Schema):
-    limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
-
-
-class FollowUpFilter(PageIn):
+class FollowUpFilter(Schema):
     status: Literal["open", "closed", "all"] = "open"
 
 
 # Declarations --------------------------------------------------------------------------
 
 
-class DeclarationIn(Schema):
+class DeclarationIn(BodyIn):
     person: UUID
     phone: str = ""
     commune: str = ""
     address_line: str = ""
     travelled: bool | None = None
     travel_places: str = ""
-    symptoms: list[str] = []
+    symptoms: list[str] = choice_field(Symptom, [], service_checks=True)
     no_symptoms: bool = False
     other_symptoms: str = ""
     contact_case: bool | None = None
@@ -128,12 +127,8 @@ def declaration_create(request: HttpRequest, payload: DeclarationIn) -> tuple[in
     auth=citizen_auth,
     summary="My household's declarations, newest first",
 )
-def declaration_list(
-    request: HttpRequest,
-    page: Query[PageIn],
-) -> list[Declaration]:
-    qs = selectors.declaration_list_for_account(account=request_user(request))
-    return list(qs[page.offset : page.offset + page.limit])
+def declaration_list(request: HttpRequest) -> QuerySet[Declaration]:
+    return selectors.declaration_list_for_account(account=request_user(request))
 
 
 # Personal QR ---------------------------------------------------------------------------
@@ -167,7 +162,7 @@ def personal_qr(request: HttpRequest, person_uuid: UUID) -> dict[str, Any]:
 # Check-ins -----------------------------------------------------------------------------
 
 
-class CheckInIn(Schema):
+class CheckInIn(BodyIn):
     venue_code: str = Field(..., max_length=300)
     people: list[UUID] = Field(..., max_length=20)
 
@@ -225,8 +220,8 @@ def checkin_create(request: HttpRequest, payload: CheckInIn) -> tuple[int, list[
 @router.get(
     "/checkins", response=list[CheckInOut], auth=citizen_auth, summary="My household's check-ins"
 )
-def checkin_list(request: HttpRequest, page: Query[PageIn]) -> list[CheckIn]:
-    return selectors.checkin_list_for_account(account=request_user(request), limit=page.limit)
+def checkin_list(request: HttpRequest) -> QuerySet[CheckIn]:
+    return selectors.checkin_queryset_for_account(account=request_user(request))
 
 
 @router.post(
@@ -244,7 +239,7 @@ def checkin_checkout(request: HttpRequest, checkin_uuid: UUID) -> CheckIn:
 # Venues --------------------------------------------------------------------------------
 
 
-class VenueCodeIn(Schema):
+class VenueCodeIn(BodyIn):
     code: str = Field(..., max_length=300)
 
 
@@ -252,7 +247,7 @@ class VenuePublicOut(Schema):
     uuid: UUID
     code: str
     name: str
-    kind: str
+    kind: str = choice_field(Venue.Kind)
     address_line: str
     commune_name: str
 
@@ -261,9 +256,9 @@ class VenuePublicOut(Schema):
         return obj.commune.name
 
 
-class VenueIn(Schema):
+class VenueIn(BodyIn):
     name: str = ""
-    kind: str = ""
+    kind: str = choice_field(["", *Venue.Kind.values], "", service_checks=True)
     address_line: str = ""
     commune: str = ""
     contact_name: str = ""
@@ -287,7 +282,7 @@ class VenueOut(VenuePublicOut):
         return venue_url(obj)
 
 
-class VenueStaffIn(Schema):
+class VenueStaffIn(BodyIn):
     phone: str = Field(..., max_length=30)
 
 
@@ -309,11 +304,11 @@ class VenueStaffOut(Schema):
         return obj.created_at
 
 
-class ScanIn(Schema):
+class VenueScanIn(BodyIn):
     token: str = Field(..., max_length=300)
 
 
-class ScanOut(Schema):
+class VenueScanOut(Schema):
     full_name: str
     birth_year: int
     last_declared_on: datetime.date | None
@@ -346,17 +341,15 @@ def venue_create(request: HttpRequest, payload: VenueIn) -> tuple[int, Venue]:
 @router.get(
     "/venues", response=list[VenueOut], auth=any_auth, summary="Venues I own, work at or oversee"
 )
-def venue_list(
-    request: HttpRequest,
-    page: Query[PageIn],
-) -> list[Venue]:
+def venue_list(request: HttpRequest) -> Listing[Venue]:
     actor = request_user(request)
-    venues = list(
-        selectors.venue_list_for_actor(actor=actor)[page.offset : page.offset + page.limit]
-    )
-    for venue in venues:
-        venue.can_manage = services.venue_may_manage(actor=actor, venue=venue)  # type: ignore[attr-defined]
-    return venues
+
+    def with_rights(venues: list[Venue]) -> list[Venue]:
+        for venue in venues:
+            venue.can_manage = services.venue_may_manage(actor=actor, venue=venue)  # type: ignore[attr-defined]
+        return venues
+
+    return Listing(selectors.venue_list_for_actor(actor=actor), each_page=with_rights)
 
 
 @router.get("/venues/{uuid:venue_uuid}", response=VenueOut, auth=any_auth, summary="One venue")
@@ -422,11 +415,11 @@ def venue_staff_remove(request: HttpRequest, venue_uuid: UUID, user_uuid: UUID) 
 
 @router.post(
     "/venues/{uuid:venue_uuid}/scan",
-    response=ScanOut,
+    response=VenueScanOut,
     auth=any_auth,
     summary="Venue staff scan a person's QR: check them in and show the checkpoint card",
 )
-def venue_scan(request: HttpRequest, venue_uuid: UUID, payload: ScanIn) -> dict[str, Any]:
+def venue_scan(request: HttpRequest, venue_uuid: UUID, payload: VenueScanIn) -> dict[str, Any]:
     actor = request_user(request)
     venue = selectors.venue_get_for_actor(actor=actor, venue_uuid=venue_uuid)
     outcome = services.checkin_scan(actor=actor, venue=venue, token=payload.token)
@@ -448,9 +441,9 @@ class FollowUpOut(Schema):
     commune_code: str
     commune_name: str
     reasons: list[str]
-    urgency: int
-    status: str
-    outcome: str
+    urgency: int = choice_field(FollowUp.Urgency)
+    status: str = choice_field(FollowUp.Status)
+    outcome: str = choice_field(["", *FollowUp.Outcome.values])
     calls: int
     last_called_at: datetime.datetime | None
     created_at: datetime.datetime
@@ -494,16 +487,16 @@ class FollowUpDetailOut(FollowUpOut):
         return obj.declaration.answers if obj.declaration else None
 
 
-class CallIn(Schema):
-    outcome: str
+class CallIn(BodyIn):
+    outcome: str = choice_field(FollowUp.Outcome)
     note: str = Field("", max_length=2000)
 
 
 class CallOut(Schema):
-    outcome: str
+    outcome: str = choice_field(FollowUp.Outcome)
     note: str
     created_at: datetime.datetime
-    followup_status: str
+    followup_status: str = choice_field(FollowUp.Status)
 
     @staticmethod
     def resolve_followup_status(obj: FollowUpCall) -> str:
@@ -516,15 +509,9 @@ class CallOut(Schema):
     auth=staff_auth,
     summary="The follow-up list of my communes: open first, most urgent and newest first",
 )
-def followup_list(
-    request: HttpRequest,
-    filters: Query[FollowUpFilter],
-) -> list[FollowUp]:
-    return selectors.followup_list_for_actor(
-        actor=request_user(request),
-        status=None if filters.status == "all" else filters.status,
-        limit=filters.limit,
-        offset=filters.offset,
+def followup_list(request: HttpRequest, filters: Query[FollowUpFilter]) -> Listing[FollowUp]:
+    return selectors.followup_listing_for_actor(
+        actor=request_user(request), status=None if filters.status == "all" else filters.status
     )
 
 
@@ -559,20 +546,20 @@ def followup_call(
 # Cases and exposure tracing (officers) ---------------------------------------------------
 
 
-class CaseIn(Schema):
+class CaseIn(BodyIn):
     person: UUID
     onset_date: datetime.date
     window_minutes: int | None = Field(None, ge=0, le=1440)
 
 
-class CaseOut(Schema):
+class DeclarationsCaseOut(Schema):
     uuid: UUID
     person: UUID | None
     full_name: str
     onset_date: datetime.date
     window_minutes: int
-    status: str
-    source: str
+    status: str = choice_field(Case.Status)
+    source: str = choice_field(Case.Source)
     proposed_by: str
     decided_by: str
     created_at: datetime.datetime
@@ -603,7 +590,7 @@ class CandidateOut(Schema):
     birth_year: int
     venue_name: str
     first_overlap_at: datetime.datetime
-    status: str
+    status: str = choice_field(ExposureCandidate.Status)
 
     @staticmethod
     def resolve_person(obj: ExposureCandidate) -> UUID:
@@ -622,7 +609,7 @@ class CandidateOut(Schema):
         return obj.venue.name
 
 
-class NotifyIn(Schema):
+class NotifyIn(BodyIn):
     candidates: list[UUID] | None = Field(None, max_length=1000)
 
 
@@ -632,7 +619,7 @@ class CountOut(Schema):
 
 @router.post(
     "/staff/cases",
-    response={201: CaseOut},
+    response={201: DeclarationsCaseOut},
     auth=staff_auth,
     summary="Propose a confirmed case (F0); a second officer must approve",
 )
@@ -650,13 +637,22 @@ def case_create(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
     return 201, _case_out(case, actor=actor)
 
 
-@router.get("/staff/cases", response=list[CaseOut], auth=staff_auth, summary="Cases in my area")
-def case_list(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get(
+    "/staff/cases", response=list[DeclarationsCaseOut], auth=staff_auth, summary="Cases in my area"
+)
+def case_list(request: HttpRequest) -> Listing[dict[str, Any]]:
     actor = request_user(request)
-    return [_case_out(c, actor=actor) for c in selectors.case_list_for_actor(actor=actor)]
+    return selectors.case_listing_for_actor(
+        actor=actor, each=lambda case: _case_out(case, actor=actor)
+    )
 
 
-@router.get("/staff/cases/{uuid:case_uuid}", response=CaseOut, auth=staff_auth, summary="One case")
+@router.get(
+    "/staff/cases/{uuid:case_uuid}",
+    response=DeclarationsCaseOut,
+    auth=staff_auth,
+    summary="One case",
+)
 def case_detail(request: HttpRequest, case_uuid: UUID) -> dict[str, Any]:
     actor = request_user(request)
     return _case_out(selectors.case_get_for_actor(actor=actor, case_uuid=case_uuid), actor=actor)
@@ -664,7 +660,7 @@ def case_detail(request: HttpRequest, case_uuid: UUID) -> dict[str, Any]:
 
 @router.post(
     "/staff/cases/{uuid:case_uuid}/approve",
-    response=CaseOut,
+    response=DeclarationsCaseOut,
     auth=staff_auth,
     summary="Approve a proposed case (a second officer) and trace exposures",
 )
@@ -676,7 +672,7 @@ def case_approve(request: HttpRequest, case_uuid: UUID) -> dict[str, Any]:
 
 @router.post(
     "/staff/cases/{uuid:case_uuid}/reject",
-    response=CaseOut,
+    response=DeclarationsCaseOut,
     auth=staff_auth,
     summary="Reject a proposed case (a second officer)",
 )
@@ -704,10 +700,10 @@ def case_trace(request: HttpRequest, case_uuid: UUID) -> dict[str, int]:
     auth=staff_auth,
     summary="F1 candidates of the case who live in my area",
 )
-def case_candidates(request: HttpRequest, case_uuid: UUID) -> list[ExposureCandidate]:
+def case_candidates(request: HttpRequest, case_uuid: UUID) -> Listing[ExposureCandidate]:
     actor = request_user(request)
     case = selectors.case_get_for_actor(actor=actor, case_uuid=case_uuid)
-    return selectors.candidate_list_for_actor(actor=actor, case=case)
+    return selectors.candidate_listing_for_actor(actor=actor, case=case)
 
 
 @router.post(

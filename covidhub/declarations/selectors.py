@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from covidhub.accounts.models import User
 from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import NotFound
+from covidhub.core.listing import Listing
 from covidhub.declarations.models import (
     Case,
     CheckIn,
@@ -93,12 +95,17 @@ def declaration_prefill(*, person: Person, account: Any) -> dict[str, Any]:
     }
 
 
-def checkin_list_for_account(*, account: Any, limit: int = 50) -> list[CheckIn]:
-    return list(
+def checkin_queryset_for_account(*, account: Any) -> QuerySet[CheckIn]:
+    """The household's check-ins, newest first."""
+    return (
         CheckIn.objects.filter(person__managed_by_id=getattr(account, "pk", None))
         .select_related("person", "venue")
-        .order_by("-checked_in_at", "-id")[:limit]
+        .order_by("-checked_in_at", "-id")
     )
+
+
+def checkin_list_for_account(*, account: Any, limit: int = 50) -> list[CheckIn]:
+    return list(checkin_queryset_for_account(account=account)[:limit])
 
 
 def checkin_get_for_account(*, account: Any, checkin_uuid: Any) -> CheckIn:
@@ -156,19 +163,29 @@ def followup_queryset_for_actor(*, actor: Any) -> QuerySet[FollowUp]:
 def followup_list_for_actor(
     *, actor: Any, status: str | None = FollowUp.Status.OPEN, limit: int = 50, offset: int = 0
 ) -> list[FollowUp]:
+    """One page of `followup_listing_for_actor`."""
+    return followup_listing_for_actor(actor=actor, status=status)[offset : offset + limit]
+
+
+def followup_listing_for_actor(
+    *, actor: Any, status: str | None = FollowUp.Status.OPEN
+) -> Listing[FollowUp]:
     """The commune's list, open first, most urgent and newest first; every row shown is
     audited."""
     qs = followup_queryset_for_actor(actor=actor).select_related("person", "commune")
     if status:
         qs = qs.filter(status=status)
-    items = list(qs.order_by("-status", "-urgency", "-created_at", "-id")[offset : offset + limit])
-    audit_record_many(
-        actor=actor,
-        actor_role=primary_role(actor_scope(actor)),
-        action="declarations.followup.listed",
-        objects=list(items),
-    )
-    return items
+
+    def shown(items: list[FollowUp]) -> list[FollowUp]:
+        audit_record_many(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="declarations.followup.listed",
+            objects=list(items),
+        )
+        return items
+
+    return Listing(qs.order_by("-status", "-urgency", "-created_at", "-id"), each_page=shown)
 
 
 def followup_get_for_actor(*, actor: Any, followup_uuid: Any) -> FollowUp:
@@ -207,20 +224,31 @@ def case_queryset_for_actor(*, actor: Any) -> QuerySet[Case]:
 
 
 def case_list_for_actor(*, actor: Any, limit: int = 100) -> list[Case]:
-    cases = list(
+    """The first `limit` cases of `case_listing_for_actor`."""
+    return case_listing_for_actor(actor=actor, each=lambda case: case)[:limit]
+
+
+def case_listing_for_actor[T](*, actor: Any, each: Callable[[Case], T]) -> Listing[T]:
+    """Cases the actor may see, newest first, each shown through `each`; the shown cases
+    of people in the actor's area are audited."""
+    scope = actor_scope(actor)
+
+    def shown(cases: list[Case]) -> list[T]:
+        visible = [c for c in cases if scope.covers_path(c.commune_path)]
+        audit_record_many(
+            actor=actor,
+            actor_role=primary_role(scope),
+            action="declarations.case.listed",
+            objects=list(visible),
+        )
+        return [each(case) for case in cases]
+
+    return Listing(
         case_queryset_for_actor(actor=actor)
         .select_related("person", "proposed_by", "decided_by")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id"),
+        each_page=shown,
     )
-    scope = actor_scope(actor)
-    visible = [c for c in cases if scope.covers_path(c.commune_path)]
-    audit_record_many(
-        actor=actor,
-        actor_role=primary_role(scope),
-        action="declarations.case.listed",
-        objects=list(visible),
-    )
-    return cases
 
 
 def case_get_for_actor(*, actor: Any, case_uuid: Any) -> Case:
@@ -261,18 +289,28 @@ def candidate_queryset_for_actor(*, actor: Any, case: Case) -> QuerySet[Exposure
 def candidate_list_for_actor(
     *, actor: Any, case: Case, limit: int = 500
 ) -> list[ExposureCandidate]:
-    items = list(
+    """The first `limit` of `candidate_listing_for_actor`."""
+    return candidate_listing_for_actor(actor=actor, case=case)[:limit]
+
+
+def candidate_listing_for_actor(*, actor: Any, case: Case) -> Listing[ExposureCandidate]:
+    """The case's F1 candidates in the actor's area, by first overlap; each page audited."""
+
+    def shown(items: list[ExposureCandidate]) -> list[ExposureCandidate]:
+        audit_record_many(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="declarations.exposure.listed",
+            objects=list(items),
+        )
+        return items
+
+    return Listing(
         candidate_queryset_for_actor(actor=actor, case=case)
         .select_related("person", "venue")
-        .order_by("first_overlap_at", "id")[:limit]
+        .order_by("first_overlap_at", "id"),
+        each_page=shown,
     )
-    audit_record_many(
-        actor=actor,
-        actor_role=primary_role(actor_scope(actor)),
-        action="declarations.exposure.listed",
-        objects=list(items),
-    )
-    return items
 
 
 def health_measures_of_people(

@@ -5,10 +5,10 @@ import uuid
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
-from ninja.pagination import paginate
+from ninja import Schema, Status
 
 from covidhub.accounts.api_auth import request_user
+from covidhub.core.api_base import Router
 from covidhub.notifications.models import Message
 from covidhub.notifications.services import inbox_mark_read
 
@@ -25,7 +25,6 @@ class MessageOut(Schema):
 
 
 @router.get("/inbox", response=list[MessageOut], summary="In-app messages")
-@paginate
 def inbox(request: HttpRequest) -> QuerySet[Message]:
     return Message.objects.filter(user=request_user(request), channel=Message.Channel.INAPP)
 

@@ -6,18 +6,22 @@ import datetime
 import uuid
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Schema, Status
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
-from covidhub.audit.selectors import audit_list_for_person
-from covidhub.core.errors import InvalidInput
+from covidhub.audit.models import AuditEvent
+from covidhub.audit.selectors import audit_list_for_people
+from covidhub.core.api_base import BodyIn, Router, choice_field
+from covidhub.core.listing import Listing
+from covidhub.people.identity import IdType, Sex
 from covidhub.people.models import Person
 from covidhub.people.selectors import (
     household_of,
     household_person_get,
     person_get_for_actor,
-    person_list_for_actor,
+    person_listing_for_actor,
 )
 from covidhub.people.services import family_member_add, household_person_create, person_update
 from covidhub.people.validation import person_input_clean
@@ -25,12 +29,12 @@ from covidhub.people.validation import person_input_clean
 router = Router(tags=["people"])
 
 
-class PersonIn(Schema):
+class PersonIn(BodyIn):
     full_name: str
     birth: str
-    sex: str
+    sex: str = choice_field(Sex, service_checks=True)
     commune: str
-    id_type: str = ""
+    id_type: str = choice_field(["", *IdType.values], "", service_checks=True)
     id_number: str = ""
     phone: str = ""
     email: str = ""
@@ -39,18 +43,21 @@ class PersonIn(Schema):
 
 
 class FamilyMemberIn(PersonIn):
-    relationship: str
+    relationship: str = choice_field(
+        [value for value in Person.Relationship.values if value != Person.Relationship.SELF],
+        service_checks=True,
+    )
 
 
 class PersonOut(Schema):
     uuid: uuid.UUID
     full_name: str
     birth: str
-    sex: str
+    sex: str = choice_field(Sex)
     nationality: str
-    id_type: str
+    id_type: str = choice_field(["", *IdType.values])
     id_number_masked: str
-    relationship: str
+    relationship: str = choice_field(Person.Relationship)
     commune_code: str
     commune_name: str
     district_name: str
@@ -87,6 +94,14 @@ class AccessOut(Schema):
     actor: str
     role: str
     person_uuid: uuid.UUID | None
+
+    @staticmethod
+    def resolve_actor(obj: AuditEvent) -> str:
+        return str(obj.actor) if obj.actor else ""
+
+    @staticmethod
+    def resolve_role(obj: AuditEvent) -> str:
+        return obj.actor_role
 
 
 def _clean(payload: Schema) -> Any:
@@ -141,27 +156,13 @@ def member_update(request: HttpRequest, person_uuid: uuid.UUID, payload: PersonI
     auth=citizen_auth,
     summary="Who looked at my records",
 )
-def access_log(request: HttpRequest, limit: int = 50) -> list[AccessOut]:
-    if not 1 <= limit <= 200:
-        raise InvalidInput(details={"fields": {"limit": ["1..200"]}})
-    rows: list[AccessOut] = []
-    for person in household_of(account=request_user(request)):
-        for event in audit_list_for_person(person_uuid=person.uuid)[:limit]:
-            rows.append(
-                AccessOut(
-                    at=event.at,
-                    action=event.action,
-                    actor=str(event.actor) if event.actor else "",
-                    role=event.actor_role,
-                    person_uuid=event.person_uuid,
-                )
-            )
-    return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
+def access_log(request: HttpRequest) -> QuerySet[AuditEvent]:
+    people = [person.uuid for person in household_of(account=request_user(request))]
+    return audit_list_for_people(person_uuids=people)
 
 
-class PersonSearchIn(Schema):
+class PersonSearchIn(BodyIn):
     q: str = Field("", max_length=100)
-    limit: int = Field(20, ge=1, le=100)
 
 
 @router.post(
@@ -170,9 +171,10 @@ class PersonSearchIn(Schema):
     auth=staff_auth,
     summary="Search people in my area",
 )
-def staff_people(request: HttpRequest, payload: PersonSearchIn) -> list[Person]:
-    """POST, so that names and identity numbers never appear in URLs or access logs."""
-    return person_list_for_actor(actor=request_user(request), query=payload.q, limit=payload.limit)
+def staff_people(request: HttpRequest, payload: PersonSearchIn) -> Listing[Person]:
+    """POST, so that names and identity numbers never appear in URLs or access logs; the
+    page is chosen by `?limit=&offset=` like every list."""
+    return person_listing_for_actor(actor=request_user(request), query=payload.q)
 
 
 @router.get(

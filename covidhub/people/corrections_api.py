@@ -6,25 +6,27 @@ Mounted beside the people router; unknown fields are refused (`extra="forbid"`).
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Schema, Status
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
+from covidhub.core.api_base import BodyIn, Router, choice_field
+from covidhub.core.listing import Listing
 from covidhub.people.corrections import (
     correction_approve,
     correction_reject,
     correction_request_create,
 )
+from covidhub.people.identity import IdType, Sex
 from covidhub.people.models import CorrectionRequest
 from covidhub.people.selectors import (
     correction_get_for_actor,
     correction_holders_for_actor,
     correction_list_for_account,
-    correction_list_for_actor,
+    correction_listing_for_actor,
     household_person_get,
     person_get_for_actor,
 )
@@ -33,37 +35,31 @@ from covidhub.people.validation import person_input_clean
 router = Router(tags=["people"])
 
 
-class PeopleCorrectionIn(Schema):
+class PeopleCorrectionIn(BodyIn):
     """The identity as it should read, in full, and why."""
-
-    model_config = ConfigDict(extra="forbid")
 
     full_name: str = Field(max_length=150)
     birth: str = Field(max_length=10)
-    sex: str = Field(max_length=1)
-    id_type: str = Field("", max_length=10)
+    sex: str = choice_field(Sex, service_checks=True)
+    id_type: str = choice_field(["", *IdType.values], "", service_checks=True)
     id_number: str = Field("", max_length=20)
     reason: str = Field(max_length=500)
 
 
-class PeopleCorrectionApproveIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class PeopleCorrectionApproveIn(BodyIn):
     evidence_note: str = Field(max_length=500)
     evidence_reference: str = Field("", max_length=200)
 
 
-class PeopleCorrectionRejectIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class PeopleCorrectionRejectIn(BodyIn):
     reason: str = Field(max_length=500)
 
 
 class PeopleIdentityOut(Schema):
     full_name: str
     birth: str
-    sex: str
-    id_type: str
+    sex: str = choice_field(Sex)
+    id_type: str = choice_field(["", *IdType.values])
     id_number: str
 
 
@@ -71,8 +67,8 @@ class PeopleCorrectionOut(Schema):
     """What the requesting account sees: identity numbers masked."""
 
     uuid: UUID
-    kind: CorrectionRequest.Kind
-    status: CorrectionRequest.Status
+    kind: str = choice_field(CorrectionRequest.Kind)
+    status: str = choice_field(CorrectionRequest.Status)
     person_uuid: UUID
     proposed: PeopleIdentityOut
     reason: str
@@ -200,11 +196,10 @@ def household_correction_create(
     summary="Correction requests about people in my area",
 )
 def staff_corrections(
-    request: HttpRequest, status: CorrectionRequest.Status = CorrectionRequest.Status.PENDING
-) -> list[CorrectionRequest]:
-    return _with_holders(
-        request, correction_list_for_actor(actor=request_user(request), status=status)
-    )
+    request: HttpRequest, status: Literal["pending", "approved", "rejected"] = "pending"
+) -> Listing[CorrectionRequest]:
+    listing = correction_listing_for_actor(actor=request_user(request), status=status)
+    return listing.then(lambda rows: _with_holders(request, rows))
 
 
 @router.get(

@@ -13,6 +13,7 @@ from covidhub.accounts.scoping import actor_scope, area_path_q, primary_role
 from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import NotFound
+from covidhub.core.listing import Listing
 from covidhub.core.text import fold_ascii
 from covidhub.people.claims import identity_shown_set
 from covidhub.people.models import CorrectionRequest, Person
@@ -53,7 +54,13 @@ def person_get_for_actor(
 
 
 def person_list_for_actor(*, actor: Any, query: str = "", limit: int = 50) -> list[Person]:
-    """Search people by folded name, identity number or phone, within the actor's scope."""
+    """The first `limit` people of `person_listing_for_actor`."""
+    return person_listing_for_actor(actor=actor, query=query)[:limit]
+
+
+def person_listing_for_actor(*, actor: Any, query: str = "") -> Listing[Person]:
+    """Search people by folded name, identity number or phone, within the actor's scope;
+    each page a staff member is shown is audited (and a number typed is a look-up)."""
     qs = person_queryset_for_actor(actor=actor).select_related("commune")
     text = query.strip()
     by_identity = False
@@ -64,19 +71,22 @@ def person_list_for_actor(*, actor: Any, query: str = "", limit: int = 50) -> li
             qs = qs.filter(id_number=digits) | qs.filter(phone__endswith=digits[-9:])
         else:
             qs = qs.filter(search_name__contains=fold_ascii(text))
-    people = list(qs.order_by("search_name", "id")[:limit])
-    if actor.kind == User.Kind.STAFF and by_identity:
-        # A number typed into the search finds one person: a look-up, charged like one.
-        for person in people:
-            staff_lookup_charge(actor=actor, person_uuid=person.uuid)
-    if actor.kind == User.Kind.STAFF:
-        audit_record_many(
-            actor=actor,
-            actor_role=primary_role(actor_scope(actor)),
-            action="people.person.listed",
-            objects=list(people),
-        )
-    return people
+
+    def shown(people: list[Person]) -> list[Person]:
+        if actor.kind == User.Kind.STAFF and by_identity:
+            # A number typed into the search finds one person: a look-up, charged like one.
+            for person in people:
+                staff_lookup_charge(actor=actor, person_uuid=person.uuid)
+        if actor.kind == User.Kind.STAFF:
+            audit_record_many(
+                actor=actor,
+                actor_role=primary_role(actor_scope(actor)),
+                action="people.person.listed",
+                objects=list(people),
+            )
+        return people
+
+    return Listing(qs.order_by("search_name", "id"), each_page=shown)
 
 
 def household_of(*, account: User) -> list[Person]:
@@ -138,13 +148,24 @@ def correction_queryset_for_actor(*, actor: Any) -> QuerySet[CorrectionRequest]:
 def correction_list_for_actor(
     *, actor: Any, status: str = CorrectionRequest.Status.PENDING, limit: int = 100
 ) -> list[CorrectionRequest]:
-    """The officer's queue (oldest first), listing reads audited like a person search."""
-    requests = list(
+    """The first `limit` requests of `correction_listing_for_actor`."""
+    return correction_listing_for_actor(actor=actor, status=status)[:limit]
+
+
+def correction_listing_for_actor(
+    *, actor: Any, status: str = CorrectionRequest.Status.PENDING
+) -> Listing[CorrectionRequest]:
+    """The officer's queue (oldest first), each page's reads audited like a person search."""
+    return Listing(
         correction_queryset_for_actor(actor=actor)
         .filter(status=status)
         .select_related("person__commune", "requested_by", "decided_by")
-        .order_by("created_at", "id")[:limit]
+        .order_by("created_at", "id"),
+        each_page=lambda requests: _corrections_shown(actor=actor, requests=requests),
     )
+
+
+def _corrections_shown(*, actor: Any, requests: list[CorrectionRequest]) -> list[CorrectionRequest]:
     if requests:
         # A pending claim's read is recorded against the claim, not on the person's trail:
         # the account reads that trail, and an officer's visit would tell it the number

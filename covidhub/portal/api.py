@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.decorators import decorate_view
-from ninja.pagination import paginate
 
+from covidhub.core.api_base import Router
 from covidhub.core.errors import NotFound
 from covidhub.core.replicas import reads_from_replica
 from covidhub.portal import cache as portal_cache
@@ -76,7 +76,6 @@ def daily(request: HttpRequest, code: str) -> dict[str, Any]:
     summary="Published announcements, newest first",
 )
 @decorate_view(reads_from_replica)
-@paginate
 def announcements(request: HttpRequest, language: str = "vi") -> Any:
     return (
         Announcement.objects.filter(status=Announcement.Status.PUBLISHED, language=language)

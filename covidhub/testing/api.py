@@ -9,20 +9,23 @@ import decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import File, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
-from ninja.pagination import paginate
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.areas.models import Area
 from covidhub.core import request_context
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.listing import Listing
 from covidhub.core.replicas import reads_from_replica
+from covidhub.people.identity import IdType, Sex
 from covidhub.people.selectors import person_get_for_actor
 from covidhub.testing import collection, imports, registration, results, selectors
 from covidhub.testing.codes import appointment_code_display
@@ -33,11 +36,13 @@ from covidhub.testing.models import (
     CaseReport,
     ImportBatch,
     Lab,
+    Result,
     SamplingSession,
     Shipment,
     Site,
     Slot,
     TestingRound,
+    TestType,
     Tube,
     TubeResult,
 )
@@ -77,7 +82,7 @@ class SlotOut(Schema):
     site: TestingSiteOut
     starts_at: datetime.datetime
     ends_at: datetime.datetime
-    test_type: str
+    test_type: str = choice_field(TestType)
     capacity: int
     free: int
 
@@ -93,7 +98,7 @@ class RoundOut(Schema):
     streets: str
     starts_on: datetime.date
     ends_on: datetime.date
-    test_type: str
+    test_type: str = choice_field(TestType)
     pool_size: int
 
     @staticmethod
@@ -105,8 +110,8 @@ class AppointmentOut(Schema):
     uuid: UUID
     code: str
     qr_text: str
-    kind: str
-    status: str
+    kind: str = choice_field(Appointment.Kind)
+    status: str = choice_field(Appointment.Status)
     person_uuid: UUID
     person_name: str
     slot: SlotOut | None = None
@@ -134,13 +139,13 @@ class AppointmentOut(Schema):
         return obj.testing_round.name if obj.testing_round else ""
 
 
-class BookIn(Schema):
+class BookIn(BodyIn):
     person_uuid: UUID
     slot_uuid: UUID | None = None
     round_uuid: UUID | None = None
 
 
-class MoveIn(Schema):
+class MoveIn(BodyIn):
     slot_uuid: UUID
 
 
@@ -150,9 +155,9 @@ class ResultOut(Schema):
     uuid: UUID
     person_uuid: UUID
     person_name: str
-    outcome: str
+    outcome: str = choice_field(Result.Outcome)
     outcome_label: str
-    test_type: str
+    test_type: str = choice_field(TestType)
     pooled: bool
     collected_at: datetime.datetime
     released_at: datetime.datetime
@@ -160,7 +165,7 @@ class ResultOut(Schema):
     site_name: str
 
 
-class LookupIn(Schema):
+class LookupIn(BodyIn):
     code: str
     birth: str
 
@@ -169,9 +174,9 @@ class LookupResultOut(Schema):
     """A `selectors.LookupResult`."""
 
     uuid: UUID
-    outcome: str
+    outcome: str = choice_field(Result.Outcome)
     outcome_label: str
-    test_type: str
+    test_type: str = choice_field(TestType)
     collected_at: datetime.datetime
     released_at: datetime.datetime
     amended: bool
@@ -179,41 +184,41 @@ class LookupResultOut(Schema):
 
 class LookupOut(Schema):
     masked_name: str
-    appointment_status: str
+    appointment_status: str = choice_field(Appointment.Status)
     results: list[LookupResultOut]
 
 
 class TestingVerifyOut(Schema):
     valid: bool
-    status: str
-    outcome: str = ""
-    test_type: str = ""
+    status: str = choice_field(["valid", "superseded", "not_genuine"])
+    outcome: str = choice_field(["", *Result.Outcome.values], "")
+    test_type: str = choice_field(["", *TestType.values], "")
     collected_on: datetime.date | None = None
     masked_name: str = ""
 
 
-class TestingSessionIn(Schema):
+class TestingSessionIn(BodyIn):
     site_uuid: UUID
     round_uuid: UUID | None = None
-    test_type: str = "pcr"
+    test_type: str = choice_field(TestType, TestType.PCR, service_checks=True)
     pool_size: int = 1
 
 
 class TubeOut(Schema):
     uuid: UUID
     barcode: str
-    status: str
+    status: str = choice_field(Tube.Status)
     capacity: int
     member_count: int
-    test_type: str
+    test_type: str = choice_field(TestType)
 
 
 class TestingSessionOut(Schema):
     uuid: UUID
     site: TestingSiteOut
-    test_type: str
+    test_type: str = choice_field(TestType)
     pool_size: int
-    status: str
+    status: str = choice_field(SamplingSession.Status)
     open_tube: TubeOut | None = None
     waiting_person: str = ""
 
@@ -226,7 +231,7 @@ class TestingSessionOut(Schema):
         return obj.pending_person.full_name if obj.pending_person else ""
 
 
-class TestingScanIn(Schema):
+class TestingScanIn(BodyIn):
     value: str
 
 
@@ -238,7 +243,7 @@ class TestingScanOut(Schema):
     sample_uuid: UUID | None = None
 
 
-class FindIn(Schema):
+class FindIn(BodyIn):
     id_number: str
 
 
@@ -246,7 +251,7 @@ class PersonBrief(Schema):
     uuid: UUID
     full_name: str
     birth_year: int
-    sex: str
+    sex: str = choice_field(Sex)
     commune_name: str
 
     @staticmethod
@@ -254,35 +259,35 @@ class PersonBrief(Schema):
         return str(obj.commune.name)
 
 
-class CollectIn(Schema):
+class CollectIn(BodyIn):
     person_uuid: UUID
 
 
-class WalkInIn(Schema):
+class WalkInIn(BodyIn):
     full_name: str
     birth: str
-    sex: str
+    sex: str = choice_field(Sex, service_checks=True)
     commune: str
     phone: str = ""
-    id_type: str = ""
+    id_type: str = choice_field(["", *IdType.values], "", service_checks=True)
     id_number: str = ""
     address_line: str = ""
 
 
-class ReasonIn(Schema):
+class ReasonIn(BodyIn):
     reason: str
 
 
-class MoveSampleIn(Schema):
+class MoveSampleIn(BodyIn):
     barcode: str
     reason: str
 
 
-class ValueIn(Schema):
+class ValueIn(BodyIn):
     value: str
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(BodyIn):
     lab_uuid: UUID
 
 
@@ -290,7 +295,7 @@ class ShipmentOut(Schema):
     uuid: UUID
     site_name: str
     lab_name: str
-    status: str
+    status: str = choice_field(Shipment.Status)
     sent_at: datetime.datetime
     received_at: datetime.datetime | None
     tube_count: int
@@ -310,15 +315,15 @@ class ShipmentOut(Schema):
         return getattr(obj, "tube_count", None) or obj.tubes.count()
 
 
-class ReceiveIn(Schema):
+class ReceiveIn(BodyIn):
     barcodes: list[str]
 
 
-class BarcodeIn(Schema):
+class BarcodeIn(BodyIn):
     barcode: str
 
 
-class RecordIn(Schema):
+class RecordIn(BodyIn):
     barcode: str
     value: str
     ct_value: str | None = None
@@ -327,7 +332,7 @@ class RecordIn(Schema):
 class TubeResultOut(Schema):
     uuid: UUID
     barcode: str
-    value: str
+    value: str = choice_field(TubeResult.Value)
     ct_value: decimal.Decimal | None
     people: int
     version: int
@@ -351,7 +356,7 @@ class BadRowOut(Schema):
 class TestingImportOut(Schema):
     uuid: UUID
     file_name: str
-    status: str
+    status: str = choice_field(ImportBatch.Status)
     rows_total: int
     good_count: int
     bad_rows: list[BadRowOut]
@@ -369,7 +374,7 @@ class TestingImportOut(Schema):
         ]
 
 
-class CommitIn(Schema):
+class CommitIn(BodyIn):
     import_good_rows: bool
 
 
@@ -397,7 +402,7 @@ def _job_out(job: Any) -> dict[str, Any]:
     }
 
 
-class AmendIn(Schema):
+class AmendIn(BodyIn):
     new_value: str
     new_ct_value: str | None = None
     reason: str
@@ -406,36 +411,36 @@ class AmendIn(Schema):
 class AmendmentOut(Schema):
     uuid: UUID
     barcode: str
-    old_value: str
-    new_value: str
+    old_value: str = choice_field(TubeResult.Value)
+    new_value: str = choice_field(TubeResult.Value)
     reason: str
-    status: str
+    status: str = choice_field(Amendment.Status)
 
     @staticmethod
     def resolve_barcode(obj: Amendment) -> str:
         return obj.tube_result.tube.barcode
 
 
-class DecideIn(Schema):
+class DecideIn(BodyIn):
     approve: bool
 
 
-class RoundIn(Schema):
+class RoundIn(BodyIn):
     name: str
     area_code: str
     site_uuids: list[UUID]
     starts_on: datetime.date
     ends_on: datetime.date
-    test_type: str = "pcr"
+    test_type: str = choice_field(TestType, TestType.PCR, service_checks=True)
     pool_size: int = 5
     streets: str = ""
 
 
-class SlotIn(Schema):
+class SlotIn(BodyIn):
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     capacity: int
-    test_type: str = "pcr"
+    test_type: str = choice_field(TestType, TestType.PCR, service_checks=True)
 
 
 class TestingCaseOut(Schema):
@@ -477,9 +482,17 @@ class BoardRowOut(Schema):
 # Citizens ------------------------------------------------------------------------------
 
 
-@router.get("/slots", response=list[SlotOut], summary="Open time slots")
-def slots_list(request: HttpRequest, test_type: str | None = None) -> list[Slot]:
-    return selectors.slots_open_for_booking(test_type=test_type)
+@router.get("/slots", response=list[SlotOut], summary="Open time slots, soonest first")
+def slots_list(
+    request: HttpRequest, test_type: TestType | None = None, area: str = ""
+) -> QuerySet[Slot]:
+    """`area`: a district or commune code (`GET /areas`), for the slots near a household."""
+    place = None
+    if area:
+        place = Area.objects.filter(code=area[:10], level__in=[2, 3]).first()
+        if place is None:
+            raise InvalidInput(details={"fields": {"area": [_("Choose a district or a commune.")]}})
+    return selectors.slot_queryset_open(test_type=test_type, area=place)
 
 
 @router.get(
@@ -523,8 +536,8 @@ def appointment_book(request: HttpRequest, payload: BookIn) -> tuple[int, Appoin
 @router.get(
     "/appointments", response=list[AppointmentOut], auth=citizen_auth, summary="My appointments"
 )
-def appointments_list(request: HttpRequest) -> list[Appointment]:
-    return selectors.appointments_for_account(account=request_user(request))
+def appointments_list(request: HttpRequest) -> QuerySet[Appointment]:
+    return selectors.appointment_queryset_for_account(account=request_user(request))
 
 
 @router.get(
@@ -841,9 +854,7 @@ def sample_move(request: HttpRequest, sample_uuid: UUID, payload: MoveSampleIn) 
     auth=staff_auth,
     summary="Shipments sent to my laboratory",
 )
-@paginate
-def lab_shipments(request: HttpRequest, lab_uuid: str) -> list[Shipment]:
-    # A plain str: the paginate wrapper cannot resolve postponed annotations such as UUID.
+def lab_shipments(request: HttpRequest, lab_uuid: UUID) -> list[Shipment]:
     actor = request_user(request)
     lab = lab_get(actor=actor, lab_uuid=lab_uuid)
     return selectors.shipments_for_lab(actor=actor, lab=lab)
@@ -1004,8 +1015,8 @@ def amendment_decide(request: HttpRequest, amendment_uuid: UUID, payload: Decide
 
 
 @router.get("/rounds", response=list[RoundOut], auth=staff_auth, summary="Rounds in my area")
-def rounds_list(request: HttpRequest) -> list[TestingRound]:
-    return selectors.rounds_for_actor(actor=request_user(request))
+def rounds_list(request: HttpRequest) -> QuerySet[TestingRound]:
+    return selectors.round_queryset_for_actor(actor=request_user(request))
 
 
 @router.post(
@@ -1056,8 +1067,8 @@ def slot_create(request: HttpRequest, site_uuid: UUID, payload: SlotIn) -> Any:
 
 
 @router.get("/cases", response=list[TestingCaseOut], auth=staff_auth, summary="Positive results")
-def cases_list(request: HttpRequest) -> list[CaseReport]:
-    return selectors.case_reports_for_actor(actor=request_user(request))
+def cases_list(request: HttpRequest) -> Listing[CaseReport]:
+    return selectors.case_report_listing_for_actor(actor=request_user(request))
 
 
 @router.get(

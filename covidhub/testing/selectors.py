@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
+from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.dates import partial_date_parse
 from covidhub.core.errors import InvalidInput, NotFound, RateLimited
+from covidhub.core.listing import Listing
 from covidhub.core.rawsql import db_values, model_rows, placeholders
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_normalise
@@ -67,10 +69,15 @@ class LookupFailed(NotFound):
 
 
 def appointments_for_account(*, account: Any) -> list[Appointment]:
-    return list(
+    return list(appointment_queryset_for_account(account=account)[:50])
+
+
+def appointment_queryset_for_account(*, account: Any) -> QuerySet[Appointment]:
+    """The household's appointments, newest first."""
+    return (
         Appointment.objects.filter(person__managed_by=account)
         .select_related("person", "slot__site", "testing_round")
-        .order_by("-created_at")[:50]
+        .order_by("-created_at", "-id")
     )
 
 
@@ -171,13 +178,21 @@ def result_get_for_account(*, account: Any, result_uuid: Any) -> Result:
 
 
 def slots_open_for_booking(*, test_type: str | None = None, limit: int = 60) -> list[Slot]:
+    return list(slot_queryset_open(test_type=test_type)[:limit])
+
+
+def slot_queryset_open(*, test_type: str | None = None, area: Area | None = None) -> QuerySet[Slot]:
+    """Slots with room that have not ended, soonest first; in `area` (a district or a
+    commune) when given."""
     now = timezone.now()
     qs = Slot.objects.filter(
         ends_at__gt=now, site__is_active=True, booked__lt=F("capacity")
     ).select_related("site__commune__parent")
     if test_type:
         qs = qs.filter(test_type=test_type)
-    return list(qs.order_by("starts_at")[:limit])
+    if area is not None:
+        qs = qs.filter(site__commune_path__startswith=area.path)
+    return qs.order_by("starts_at", "id")
 
 
 def rounds_for_person(*, person: Person) -> list[TestingRound]:
@@ -477,30 +492,44 @@ def import_get_for_actor(*, actor: Any, import_uuid: Any) -> ImportBatch:
 
 
 def rounds_for_actor(*, actor: Any) -> list[TestingRound]:
-    scope = actor_scope(actor)
-    return list(
-        TestingRound.objects.filter(area_path_q(scope, "area_path"))
+    return list(round_queryset_for_actor(actor=actor)[:100])
+
+
+def round_queryset_for_actor(*, actor: Any) -> QuerySet[TestingRound]:
+    """Rounds in the officer's areas, latest start first."""
+    return (
+        TestingRound.objects.filter(area_path_q(actor_scope(actor), "area_path"))
         .select_related("area")
-        .order_by("-starts_on")[:100]
+        .order_by("-starts_on", "-id")
     )
 
 
 def case_reports_for_actor(*, actor: Any, limit: int = 100) -> list[CaseReport]:
-    """Positive individual results in the officer's areas (audited: names are shown)."""
+    """The first `limit` of `case_report_listing_for_actor`."""
+    return case_report_listing_for_actor(actor=actor)[:limit]
+
+
+def case_report_listing_for_actor(*, actor: Any) -> Listing[CaseReport]:
+    """Positive individual results in the officer's areas, newest first (each page
+    audited: names are shown)."""
     scope = actor_scope(actor)
-    reports = list(
+
+    def shown(reports: list[CaseReport]) -> list[CaseReport]:
+        with transaction.atomic():
+            audit_record_many(
+                actor=actor,
+                actor_role=role_of(actor),
+                action="testing.case.listed",
+                objects=[r.person for r in reports],
+            )
+        return reports
+
+    return Listing(
         CaseReport.objects.filter(area_path_q(scope, "commune_path"), withdrawn_at__isnull=True)
         .select_related("person", "commune", "result")
-        .order_by("-reported_at")[:limit]
+        .order_by("-reported_at", "-id"),
+        each_page=shown,
     )
-    with transaction.atomic():
-        audit_record_many(
-            actor=actor,
-            actor_role=role_of(actor),
-            action="testing.case.listed",
-            objects=[r.person for r in reports],
-        )
-    return reports
 
 
 def case_report_get_for_actor(*, actor: Any, case_uuid: Any) -> CaseReport:

@@ -12,11 +12,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Schema, Status, UploadedFile
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.areas.models import Area
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.import_jobs import import_job_get_for_actor
 from covidhub.people.selectors import person_get_for_actor
@@ -33,7 +34,10 @@ from covidhub.vaccination.models import (
     Dose,
     LotAllocation,
     PriorityGroup,
+    Registration,
+    Screening,
     Session,
+    StockWastage,
     VaccinationSite,
     Vaccine,
     VaccineLot,
@@ -78,7 +82,7 @@ class ChoiceOut(Schema):
     label: str
 
 
-class SiteOut(Schema):
+class VaccinationSiteOut(Schema):
     uuid: UUID
     name: str
     address: str
@@ -94,9 +98,9 @@ class SiteOut(Schema):
         return obj.commune.name
 
 
-class SessionOut(Schema):
+class VaccinationSessionOut(Schema):
     uuid: UUID
-    site: SiteOut
+    site: VaccinationSiteOut
     campaign: str
     vaccine: str
     date: datetime.date
@@ -124,7 +128,7 @@ class BookingOut(Schema):
     date: datetime.date
     starts_at: datetime.time
     dose_number: int
-    status: str
+    status: str = choice_field(Booking.Status)
 
     @staticmethod
     def resolve_person_uuid(obj: Booking) -> UUID:
@@ -151,7 +155,7 @@ class DoseOut(Schema):
     uuid: UUID
     vaccine: str
     vaccine_code: str
-    series: str
+    series: str = choice_field(Dose.Series)
     dose_number: int
     sequence: int
     administered_at: datetime.datetime
@@ -179,7 +183,7 @@ class DoseOut(Schema):
 
 
 class NextDoseOut(Schema):
-    series: str
+    series: str = choice_field(Dose.Series)
     dose_number: int
     earliest_on: datetime.date | None
     due_on: datetime.date | None
@@ -190,7 +194,7 @@ class PersonVaccinationOut(Schema):
     person_uuid: UUID
     full_name: str
     registered: bool
-    priority_group: str | None
+    priority_group: str | None = choice_field(PriorityGroup)
     doses: list[DoseOut]
     bookings: list[BookingOut]
     next_dose: NextDoseOut | None
@@ -217,9 +221,9 @@ def _person_out(view: selectors.PersonVaccinationView) -> dict[str, Any]:
     }
 
 
-class RegistrationIn(Schema):
+class RegistrationIn(BodyIn):
     person_uuid: UUID
-    priority_group: str = Field(..., max_length=3)
+    priority_group: str = choice_field(PriorityGroup, service_checks=True)
     occupation: str = Field("", max_length=100)
     health_answers: dict[str, bool] = {}
     preferred_site: UUID | None = None
@@ -228,9 +232,9 @@ class RegistrationIn(Schema):
 class RegistrationOut(Schema):
     uuid: UUID
     person_uuid: UUID
-    priority_group: str
+    priority_group: str = choice_field(PriorityGroup)
     occupation: str
-    source: str
+    source: str = choice_field(Registration.Source)
 
     @staticmethod
     def resolve_person_uuid(obj: Any) -> UUID:
@@ -238,20 +242,20 @@ class RegistrationOut(Schema):
         return person_uuid
 
 
-class BookingIn(Schema):
+class BookingIn(BodyIn):
     person_uuid: UUID
     session: UUID
     waitlist: bool = False
 
 
-class RespondIn(Schema):
+class RespondIn(BodyIn):
     accept: bool
 
 
-class ReactionIn(Schema):
+class ReactionIn(BodyIn):
     person_uuid: UUID
     dose: UUID | None = None
-    severity: Literal["mild", "moderate", "serious"]
+    severity: str = choice_field(AdverseEvent.Severity)
     symptoms: str = Field(..., min_length=1, max_length=1000)
     onset_at: datetime.datetime
 
@@ -259,7 +263,7 @@ class ReactionIn(Schema):
 class AefiOut(Schema):
     uuid: UUID
     person_uuid: UUID
-    severity: str
+    severity: str = choice_field(AdverseEvent.Severity)
     symptoms: str
     onset_at: datetime.datetime
     reported_by_citizen: bool
@@ -305,14 +309,14 @@ def screening_checklist(request: HttpRequest) -> Any:
     return [{"value": q.key, "label": str(q.text)} for q in SCREENING_CHECKLIST]
 
 
-@router.get("/sessions", response=list[SessionOut], summary="Sessions open for booking")
+@router.get("/sessions", response=list[VaccinationSessionOut], summary="Sessions open for booking")
 def sessions_open(request: HttpRequest, district: str = "") -> Any:
     area = None
     if district:
         area = Area.objects.filter(level=Area.Level.DISTRICT, code=district[:10]).first()
         if area is None:
             raise InvalidInput(details={"fields": {"district": [_("Choose a district.")]}})
-    return selectors.sessions_open_list(district=area)
+    return selectors.session_queryset_open(district=area)
 
 
 # Citizens ---------------------------------------------------------------------------------
@@ -424,23 +428,23 @@ def me_reaction(request: HttpRequest, payload: ReactionIn) -> Any:
 # Site staff -------------------------------------------------------------------------------
 
 
-class CheckinIn(Schema):
+class CheckinIn(BodyIn):
     code: str = Field(..., min_length=1, max_length=40)
 
 
-class ScreeningIn(Schema):
+class ScreeningIn(BodyIn):
     answers: dict[str, bool] = {}
     temperature: float | None = None
-    outcome: Literal["vaccinate", "postpone", "refer"]
+    outcome: str = choice_field(Screening.Outcome)
     notes: str = Field("", max_length=500)
 
 
 class ScreeningOut(Schema):
-    outcome: str
+    outcome: str = choice_field(Screening.Outcome)
     answers: dict[str, bool]
 
 
-class DoseIn(Schema):
+class DoseIn(BodyIn):
     lot: UUID
     override_reason: str = Field("", max_length=300)
 
@@ -481,15 +485,15 @@ class AllocationOut(Schema):
         return obj.lot.expiry_date
 
 
-class WastageIn(Schema):
+class WastageIn(BodyIn):
     lot: UUID
     doses: int = Field(..., ge=1, le=100_000)
-    reason: Literal["opened_vial", "broken", "cold_chain", "expired"]
+    reason: str = choice_field(StockWastage.Reason)
 
 
-@router.get("/staff/sites", response=list[SiteOut], auth=staff_auth, summary="My sites")
+@router.get("/staff/sites", response=list[VaccinationSiteOut], auth=staff_auth, summary="My sites")
 def staff_sites(request: HttpRequest) -> Any:
-    return list(sites_for_actor(request_user(request)).select_related("commune")[:100])
+    return sites_for_actor(request_user(request)).select_related("commune").order_by("name", "id")
 
 
 @router.get(
@@ -503,8 +507,10 @@ def staff_queue(request: HttpRequest, site_uuid: UUID, status: str = "") -> Any:
 
     actor = request_user(request)
     site = site_get_for_actor(actor=actor, site_uuid=site_uuid)
-    statuses = [status] if status in Booking.Status.values else list(Booking.Status.values)
-    return selectors.site_queue_list(
+    if status and status not in Booking.Status.values:
+        raise InvalidInput(details={"fields": {"status": [_("Choose one of the allowed values.")]}})
+    statuses = [status] if status else list(Booking.Status.values)
+    return selectors.site_queue_listing(
         actor=actor, site=site, day=timezone.localdate(), statuses=statuses
     )
 
@@ -565,17 +571,19 @@ def staff_dose(request: HttpRequest, booking_uuid: UUID, payload: DoseIn) -> Any
 def staff_observation(request: HttpRequest, site_uuid: UUID) -> Any:
     actor = request_user(request)
     site = site_get_for_actor(actor=actor, site_uuid=site_uuid)
-    return [
-        {
-            "dose": d.uuid,
-            "person_uuid": d.person.uuid,
-            "full_name": d.person.full_name,
-            "vaccine": d.vaccine.name,
-            "administered_at": d.administered_at,
-            "may_leave_at": d.observation_ends_at,
-        }
-        for d in selectors.observation_list(actor=actor, site=site)
-    ]
+    return selectors.observation_listing(actor=actor, site=site).then(
+        lambda doses: [
+            {
+                "dose": d.uuid,
+                "person_uuid": d.person.uuid,
+                "full_name": d.person.full_name,
+                "vaccine": d.vaccine.name,
+                "administered_at": d.administered_at,
+                "may_leave_at": d.observation_ends_at,
+            }
+            for d in doses
+        ]
+    )
 
 
 @router.get(
@@ -633,23 +641,23 @@ def staff_aefi(request: HttpRequest, payload: StaffReactionIn) -> Any:
 
 @router.get("/staff/aefi", response=list[AefiOut], auth=staff_auth, summary="Adverse events")
 def staff_aefi_list(request: HttpRequest) -> Any:
-    return selectors.aefi_list_for_actor(actor=request_user(request))
+    return selectors.aefi_listing_for_actor(actor=request_user(request))
 
 
 # Officers ---------------------------------------------------------------------------------
 
 
-class SiteIn(Schema):
+class VaccinationSiteIn(BodyIn):
     name: str = Field(..., max_length=150)
     commune: str = Field(..., max_length=10)
     address: str = Field("", max_length=200)
 
 
-class CampaignIn(Schema):
+class CampaignIn(BodyIn):
     name: str = Field(..., max_length=150)
     area: str = Field(..., max_length=10, description="district or province code")
     vaccine: str = Field(..., max_length=30, description="vaccine short code")
-    priority_groups: list[str] = []
+    priority_groups: list[str] = choice_field(PriorityGroup, [], service_checks=True)
     sites: list[UUID] = []
     starts_on: datetime.date
     ends_on: datetime.date
@@ -659,17 +667,17 @@ class CampaignOut(Schema):
     uuid: UUID
     name: str
     vaccine: str
-    priority_groups: list[str]
+    priority_groups: list[str] = choice_field(PriorityGroup)
     starts_on: datetime.date
     ends_on: datetime.date
-    status: str
+    status: str = choice_field(Campaign.Status)
 
     @staticmethod
     def resolve_vaccine(obj: Campaign) -> str:
         return obj.vaccine.code
 
 
-class SessionIn(Schema):
+class VaccinationSessionIn(BodyIn):
     site: UUID
     date: datetime.date
     starts_at: datetime.time
@@ -678,16 +686,16 @@ class SessionIn(Schema):
     self_booking: bool = True
 
 
-class InviteIn(Schema):
+class InviteIn(BodyIn):
     count: int = Field(..., ge=1, le=1000)
 
 
-class StaffBookingIn(Schema):
+class StaffBookingIn(BodyIn):
     person_uuid: UUID
     waitlist: bool = False
 
 
-class LotIn(Schema):
+class LotIn(BodyIn):
     vaccine: str = Field(..., max_length=30)
     number: str = Field(..., max_length=40)
     expiry_date: datetime.date
@@ -708,7 +716,7 @@ class LotOut(Schema):
         return obj.vaccine.code
 
 
-class AllocateIn(Schema):
+class AllocateIn(BodyIn):
     site: UUID
     doses: int = Field(..., ge=1, le=10_000_000)
 
@@ -717,7 +725,7 @@ class StaffRegistrationIn(RegistrationIn):
     pass
 
 
-class ImportOut(Schema):
+class VaccinationImportOut(Schema):
     rows: int
     imported: int
     created_people: int
@@ -753,7 +761,7 @@ def _job_out(job: Any) -> dict[str, Any]:
     }
 
 
-class VoidIn(Schema):
+class VoidIn(BodyIn):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
@@ -801,8 +809,10 @@ def _area(code: str, field: str, levels: tuple[int, ...]) -> Area:
     return area
 
 
-@router.post("/staff/sites", response={201: SiteOut}, auth=staff_auth, summary="Create a site")
-def staff_site_create(request: HttpRequest, payload: SiteIn) -> Any:
+@router.post(
+    "/staff/sites", response={201: VaccinationSiteOut}, auth=staff_auth, summary="Create a site"
+)
+def staff_site_create(request: HttpRequest, payload: VaccinationSiteIn) -> Any:
     commune = _area(payload.commune, "commune", (Area.Level.COMMUNE,))
     site = services.site_create(
         actor=request_user(request), name=payload.name, commune=commune, address=payload.address
@@ -812,7 +822,7 @@ def staff_site_create(request: HttpRequest, payload: SiteIn) -> Any:
 
 @router.get("/staff/campaigns", response=list[CampaignOut], auth=staff_auth, summary="Campaigns")
 def staff_campaigns(request: HttpRequest) -> Any:
-    return list(selectors.campaigns_for_actor(actor=request_user(request))[:100])
+    return selectors.campaigns_for_actor(actor=request_user(request)).order_by("-starts_on", "-id")
 
 
 @router.post(
@@ -839,11 +849,13 @@ def staff_campaign_create(request: HttpRequest, payload: CampaignIn) -> Any:
 
 @router.post(
     "/staff/campaigns/{uuid:campaign_uuid}/sessions",
-    response={201: SessionOut},
+    response={201: VaccinationSessionOut},
     auth=staff_auth,
     summary="Add a session",
 )
-def staff_session_create(request: HttpRequest, campaign_uuid: UUID, payload: SessionIn) -> Any:
+def staff_session_create(
+    request: HttpRequest, campaign_uuid: UUID, payload: VaccinationSessionIn
+) -> Any:
     actor = request_user(request)
     campaign = Campaign.objects.filter(uuid=campaign_uuid).first()
     site = VaccinationSite.objects.filter(uuid=payload.site).first()
@@ -864,7 +876,7 @@ def staff_session_create(request: HttpRequest, campaign_uuid: UUID, payload: Ses
 
 @router.get(
     "/staff/sessions/{uuid:session_uuid}",
-    response=SessionOut,
+    response=VaccinationSessionOut,
     auth=staff_auth,
     summary="One session",
 )
@@ -963,7 +975,7 @@ def staff_register(request: HttpRequest, payload: StaffRegistrationIn) -> Any:
 
 @router.post(
     "/staff/registrations/import",
-    response={200: ImportOut, 202: VaccinationImportJobOut},
+    response={200: VaccinationImportOut, 202: VaccinationImportJobOut},
     auth=staff_auth,
     summary="Import a staff or resident list (XLSX or CSV); a long one answers 202 and a job",
 )

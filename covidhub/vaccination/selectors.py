@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q, primary_role
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record_many
+from covidhub.core.listing import Listing
 from covidhub.core.metrics import DailyCount
 from covidhub.people.models import Person
 from covidhub.people.selectors import household_of
@@ -41,14 +42,14 @@ from covidhub.vaccination.models import (
 from covidhub.vaccination.scoping import PLANNER_ROLES, site_q
 
 
-def _audit_list(actor: Any, action: str, objects: list[Any]) -> None:
+def _audit_list[T: Model](actor: Any, action: str, objects: list[T]) -> list[T]:
+    """`objects`, their reading by staff audited."""
     if getattr(actor, "is_authenticated", False) and actor.kind == User.Kind.STAFF and objects:
+        shown: list[Model] = list(objects)
         audit_record_many(
-            actor=actor,
-            actor_role=primary_role(actor_scope(actor)),
-            action=action,
-            objects=objects,
+            actor=actor, actor_role=primary_role(actor_scope(actor)), action=action, objects=shown
         )
+    return objects
 
 
 def _rows(queryset: Any) -> list[dict[str, Any]]:
@@ -65,6 +66,10 @@ def vaccine_list(*, active_only: bool = True) -> QuerySet[Vaccine]:
 
 
 def sessions_open_list(*, district: Area | None = None, limit: int = 100) -> list[Session]:
+    return list(session_queryset_open(district=district)[:limit])
+
+
+def session_queryset_open(*, district: Area | None = None) -> QuerySet[Session]:
     """Sessions a citizen may book: self-booking, today or later, campaign open."""
     qs = (
         Session.objects.filter(
@@ -78,7 +83,7 @@ def sessions_open_list(*, district: Area | None = None, limit: int = 100) -> lis
     )
     if district is not None:
         qs = qs.filter(site__commune_path__startswith=district.path)
-    return list(qs[:limit])
+    return qs
 
 
 @dataclass
@@ -152,29 +157,42 @@ def site_sessions_list(*, actor: Any, site: VaccinationSite, day: datetime.date)
 def site_queue_list(
     *, actor: Any, site: VaccinationSite, day: datetime.date, statuses: Iterable[str]
 ) -> list[Booking]:
-    """Today's bookings at a site in the given states (audited: names are shown)."""
-    bookings = list(
+    """The first 200 of `site_queue_listing`."""
+    return site_queue_listing(actor=actor, site=site, day=day, statuses=statuses)[:200]
+
+
+def site_queue_listing(
+    *, actor: Any, site: VaccinationSite, day: datetime.date, statuses: Iterable[str]
+) -> Listing[Booking]:
+    """Today's bookings at a site in the given states (each page audited: names are shown)."""
+    return Listing(
         Booking.objects.filter(session__site=site, session__date=day, status__in=list(statuses))
         .select_related("person", "session__site", "session__campaign__vaccine", "screening")
-        .order_by("checked_in_at", "created_at")[:200]
+        .order_by("checked_in_at", "created_at", "id"),
+        each_page=lambda rows: _audit_list(actor, "vaccination.booking.listed", rows),
     )
-    _audit_list(actor, "vaccination.booking.listed", bookings)
-    return bookings
 
 
 def observation_list(
     *, actor: Any, site: VaccinationSite, now: datetime.datetime | None = None
 ) -> list[Dose]:
-    """Who is under observation at the site, and when each may leave (earliest first)."""
+    """The first 200 of `observation_listing`."""
+    return observation_listing(actor=actor, site=site, now=now)[:200]
+
+
+def observation_listing(
+    *, actor: Any, site: VaccinationSite, now: datetime.datetime | None = None
+) -> Listing[Dose]:
+    """Who is under observation at the site, and when each may leave (earliest first;
+    each page audited)."""
     now = now or timezone.now()
     since = now - datetime.timedelta(minutes=OBSERVATION_MINUTES * 2)
-    doses = list(
+    return Listing(
         Dose.objects.filter(site=site, status=Dose.Status.VALID, administered_at__gte=since)
         .select_related("person", "vaccine")
-        .order_by("administered_at")[:200]
+        .order_by("administered_at", "id"),
+        each_page=lambda rows: _audit_list(actor, "vaccination.observation.listed", rows),
     )
-    _audit_list(actor, "vaccination.observation.listed", doses)
-    return doses
 
 
 def allocations_for_site(*, site: VaccinationSite) -> list[LotAllocation]:
@@ -217,14 +235,18 @@ def _ancestors(path: str) -> list[str]:
 
 
 def aefi_list_for_actor(*, actor: Any, limit: int = 100) -> list[AdverseEvent]:
-    scope = actor_scope(actor)
-    events = list(
-        AdverseEvent.objects.filter(area_path_q(scope, "commune_path"))
+    """The first `limit` of `aefi_listing_for_actor`."""
+    return aefi_listing_for_actor(actor=actor)[:limit]
+
+
+def aefi_listing_for_actor(*, actor: Any) -> Listing[AdverseEvent]:
+    """Adverse events of people in the actor's areas, newest first (each page audited)."""
+    return Listing(
+        AdverseEvent.objects.filter(area_path_q(actor_scope(actor), "commune_path"))
         .select_related("person__commune", "dose__vaccine", "dose__lot")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at", "-id"),
+        each_page=lambda rows: _audit_list(actor, "vaccination.aefi.listed", rows),
     )
-    _audit_list(actor, "vaccination.aefi.listed", events)
-    return events
 
 
 def person_doses_for_officer(*, actor: Any, person: Person) -> PersonVaccinationView:

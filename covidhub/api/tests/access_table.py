@@ -333,6 +333,11 @@ API: dict[str, Entry | Exempt] = {
     "POST /vaccination/staff/doses/{dose_uuid}/void": Entry(
         "dose", OFFICERS, loose="a dose given here, with its site's lot"
     ),
+    "GET /certificates/{certificate_uuid}": Entry("certificate", CITIZEN | OFFICERS),
+    "GET /certificates/{certificate_uuid}/pdf": Entry("certificate", CITIZEN | OFFICERS),
+    "GET /certificates/{certificate_uuid}/health-card": Entry("certificate", CITIZEN | OFFICERS),
+    "GET /certificates/{certificate_uuid}/ddcc-vs": Entry("certificate", CITIZEN | OFFICERS),
+    # The deprecated paths of API 1.0 (removed in 1.2): the same views.
     "GET /certificates/certificates/{certificate_uuid}": Entry("certificate", CITIZEN | OFFICERS),
     "GET /certificates/certificates/{certificate_uuid}/pdf": Entry(
         "certificate", CITIZEN | OFFICERS

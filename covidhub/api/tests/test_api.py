@@ -144,7 +144,7 @@ def test_session_api_needs_csrf(citizen):
 
 
 def test_areas_search_is_public(area_tree, client):
-    data = client.get("/api/v1/areas?q=binh han").json()
+    data = client.get("/api/v1/areas?q=binh han").json()["items"]
     assert [a["code"] for a in data] == ["10510"]
-    children = client.get("/api/v1/areas?parent=288").json()
+    children = client.get("/api/v1/areas?parent=288").json()["items"]
     assert {a["code"] for a in children} == {"10507", "10510"}

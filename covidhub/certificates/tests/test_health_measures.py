@@ -143,7 +143,7 @@ def test_a_fully_vaccinated_confirmed_case_is_red_with_the_reason_on_their_card(
     assert 'data-colour="red"' in page and "confirmed COVID-19 case" in page
     vi = login(citizen).get("/certificates/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert "ca bệnh COVID-19" in vi
-    api = login(citizen).get("/api/v1/certificates/mine").json()
+    api = login(citizen).get("/api/v1/certificates/mine").json()["items"]
     assert api[0]["status"]["colour"] == "red" and api[0]["status"]["admit"] is False
 
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _api(client: Any, certificate: Any, what: str) -> Any:
-    return client.get(f"/api/v1/certificates/certificates/{certificate.uuid}/{what}")
+    return client.get(f"/api/v1/certificates/{certificate.uuid}/{what}")
 
 
 def _jwks(client: Any) -> jwk.JWKSet:

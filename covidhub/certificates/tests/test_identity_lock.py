@@ -185,11 +185,11 @@ def test_correction_approved_by_the_commune_reissues_and_revokes(
         f"{base}/approve", {"evidence_note": "seen"}, content_type="application/json"
     )
     assert refused.status_code == 404
-    assert neighbour.get("/api/v1/staff/people/corrections").json() == []
+    assert neighbour.get("/api/v1/staff/people/corrections").json()["items"] == []
     assert neighbour.get(f"/staff/corrections/{request_uuid}/").status_code == 404
 
     officer = login(commune_officer)
-    queue = officer.get("/api/v1/staff/people/corrections").json()
+    queue = officer.get("/api/v1/staff/people/corrections").json()["items"]
     assert [row["uuid"] for row in queue] == [request_uuid]
     assert queue[0]["proposed"]["id_number"] == "030090001234"
     no_evidence = officer.post(
@@ -299,7 +299,7 @@ def test_rejection_keeps_the_identity_and_tells_the_reason(
     assert rejected.status_code == 302
     vaccinated.refresh_from_db()
     assert vaccinated.full_name == "Nguyễn Văn Thử"
-    mine = _bearer(citizen).get("/api/v1/household/corrections").json()
+    mine = _bearer(citizen).get("/api/v1/household/corrections").json()["items"]
     assert mine[0]["status"] == "rejected"
     assert mine[0]["decision_note"] == "Không có giấy tờ chứng minh"
     assert AuditEvent.objects.filter(action="people.correction.rejected").count() == 1

@@ -38,7 +38,7 @@ def test_citizen_sees_own_and_family_certificates_and_status(
     assert "<svg" in detail.content.decode()
     assert "Nguyễn Bảo Ngọc" in detail.content.decode()
     assert client.get(f"/certificates/{family_certificate.uuid}/qr/").status_code == 200
-    api = client.get("/api/v1/certificates/mine").json()
+    api = client.get("/api/v1/certificates/mine").json()["items"]
     assert {row["full_name"] for row in api} == {citizen_person.full_name, "Nguyễn Bảo Ngọc"}
 
 

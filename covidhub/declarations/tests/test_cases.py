@@ -172,7 +172,7 @@ def test_each_officer_reviews_and_notifies_their_own_area_once_in_each_language(
     theirs = login(neighbour_officer).get(
         f"/api/v1/declarations/staff/cases/{case.uuid}/candidates"
     )
-    assert [c["person"] for c in theirs.json()] == [str(people["neighbour"].uuid)]
+    assert [c["person"] for c in theirs.json()["items"]] == [str(people["neighbour"].uuid)]
     # The neighbouring officer sees the case only through their candidate, without its name.
     detail = login(neighbour_officer).get(f"/api/v1/declarations/staff/cases/{case.uuid}").json()
     assert detail["full_name"] == "" and detail["person"] is None

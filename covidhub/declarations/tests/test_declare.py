@@ -182,5 +182,5 @@ def test_prefill_endpoint_and_list(citizen, citizen_person, login):
     post(client, citizen_person, chronic_conditions="Tiểu đường")
     prefill = client.get(f"/api/v1/declarations/people/{citizen_person.uuid}/prefill").json()
     assert prefill["chronic_conditions"] == "Tiểu đường"
-    listed = client.get("/api/v1/declarations/declarations").json()
+    listed = client.get("/api/v1/declarations/declarations").json()["items"]
     assert len(listed) == 1 and listed[0]["person"] == str(citizen_person.uuid)

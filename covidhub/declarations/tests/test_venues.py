@@ -99,7 +99,7 @@ def test_owner_manages_staff_and_outsiders_get_404(
         login(commune_officer).get(f"/api/v1/declarations/venues/{venue.uuid}/staff").status_code
         == 200
     )
-    listed = login(worker).get("/api/v1/declarations/venues").json()
+    listed = login(worker).get("/api/v1/declarations/venues").json()["items"]
     assert [v["uuid"] for v in listed] == [str(venue.uuid)]
     removed = client.delete(f"/api/v1/declarations/venues/{venue.uuid}/staff/{worker.uuid}")
     assert removed.status_code == 204

@@ -29,8 +29,13 @@ def _bearer(user) -> Client:
 
 
 def _member(number: str) -> dict[str, str]:
+    """A family member to add (POST /household)."""
+    return {"relationship": "parent", **_identity(number)}
+
+
+def _identity(number: str) -> dict[str, str]:
+    """A person's fields as PUT /household/{uuid} takes them (no relationship)."""
     return {
-        "relationship": "parent",
         "full_name": "Phạm Văn Chủ",
         "birth": "15/03/1985",
         "sex": "M",
@@ -75,16 +80,20 @@ def test_answers_for_an_existing_and_a_free_cccd_are_indistinguishable(
     assert set(held.headers) == set(free.headers)
     # Later reads say nothing either: the household, the edit form, the requests, the trail.
     households = [
-        _without_ids(_bearer(user).get("/api/v1/household").json()) for user in two_citizens
+        _without_ids(_bearer(user).get("/api/v1/household").json()["items"])
+        for user in two_citizens
     ]
     for household in households:
         for person in household:
             person.pop("id_number_masked")
     assert households[0] == households[1]
     for user in two_citizens:
-        assert _bearer(user).get("/api/v1/household/corrections").json() == []
+        assert _bearer(user).get("/api/v1/household/corrections").json()["items"] == []
     trails = [
-        sorted(row["action"] for row in _bearer(user).get("/api/v1/household/access-log").json())
+        sorted(
+            row["action"]
+            for row in _bearer(user).get("/api/v1/household/access-log").json()["items"]
+        )
         for user in two_citizens
     ]
     assert trails[0] == trails[1]
@@ -93,10 +102,13 @@ def test_answers_for_an_existing_and_a_free_cccd_are_indistinguishable(
     assert f'value="{HELD}"' in form
     # An officer opening the queue and the claim leaves the claimant's trail as it was.
     officer = login(commune_officer)
-    queue = officer.get("/api/v1/staff/people/corrections").json()
+    queue = officer.get("/api/v1/staff/people/corrections").json()["items"]
     assert officer.get(f"/staff/corrections/{queue[0]['uuid']}/").status_code == 200
     after = [
-        sorted(row["action"] for row in _bearer(user).get("/api/v1/household/access-log").json())
+        sorted(
+            row["action"]
+            for row in _bearer(user).get("/api/v1/household/access-log").json()["items"]
+        )
         for user in two_citizens
     ]
     assert after == trails
@@ -135,10 +147,10 @@ def test_a_clash_goes_to_the_commune_and_approval_moves_the_number(
     opened = AuditEvent.objects.get(action="people.identity_claim.opened")
     assert opened.actor == first and opened.person_uuid is None
     # The claimant's commune sees the claim, learns only that the holder is elsewhere.
-    queue = login(commune_officer).get("/api/v1/staff/people/corrections").json()
+    queue = login(commune_officer).get("/api/v1/staff/people/corrections").json()["items"]
     assert [row["kind"] for row in queue] == ["claim"]
     assert queue[0]["number_held_elsewhere"] is True and queue[0]["holder_uuid"] is None
-    assert login(neighbour_officer).get("/api/v1/staff/people/corrections").json() == []
+    assert login(neighbour_officer).get("/api/v1/staff/people/corrections").json()["items"] == []
     page = login(commune_officer).get(
         f"/staff/corrections/{claim.uuid}/", HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -198,7 +210,7 @@ def test_identity_numbers_are_limited_per_account_without_redis(settings, holder
     member = Person.objects.filter(managed_by=first, relationship="parent").first()
     ok = client.put(
         f"/api/v1/household/{member.uuid}",
-        {**_member(member.id_number or HELD), "address_line": "Thôn Bắc"},
+        {**_identity(member.id_number or HELD), "address_line": "Thôn Bắc"},
         content_type="application/json",
     )
     assert ok.status_code == 200, ok.content
@@ -207,7 +219,7 @@ def test_identity_numbers_are_limited_per_account_without_redis(settings, holder
 def test_changing_a_number_to_a_held_one_is_a_claim_too(holder, citizen, citizen_person):
     response = _bearer(citizen).put(
         f"/api/v1/household/{citizen_person.uuid}",
-        {**_member(HELD), "full_name": citizen_person.full_name},
+        {**_identity(HELD), "full_name": citizen_person.full_name},
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -220,7 +232,7 @@ def test_changing_a_number_to_a_held_one_is_a_claim_too(holder, citizen, citizen
     # Saving the form again with the number shown is not a second claim.
     again = _bearer(citizen).put(
         f"/api/v1/household/{citizen_person.uuid}",
-        {**_member(HELD), "full_name": citizen_person.full_name, "address_line": "Ngõ 3"},
+        {**_identity(HELD), "full_name": citizen_person.full_name, "address_line": "Ngõ 3"},
         content_type="application/json",
     )
     assert again.status_code == 200 and CorrectionRequest.objects.count() == 1
@@ -256,10 +268,10 @@ def test_the_officers_queue_costs_the_same_queries_for_one_or_many_requests(
     claim(0)
     client.get("/api/v1/staff/people/corrections")  # the session's first request warms caches
     with CaptureQueriesContext(connection) as one:
-        assert len(client.get("/api/v1/staff/people/corrections").json()) == 1
+        assert len(client.get("/api/v1/staff/people/corrections").json()["items"]) == 1
     claim(1), claim(2)
     with CaptureQueriesContext(connection) as three:
-        rows = client.get("/api/v1/staff/people/corrections").json()
+        rows = client.get("/api/v1/staff/people/corrections").json()["items"]
     assert len(rows) == 3 and all(row["number_held_elsewhere"] for row in rows)
     assert all(row["holder_uuid"] for row in rows)  # the holders are in the officer's area
     assert len(three) == len(one)

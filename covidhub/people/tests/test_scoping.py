@@ -72,7 +72,7 @@ def test_search_is_scoped_audited_and_never_in_the_url(
         "/api/v1/staff/people/search", {"q": "le thi hoa"}, content_type="application/json"
     )
     assert response.status_code == 200
-    assert [p["uuid"] for p in response.json()] == [str(resident.uuid)]
+    assert [p["uuid"] for p in response.json()["items"]] == [str(resident.uuid)]
     assert AuditEvent.objects.filter(
         actor=commune_officer, action="people.person.listed", person_uuid=resident.uuid
     ).exists()
@@ -116,7 +116,7 @@ def test_staff_correction_is_audited_with_field_names_only(resident, commune_off
 def test_citizen_sees_who_looked_at_their_record(citizen, citizen_person, commune_officer, login):
     login(commune_officer).get(f"/api/v1/staff/people/{citizen_person.uuid}")
     client = login(citizen)
-    rows = client.get("/api/v1/household/access-log").json()
+    rows = client.get("/api/v1/household/access-log").json()["items"]
     assert (
         len(rows) == 1
         and rows[0]["actor"] == str(commune_officer)

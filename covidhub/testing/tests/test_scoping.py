@@ -112,7 +112,7 @@ def test_neighbour_officer_gets_404_and_own_officer_view_is_audited(
         login(neighbour_officer).get(f"/staff/testing/cases/{positive_case.uuid}/").status_code
         == 404
     )
-    assert login(neighbour_officer).get("/api/v1/testing/cases").json() == []
+    assert login(neighbour_officer).get("/api/v1/testing/cases").json()["items"] == []
     response = login(commune_officer).get(url)
     assert response.status_code == 200 and response.json()["person_name"] == "Hoàng Văn Ca"
     assert AuditEvent.objects.filter(
@@ -139,7 +139,7 @@ def test_case_list_has_no_n_plus_one(
     client = login(commune_officer)
     client.get("/api/v1/testing/cases")
     with django_assert_max_num_queries(12):
-        assert len(client.get("/api/v1/testing/cases").json()) == 5
+        assert len(client.get("/api/v1/testing/cases").json()["items"]) == 5
 
 
 def test_board_counts_by_site_and_lab_and_flags_late_tubes(
@@ -157,12 +157,12 @@ def test_board_counts_by_site_and_lab_and_flags_late_tubes(
     results.tube_result_record(actor=technician, lab=lab, barcode=done.barcode, value="negative")
     late = collected_tube([make_person(full_name="Trễ")], receive=False)
     Tube.objects.filter(pk=late.pk).update(shipped_at=timezone.now() - datetime.timedelta(hours=30))
-    rows = login(commune_officer).get("/api/v1/testing/board?late_hours=24").json()
+    rows = login(commune_officer).get("/api/v1/testing/board?late_hours=24").json()["items"]
     site_row = next(r for r in rows if r["kind"] == "site")
     lab_row = next(r for r in rows if r["kind"] == "lab")
     assert (site_row["collected"], site_row["resulted"], site_row["late_receipt"]) == (2, 1, 1)
     assert lab_row["received"] == 1
-    assert login(neighbour_officer).get("/api/v1/testing/board").json() == []
+    assert login(neighbour_officer).get("/api/v1/testing/board").json()["items"] == []
     assert login(commune_officer).get("/staff/testing/board/").status_code == 200
 
 
@@ -193,7 +193,7 @@ def test_lab_shipments_are_paginated_and_scoped(
     login: Any,
 ) -> None:
     collected_tube([make_person(full_name="Phân Trang")])
-    body = login(technician).get(f"/api/v1/testing/labs/{lab.uuid}/shipments").json()
+    body = login(technician).get(f"/api/v1/testing/labs/{lab.uuid}/shipments").json()["items"]
     assert body["count"] == 1 and body["items"][0]["lab_name"] == lab.name
     assert (
         login(other_technician).get(f"/api/v1/testing/labs/{lab.uuid}/shipments").status_code == 404

@@ -57,8 +57,8 @@ def test_every_step_through_the_api(booked, vaccinator, login, citizen, citizen_
     assert r.status_code == 201, r.json()
     assert r.json()["sequence"] == 1
     r = staff.get(f"{API}/staff/sites/{site.uuid}/observation")
-    assert [row["person_uuid"] for row in r.json()] == [str(citizen_person.uuid)]
-    mine = login(citizen).get(f"{API}/me").json()
+    assert [row["person_uuid"] for row in r.json()["items"]] == [str(citizen_person.uuid)]
+    mine = login(citizen).get(f"{API}/me").json()["items"]
     assert mine[0]["doses"][0]["vaccine_code"] == "astrazeneca"
     due = timezone.localdate() + datetime.timedelta(days=84)
     assert mine[0]["next_dose"]["due_on"] == due.isoformat()
@@ -186,9 +186,9 @@ def test_serious_aefi_reaches_the_district_officers_at_once(
     sms = Message.objects.get(channel="sms", to="+84913000111")
     assert citizen_person.full_name not in sms.body
     assert not Message.objects.filter(user=other_district_officer).exists()
-    listed = login(district_officer).get(f"{API}/staff/aefi").json()
+    listed = login(district_officer).get(f"{API}/staff/aefi").json()["items"]
     assert [row["severity"] for row in listed] == ["serious"]
-    assert login(other_district_officer).get(f"{API}/staff/aefi").json() == []
+    assert login(other_district_officer).get(f"{API}/staff/aefi").json()["items"] == []
 
 
 def test_mild_aefi_is_not_escalated(booked, citizen, citizen_person, login):
@@ -271,7 +271,7 @@ def test_dose_elsewhere_through_the_api(citizen_person, district_officer, login)
 
 def test_coverage_and_reports(booked, vaccinator, district_officer, login):
     client = login(district_officer)
-    rows = client.get(f"{API}/staff/reports/coverage?by=age_band").json()
+    rows = client.get(f"{API}/staff/reports/coverage?by=age_band").json()["items"]
     assert [r["key"] for r in rows] == ["0-11", "12-17", "18-49", "50-64", "65+"]
     assert client.get(f"{API}/staff/reports/coverage?by=priority_group").status_code == 200
     assert client.get(f"{API}/staff/reports/stock").status_code == 200
@@ -283,10 +283,10 @@ def test_coverage_and_reports(booked, vaccinator, district_officer, login):
 
 
 def test_public_lists(client, db):
-    vaccines = client.get(f"{API}/vaccines").json()
+    vaccines = client.get(f"{API}/vaccines").json()["items"]
     sinopharm = next(v for v in vaccines if v["code"] == "sinopharm")
     assert (sinopharm["product_code"], sinopharm["manufacturer_code"]) == (
         "BBIBP-CorV",
         "ORG-100020693",
     )
-    assert len(client.get(f"{API}/priority-groups").json()) == 12
+    assert len(client.get(f"{API}/priority-groups").json()["items"]) == 12

@@ -70,4 +70,4 @@ def test_queue_list_has_no_n_plus_one(
     url = f"/api/v1/vaccination/staff/sites/{day.session.site.uuid}/queue"
     with django_assert_max_num_queries(12):
         response = client.get(url)
-    assert len(response.json()) == 6
+    assert len(response.json()["items"]) == 6
