@@ -165,7 +165,7 @@ def test_each_officer_reviews_and_notifies_their_own_area_once_in_each_language(
     case_approve(actor=second_officer, case=case)
     people = scene["people"]
     mine = login(commune_officer).get(f"/api/v1/declarations/staff/cases/{case.uuid}/candidates")
-    assert {c["person"] for c in mine.json()} == {
+    assert {c["person"] for c in mine.json()["items"]} == {
         str(people["near"].uuid),
         str(people["english"].uuid),
     }
