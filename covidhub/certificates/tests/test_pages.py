@@ -49,9 +49,7 @@ def test_pdf_download(login, citizen, family_certificate, size):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert b"DejaVu" in response.content
-    api = login(citizen).get(
-        f"/api/v1/certificates/{family_certificate.uuid}/pdf?size={size}"
-    )
+    api = login(citizen).get(f"/api/v1/certificates/{family_certificate.uuid}/pdf?size={size}")
     assert api.status_code == 200 and api.content.startswith(b"%PDF")
 
 
