@@ -47,4 +47,34 @@ def certificates_seed(**context: Any) -> list[str]:
     issued = results_certificates_issue(result_ids=pending) if pending else {}
     if drained.get("issued") or issued.get("issued"):
         lines.append("  certificates: issued from the demo doses and test results (/certificates/)")
+    lines += _status_rules_seed()
     return lines
+
+
+def _status_rules_seed() -> list[str]:
+    """The province's status-card rules: version 1 (the built-in rules) in force, and a
+    draft version 2 that the province officer is weighing (/staff/certificates/status-rules/):
+    a negative test of the last 72 hours also makes the card green."""
+    from dataclasses import replace
+
+    from covidhub.accounts.models import User
+    from covidhub.certificates.models import StatusRuleSet
+    from covidhub.certificates.status_rules import (
+        DEFAULT_RULES,
+        status_rules_activate,
+        status_rules_draft_create,
+    )
+
+    officer = User.objects.filter(username="tinh").first()
+    if officer is None or StatusRuleSet.objects.exists():
+        return []
+    first = status_rules_draft_create(
+        actor=officer, rules=DEFAULT_RULES, note="Quy tắc ban đầu của tỉnh"
+    )
+    status_rules_activate(actor=officer, rule_set=first)
+    status_rules_draft_create(
+        actor=officer,
+        rules=replace(DEFAULT_RULES, green_negative_test_hours=72),
+        note="Dự thảo: xét nghiệm âm tính trong 72 giờ cũng cho thẻ xanh",
+    )
+    return ["  certificates: status rules v1 in force, v2 drafted"]

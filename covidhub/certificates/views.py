@@ -573,18 +573,24 @@ def rules_preview(request: HttpRequest, version: int) -> HttpResponse:
     preview = status_rules.status_rules_preview(
         actor=request.user, candidate=status_rules.status_rules_clean(row.rules)
     )
+    _version, active = status_rules.status_rules_active()
+    names = _colour_names()
     return render(
         request,
         "certificates/rules_preview.html",
         {
             "row": row,
+            "rules": _status_rule_rows(row.rules, active.as_dict()),
             "preview": preview,
             "can_edit": can_edit,
             "colours": [
-                (colour, preview.current[colour], preview.candidate[colour])
+                (names[colour], preview.current[colour], preview.candidate[colour])
                 for colour in status_rules.COLOURS
             ],
-            "transitions": sorted(preview.transitions.items()),
+            "transitions": [
+                (names[change.split("→")[0]], names[change.split("→")[1]], count)
+                for change, count in sorted(preview.transitions.items())
+            ],
         },
     )
 
@@ -700,3 +706,33 @@ def acceptance_rules_preview(request: HttpRequest, purpose: str, version: int) -
             "transitions": sorted(preview.transitions.items()),
         },
     )
+
+
+def _colour_names() -> dict[str, str]:
+    return {
+        status_rules.GREEN: _("Green"),
+        status_rules.YELLOW: _("Yellow"),
+        status_rules.RED: _("Red"),
+    }
+
+
+def _status_rule_rows(
+    rules: dict[str, Any], active: dict[str, Any]
+) -> list[tuple[str, str, str, bool]]:
+    """Each rule as the form names it: (label, this version's value, the value in force,
+    changed), values in words (yes/no, a colour) rather than stored codes."""
+
+    def text(field: Any, value: Any) -> str:
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        choices = dict(getattr(field, "choices", []) or [])
+        return str(choices.get(value, value))
+
+    rows = []
+    for name, field in RulesForm().fields.items():
+        if name in rules:
+            value, current = rules[name], active.get(name)
+            rows.append(
+                (str(field.label), text(field, value), text(field, current), value != current)
+            )
+    return rows

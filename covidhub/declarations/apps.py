@@ -45,9 +45,11 @@ class DeclarationsConfig(AppConfig):
         register_daily_counts("declarations", services.declarations_daily_counts)
         register_daily_counts("checkins", services.checkins_daily_counts)
 
-        from covidhub.declarations.demo import declarations_seed
+        from covidhub.declarations.demo import declarations_cases_seed, declarations_seed
 
         register_seeder("declarations", declarations_seed, order=30)
+        # After testing (40), whose positive results propose the cases.
+        register_seeder("declarations-cases", declarations_cases_seed, order=45)
 
         from covidhub.people.personal_qr import register_personal_qr_reader
 

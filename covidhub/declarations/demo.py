@@ -1,5 +1,6 @@
 """Demo data: a venue owned by the first demo citizen, and a declaration with a symptom
-from the second so that the commune's follow-up list is not empty."""
+from the second so that the commune's follow-up list is not empty; after the testing
+history, the confirmed cases its positive results proposed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.areas.models import Area
-from covidhub.declarations.models import Declaration, TalliedDay, Venue
+from covidhub.declarations.models import Case, Declaration, TalliedDay, Venue
 from covidhub.declarations.services import (
+    case_approve,
     checkin_record,
     declaration_submit,
     retention_run,
@@ -141,3 +143,25 @@ def _history(*, venue: Venue) -> int:
             count += 2
     retention_run(today=today)
     return count
+
+
+# The positive results of the testing history proposed cases (a signal, as in production);
+# the district officer approved those older than this, the newest still wait.
+CASES_APPROVED_AFTER_DAYS = 2
+
+
+@transaction.atomic
+def declarations_cases_seed(**context: Any) -> list[str]:
+    """Runs after the testing seeder: the district officer confirms the proposed cases,
+    which traces the market's check-ins around each case's visits."""
+    officer = User.objects.filter(username="huyen").first()
+    if officer is None:
+        return []
+    cutoff = timezone.localdate() - datetime.timedelta(days=CASES_APPROVED_AFTER_DAYS)
+    approved = 0
+    for case in Case.objects.filter(
+        status=Case.Status.PENDING, source=Case.Source.TESTING, onset_date__lte=cutoff
+    ).order_by("onset_date", "id"):
+        case_approve(actor=officer, case=case)
+        approved += 1
+    return [f"  declarations: {approved} confirmed cases traced"] if approved else []

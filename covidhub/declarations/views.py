@@ -40,6 +40,8 @@ from covidhub.declarations.tokens import QrRefused
 from covidhub.people.models import Person
 from covidhub.people.selectors import household_of, person_list_for_actor
 
+QR_REFRESH_MARGIN_SECONDS = 120
+
 
 def signed_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Any account: a citizen (venue owners and staff are citizens) or a verified officer."""
@@ -139,6 +141,9 @@ def declare(request: HttpRequest, person_uuid: str) -> HttpResponse:
 def personal_qr(request: HttpRequest, person_uuid: str) -> HttpResponse:
     person = selectors.household_person_get(account=request.user, person_uuid=person_uuid)
     token, expires_at = services.personal_qr_issue(actor=request.user, person=person)
+    # Reloaded two minutes before the code expires: by then the next code is out, so a
+    # code on screen is never one that a checkpoint would refuse.
+    left = (expires_at - timezone.now()).total_seconds()
     return render(
         request,
         "declarations/qr.html",
@@ -146,6 +151,7 @@ def personal_qr(request: HttpRequest, person_uuid: str) -> HttpResponse:
             "person": person,
             "token": token,
             "expires_at": expires_at,
+            "refresh_in": max(10, int(left) - QR_REFRESH_MARGIN_SECONDS),
             "svg": _qr_svg(token, title=_("Personal QR code"), scale=8),
         },
     )

@@ -13,7 +13,8 @@ from covidhub.accounts.models import Role, User
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
 from covidhub.core.phones import phone_display
-from covidhub.people.models import Person
+from covidhub.people.corrections import correction_request_create
+from covidhub.people.models import CorrectionRequest, Person
 from covidhub.people.services import person_create
 from covidhub.people.validation import person_input_clean
 
@@ -142,4 +143,38 @@ def citizens_seed() -> list[str]:
         lines.append(
             f"  citizen {phone_display(phone)}  ({name}; the code appears in /dev/outbox/)"
         )
+    _birth_correction_requested(commune=commune)
     return lines
+
+
+# Trần Thị Bình's birth date was typed with the day and month swapped: she asked her ward to
+# correct it (her identity is locked once certified, so an officer decides).
+CORRECTION = (
+    "+84912000002",
+    "11/02/1990",
+    "Ngày và tháng sinh bị nhập ngược; CCCD ghi 11/02/1990.",
+)
+
+
+def _birth_correction_requested(*, commune: Area) -> None:
+    phone, birth, reason = CORRECTION
+    person = Person.objects.filter(
+        managed_by__phone=phone, relationship=Person.Relationship.SELF
+    ).first()
+    if person is None or person.managed_by is None:
+        return
+    if CorrectionRequest.objects.filter(person=person).exists():
+        return
+    data = person_input_clean(
+        {
+            "full_name": person.full_name,
+            "birth": birth,
+            "sex": person.sex,
+            "commune": commune,
+            "id_type": person.id_type,
+            "id_number": person.id_number,
+            "phone": phone,
+            "address_line": person.address_line,
+        }
+    )
+    correction_request_create(actor=person.managed_by, person=person, data=data, reason=reason)

@@ -3,6 +3,8 @@ decision, an officer's own request (decided by another officer)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
+from covidhub.core.dates import partial_date_parse
 from covidhub.core.errors import DomainError
 from covidhub.people.corrections import (
     correction_approve,
@@ -18,6 +21,7 @@ from covidhub.people.corrections import (
     correction_request_create,
 )
 from covidhub.people.forms import CorrectionForm, DecisionForm, PersonForm
+from covidhub.people.identity import IdType, Sex
 from covidhub.people.models import CorrectionRequest
 from covidhub.people.selectors import (
     correction_get_for_actor,
@@ -133,7 +137,11 @@ def staff_correction(request: HttpRequest, request_uuid: str) -> HttpResponse:
             return redirect("people:staff_corrections")
     held, holder = correction_holder_for_actor(actor=request.user, request=correction)
     rows = [
-        (label, correction.previous.get(key, ""), correction.proposed.get(key, ""))
+        (
+            label,
+            _identity_value_text(key, correction.previous.get(key)),
+            _identity_value_text(key, correction.proposed.get(key)),
+        )
         for key, label in (
             ("full_name", _("Full name")),
             ("birth", _("Date of birth")),
@@ -155,3 +163,21 @@ def staff_correction(request: HttpRequest, request_uuid: str) -> HttpResponse:
         },
         status=422 if form.is_bound and form.errors else 200,
     )
+
+
+def _identity_value_text(key: str, value: Any) -> str:
+    """A stored identity value as a reader says it: the sex and document in words, the
+    birth date as the rest of the platform shows it (not the stored ISO form)."""
+    text = str(value or "")
+    if not text:
+        return ""
+    if key == "sex":
+        return str(dict(Sex.choices).get(text, text))
+    if key == "id_type":
+        return str(dict(IdType.choices).get(text, text))
+    if key == "birth":
+        try:
+            return partial_date_parse(text).display()
+        except DomainError:
+            return text
+    return text

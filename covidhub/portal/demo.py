@@ -57,5 +57,46 @@ def portal_seed(**context: Any) -> list[str]:
                 created_by=editor,
                 updated_by=editor,
             )
+    _tickets_seed(editor)
     result = stats_rollup()
     return [f"  portal: statistics rolled up ({result.cells} cells in {result.seconds:.1f} s)"]
+
+
+# Questions sent through the contact form: one answered by the editor, one still open.
+DEMO_TICKETS = (
+    (
+        "Lê Thị Mai",
+        "0912 345 678",
+        "certificate",
+        "Tôi đã tiêm đủ 2 mũi ở Trạm Y tế phường Bình Hàn nhưng chưa thấy chứng nhận tiêm "
+        "chủng trong ứng dụng. Tôi cần làm gì?",
+        "Chứng nhận được cấp sau khi trạm y tế ghi nhận mũi tiêm. Chị đăng nhập bằng số điện "
+        "thoại đã đăng ký và mở mục Chứng nhận; nếu vẫn chưa có, chị gọi 02203.897.353.",
+    ),
+    (
+        "Hoàng Văn Nam",
+        "0913 222 333",
+        "testing",
+        "Kết quả xét nghiệm của mẹ tôi (không dùng điện thoại thông minh) tra cứu ở đâu? "
+        "Mẹ tôi lấy mẫu hôm qua tại nhà văn hóa khu 3.",
+        "",
+    ),
+)
+
+
+def _tickets_seed(editor: User | None) -> None:
+    from covidhub.portal.models import SupportTicket
+    from covidhub.portal.services import ticket_answer, ticket_input_clean, ticket_open
+
+    if editor is None or SupportTicket.objects.exists():
+        return
+    for name, phone, topic, message, answer in DEMO_TICKETS:
+        ticket = ticket_open(
+            data=ticket_input_clean(
+                {"name": name, "phone": phone, "topic": topic, "message": message}
+            ),
+            client_address=None,
+            language="vi",
+        )
+        if answer:
+            ticket_answer(actor=editor, ticket=ticket, body=answer)

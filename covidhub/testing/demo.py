@@ -13,6 +13,7 @@ from django.utils import timezone
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
+from covidhub.core.models import ImportJob
 from covidhub.demo.staff import (
     HOME_COMMUNE,
     NEIGHBOUR_COMMUNE,
@@ -20,8 +21,10 @@ from covidhub.demo.staff import (
     demo_staff_account,
 )
 from covidhub.people.models import Person
-from covidhub.testing import collection, results
+from covidhub.testing import collection, imports, registration, results
 from covidhub.testing.models import (
+    Appointment,
+    ImportBatch,
     Lab,
     Result,
     Sample,
@@ -33,6 +36,7 @@ from covidhub.testing.models import (
     Tube,
     TubeResult,
 )
+from covidhub.testing.signals import positive_result_released
 
 SITES = [
     ("Trạm Y tế P. Cẩm Thượng", "Số 2 Nguyễn Lương Bằng", HOME_COMMUNE),
@@ -88,7 +92,32 @@ def testing_seed(**context: Any) -> list[str]:
         samplers = [users["laymau"], users["laymau2"]]
         count = _history(sites=sites, samplers=samplers, lab=lab, technician=users["xetnghiem"])
         lines.append(f"  testing: {count} results over the last {HISTORY_DAYS} days")
+    appointment = _symptomatic_citizen_booked(site=sites[0])
+    if appointment is not None:
+        lines.append(
+            f"  testing: {DECLARANT_PHONE} booked a PCR test tomorrow (code {appointment.code})"
+        )
     return lines
+
+
+# Trần Thị Bình declared a cough and fever today (covidhub/declarations/demo.py): she booked
+# a PCR test at her ward's station for tomorrow morning.
+DECLARANT_PHONE = "+84912000002"
+
+
+def _symptomatic_citizen_booked(*, site: Site) -> Appointment | None:
+    person = Person.objects.filter(
+        managed_by__phone=DECLARANT_PHONE, relationship=Person.Relationship.SELF
+    ).first()
+    if person is None or person.managed_by is None:
+        return None
+    if Appointment.objects.filter(person=person).exists():
+        return None
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    slot = Slot.objects.filter(site=site, starts_at__date=tomorrow).order_by("starts_at").first()
+    if slot is None:
+        return None
+    return registration.appointment_book(actor=person.managed_by, person=person, slot=slot)
 
 
 HISTORY_DAYS = 60
@@ -132,14 +161,23 @@ def _history(*, sites: list[Site], samplers: list[User], lab: Lab, technician: U
             continue
         shipment = collection.shipment_create(actor=sampler, session=session, lab=lab)
         results.shipment_receive(actor=technician, shipment=shipment, barcodes=barcodes)
-        for barcode, person in zip(barcodes, tested, strict=True):
-            value = "positive" if rng.random() < 0.05 and person != citizen else "negative"
-            results.tube_result_record(actor=technician, lab=lab, barcode=barcode, value=value)
-        collection.session_close(actor=sampler, session=session)
+        values = [
+            "positive" if rng.random() < 0.05 and person != citizen else "negative"
+            for person in tested
+        ]
         day = today - datetime.timedelta(days=ago)
 
         def at(hour: int, day: datetime.date = day) -> datetime.datetime:
             return datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
+
+        if ago == IMPORT_DAY_AGO:
+            _instrument_file_import(
+                actor=technician, lab=lab, barcodes=barcodes, values=values, at=at(17)
+            )
+        else:
+            for barcode, value in zip(barcodes, values, strict=True):
+                results.tube_result_record(actor=technician, lab=lab, barcode=barcode, value=value)
+        collection.session_close(actor=sampler, session=session)
 
         tubes = Tube.objects.filter(session=session)
         SamplingSession.objects.filter(pk=session.pk).update(opened_at=at(7), closed_at=at(11))
@@ -156,5 +194,39 @@ def _history(*, sites: list[Site], samplers: list[User], lab: Lab, technician: U
         Result.objects.filter(sample__tube__in=tubes).update(
             collected_at=at(8), released_at=at(17), notified_version=F("version")
         )
+        # Their people were told then; the positives proposed their cases to the commune
+        # (covidhub/declarations) as every released positive does.
+        for result in Result.objects.filter(
+            sample__tube__in=tubes, outcome=Result.Outcome.POSITIVE
+        ).select_related("person"):
+            positive_result_released.send(
+                sender=Result, person=result.person, collected_at=result.collected_at
+            )
         count += len(barcodes)
     return count
+
+
+# On the first day of the history the laboratory uploaded its instrument's export rather
+# than typing each result (the first day: the one sure to have tubes in a small demo).
+IMPORT_DAY_AGO = HISTORY_DAYS
+
+
+def _instrument_file_import(
+    *, actor: User, lab: Lab, barcodes: list[str], values: list[str], at: datetime.datetime
+) -> None:
+    """The file checked, then committed as an import job that the worker applies (the way
+    a large file goes; here applied at once), dated back to its day."""
+    rows = ["barcode,result,ct"] + [
+        f"{barcode},{value},{'21.4' if value == 'positive' else ''}"
+        for barcode, value in zip(barcodes, values, strict=True)
+    ]
+    name = f"CDCHD-{at:%Y%m%d}-run1.csv"
+    batch = imports.import_validate(
+        actor=actor, lab=lab, file_name=name, content="\n".join(rows).encode()
+    )
+    imports._commit_as_job(actor=actor, batch=batch)
+    job = imports.import_job_of(batch)
+    if job is not None:
+        imports.lab_import_run(job_uuid=job.uuid)
+        ImportJob.objects.filter(pk=job.pk).update(created_at=at, finished_at=at)
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=at, decided_at=at)

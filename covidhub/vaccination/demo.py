@@ -113,7 +113,60 @@ def vaccination_seed(**context: Any) -> list[str]:
     lines.append(
         f"  vaccination: campaign with {2 * 7} sessions, 2 lots, {doses} doses over 60 days"
     )
+    _agency_list_imported()
+    booked = _today_booked(site=sites[0], today=today)
+    lines.append(f"  vaccination: {booked} people booked today at {sites[0].name}, one checked in")
     return lines
+
+
+def _today_booked(*, site: VaccinationSite, today: datetime.date) -> int:
+    """Today's session at the home ward's station: the district booked the people of the
+    agency's list (imported below), and the first has just been checked in (the vaccinator
+    screens and vaccinates them at /staff/vaccination/sites/)."""
+    from covidhub.accounts.models import User
+    from covidhub.vaccination.services.booking import booking_create
+    from covidhub.vaccination.services.day import checkin_record
+
+    officer = User.objects.filter(username="huyen").first()
+    vaccinator = User.objects.filter(username="tiemchung").first()
+    session = Session.objects.filter(site=site, date=today).first()
+    if officer is None or vaccinator is None or session is None:
+        return 0
+    people = Person.objects.filter(
+        vaccination_registration__source_name=AGENCY_NAME,
+        vaccination_doses__isnull=True,
+    ).order_by("id")
+    bookings = [booking_create(actor=officer, person=p, session=session) for p in people]
+    if bookings:
+        checkin_record(actor=vaccinator, site=site, text=bookings[0].code)
+    return len(bookings)
+
+
+AGENCY_NAME = "Sở Thông tin và Truyền thông"
+# The province officer imported the staff list of the Department of Information and
+# Communications (priority group 4); its people were added and registered.
+AGENCY_LIST = (
+    "Họ và tên,Ngày sinh,Giới tính,Số CCCD,Mã xã,Địa chỉ,Nhóm ưu tiên,Nghề nghiệp\n"
+    "Phạm Minh Tuấn,04/06/1986,Nam,030086900101,10507,Số 8 Quang Trung,4,Chuyên viên\n"
+    "Đỗ Thị Hạnh,21/09/1991,Nữ,030191900102,10510,Số 3 Bình Lộc,4,Văn thư\n"
+    "Vũ Quang Huy,13/01/1979,Nam,030079900103,10507,Số 15 Nguyễn Lương Bằng,4,Phó phòng\n"
+)
+
+
+def _agency_list_imported() -> None:
+    from covidhub.accounts.models import User
+    from covidhub.vaccination.services.registration import registration_import
+
+    officer = User.objects.filter(username="tinh").first()
+    if officer is None:
+        return
+    registration_import(
+        actor=officer,
+        filename="danh-sach-so-tttt.csv",
+        content=AGENCY_LIST.encode(),
+        source=Registration.Source.AGENCY,
+        source_name=AGENCY_NAME,
+    )
 
 
 # The demo citizens' own story (days before today): Nguyễn Văn An had both Pfizer doses

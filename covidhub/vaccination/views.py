@@ -519,7 +519,8 @@ def registration_import(request: HttpRequest) -> HttpResponse:
 @require_GET
 def registration_import_job(request: HttpRequest, job_uuid: str) -> HttpResponse:
     """The progress of a long list, server-rendered: it reloads itself every few seconds
-    (a meta refresh, no script) until the job ends, then shows the report."""
+    (a countdown that can be paused; without script, a reload link) until the job ends,
+    then shows the report."""
     job = import_job_get_for_actor(
         actor=request.user, job_uuid=job_uuid, kind=services.IMPORT_JOB_KIND
     )

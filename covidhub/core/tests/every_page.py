@@ -17,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 ANON = "anonymous"
 CITIZEN = "citizen"  # the demo citizen 0912 000 001 (Nguyễn Văn An)
+CITIZEN_2 = "citizen-2"  # the demo citizen 0912 000 002 (Trần Thị Bình)
+CITIZEN_PHONES = {CITIZEN: "+84912000001", CITIZEN_2: "+84912000002"}
 HOME_COMMUNE = "10507"
 HOME_DISTRICT = "288"
 
@@ -91,18 +93,8 @@ NOT_PAGES: dict[str, str] = {
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
 NO_DEMO_OBJECT: dict[str, str] = {
-    "people:staff_correction": "no identity correction request",
-    "declarations:case_detail": "no confirmed case in the declarations tracing",
-    "testing:appointment": "the demo citizen has no test appointment",
-    "testing:import_detail": "no laboratory result import",
-    "vaccination:screening": "no vaccination booking",
-    "vaccination:dose": "no vaccination booking",
-    "vaccination:import_job": "no registration import job",
-    "certificates:rules_preview": "no certificate status rule set",
     "certificates:acceptance_rules_preview": "no acceptance rule set version",
     "certificates:acceptance_rules_index": "redirect to the venue rules",
-    "portal:staff_ticket": "no support ticket",
-    "testing:import_job": "no result import job",
 }
 NOT_PAGE_PREFIXES = ("admin:",)  # Django's admin: administrators only, not daily work
 NOT_PAGE_PATHS = ("api/", "fhir")  # the JSON API and the FHIR surface
@@ -206,6 +198,12 @@ def _certificate_in_commune() -> dict[str, Any]:
     }
 
 
+def _draft_rules() -> dict[str, Any]:
+    from covidhub.certificates.models import StatusRuleSet
+
+    return {"version": _first(StatusRuleSet, state="draft").version}
+
+
 # Pages that take arguments, or that no workspace links to: who looks and how to build them.
 PAGES: dict[str, Page] = {
     "core:home": Page(CITIZEN),
@@ -227,6 +225,9 @@ PAGES: dict[str, Page] = {
     "people:staff_correction_request": Page(
         "xa", lambda: {"person_uuid": _person_in_commune().uuid}
     ),
+    "people:staff_correction": Page(
+        "xa", _uuid("people.CorrectionRequest", "request_uuid", status="pending")
+    ),
     "notifications:inbox": Page(CITIZEN),
     "declarations:home": Page(CITIZEN),
     "declarations:declare": Page(CITIZEN, _citizen("person_uuid")),
@@ -239,6 +240,9 @@ PAGES: dict[str, Page] = {
     "declarations:venue_detail": Page(CITIZEN, _uuid("declarations.Venue", "venue_uuid")),
     "declarations:venue_scan": Page(CITIZEN, _uuid("declarations.Venue", "venue_uuid")),
     "declarations:followup_detail": Page("xa", _uuid("declarations.FollowUp", "followup_uuid")),
+    "declarations:case_detail": Page(
+        "huyen", _uuid("declarations.Case", "case_uuid", status="confirmed")
+    ),
     "testing:register": Page(CITIZEN),
     "testing:my_results": Page(CITIZEN),
     "testing:lookup": Page(ANON),
@@ -247,6 +251,13 @@ PAGES: dict[str, Page] = {
     "testing:session_walk_in": Page("laymau", _uuid("testing.SamplingSession", "session_uuid")),
     "testing:shipment": Page("xetnghiem", _uuid("testing.Shipment", "shipment_uuid")),
     "testing:staff_case": Page("tinh", _uuid("testing.CaseReport", "case_uuid")),
+    "testing:appointment": Page(
+        CITIZEN_2, _uuid("testing.Appointment", "appointment_uuid", status="booked")
+    ),
+    "testing:import_detail": Page("xetnghiem", _uuid("testing.ImportBatch", "import_uuid")),
+    "testing:import_job": Page(
+        "xetnghiem", _uuid("core.ImportJob", "job_uuid", kind="testing.lab_results")
+    ),
     "vaccination:register": Page(CITIZEN),
     "vaccination:book": Page(CITIZEN, _citizen("person_uuid")),
     "vaccination:my_vaccinations": Page(CITIZEN),
@@ -261,6 +272,15 @@ PAGES: dict[str, Page] = {
     "vaccination:session_create": Page("tinh", _uuid("vaccination.Campaign", "campaign_uuid")),
     "vaccination:invite": Page("tinh", _uuid("vaccination.Session", "session_uuid")),
     "vaccination:import": Page("tinh"),
+    "vaccination:import_job": Page(
+        "tinh", _uuid("core.ImportJob", "job_uuid", kind="vaccination.registration")
+    ),
+    "vaccination:screening": Page(
+        "tiemchung", _uuid("vaccination.Booking", "booking_uuid", status="checked_in")
+    ),
+    "vaccination:dose": Page(
+        "tiemchung", _uuid("vaccination.Booking", "booking_uuid", status="checked_in")
+    ),
     "vaccination:staff_person": Page("tinh", lambda: {"person_uuid": _citizen_person().uuid}),
     "certificates:mine": Page(CITIZEN),
     "certificates:detail": Page(CITIZEN, _certificate),
@@ -270,6 +290,7 @@ PAGES: dict[str, Page] = {
     "certificates:print_person": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
     "certificates:print_qr": Page("xa", _certificate_in_commune),
     "certificates:acceptance_rules": Page("tinh", lambda: {"purpose": "travel"}),
+    "certificates:rules_preview": Page("tinh", _draft_rules),
     "portal:home": Page(ANON),
     "portal:district": Page(ANON, lambda: {"code": HOME_DISTRICT}),
     "portal:commune": Page(ANON, lambda: {"code": HOME_COMMUNE}),
@@ -285,6 +306,7 @@ PAGES: dict[str, Page] = {
     "portal:staff_announcement_new": Page("bientap"),
     "portal:staff_announcement": Page("bientap", lambda: {"uuid": _announcement().uuid}),
     "portal:staff_images": Page("bientap"),
+    "portal:staff_ticket": Page("bientap", _uuid("portal.SupportTicket", "uuid", status="open")),
     "adoption:kit": Page(ANON),
     "adoption:opt_out": Page(ANON, lambda: {"token": _opt_out_token()}),
     "adoption:report_print": Page("sotttt"),

@@ -216,3 +216,23 @@ def test_check_out_and_the_checkin_pages(citizen, citizen_person, venue, login):
 def test_anonymous_visitors_of_a_venue_link_are_asked_to_sign_in(client, venue):
     response = client.get(f"/v/{venue.code}/")
     assert response.status_code == 302 and "/signin/" in response["Location"]
+
+
+def test_the_qr_page_refreshes_before_its_code_expires_and_can_be_paused(
+    citizen, citizen_person, login
+):
+    """No meta refresh (nobody could stop it: WCAG 2.2.1): a countdown that the page's
+    script runs, with a pause button, ending before the code shown expires."""
+    import re
+
+    from covidhub.people.personal_qr import APP_TTL_SECONDS, ROTATE_SECONDS
+
+    html = login(citizen).get(f"/declarations/{citizen_person.uuid}/qr/").content.decode()
+    assert 'http-equiv="refresh"' not in html
+    seconds = int(re.search(r'data-auto-refresh="(\d+)"', html)[1])
+    # Reloaded after the next code is out and before this one expires.
+    assert APP_TTL_SECONDS - ROTATE_SECONDS - 120 <= seconds + 1
+    assert seconds <= APP_TTL_SECONDS - 120
+    assert "data-auto-refresh-toggle" in html and "Tạm dừng tự động tải lại" in html
+    # Without script the page still says how to get a fresh code.
+    assert f"/declarations/{citizen_person.uuid}/qr/" in html.split("data-auto-refresh")[0]

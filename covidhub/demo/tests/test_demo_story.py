@@ -91,3 +91,15 @@ def test_charts_have_history_over_the_last_60_days(seeded):
     assert len(days["doses"]) >= 30
     assert len(days["tests"]) >= 50
     assert len(days["declarations"]) >= 30
+
+
+def test_every_page_of_the_catalogue_has_its_demo_object(seeded):
+    """The every-page browser suite opens each page on an object of the demo province: a
+    case, a booking at today's session, an import, a correction, a ticket… (none missing)."""
+    from django.urls import reverse
+
+    from covidhub.core.tests.every_page import PAGES
+
+    for name, page in PAGES.items():
+        if page.build is not None:
+            assert reverse(name, kwargs=page.build()), name

@@ -16,6 +16,46 @@
     var target = event.target;
     if (target && target.id === "language-select" && target.form) target.form.submit();
   });
+  // A page that must show fresh content reloads itself after a visible countdown that can
+  // be paused (includes/auto_refresh.html): no meta refresh, which nobody can stop.
+  function autoRefresh(box) {
+    var left = parseInt(box.getAttribute("data-auto-refresh"), 10);
+    if (!(left > 0)) return;
+    var text = box.querySelector("[data-auto-refresh-text]");
+    var toggle = box.querySelector("[data-auto-refresh-toggle]");
+    var status = box.querySelector("[data-auto-refresh-status]");
+    var paused = false;
+    function clock(seconds) {
+      var s = seconds % 60;
+      return Math.floor(seconds / 60) + ":" + (s < 10 ? "0" : "") + s;
+    }
+    function show() {
+      text.textContent = paused
+        ? box.getAttribute("data-paused")
+        : box.getAttribute("data-running").replace("%(time)s", clock(left));
+    }
+    toggle.addEventListener("click", function () {
+      paused = !paused;
+      toggle.setAttribute("aria-pressed", paused ? "true" : "false");
+      toggle.textContent = box.getAttribute(paused ? "data-resume-label" : "data-pause-label");
+      show();
+      status.textContent = text.textContent;
+    });
+    show();
+    box.hidden = false;
+    window.setInterval(function () {
+      if (paused) return;
+      left -= 1;
+      if (left <= 0) {
+        paused = true;
+        window.location.reload();
+        return;
+      }
+      show();
+    }, 1000);
+  }
+  var refreshing = document.querySelectorAll("[data-auto-refresh]");
+  for (var r = 0; r < refreshing.length; r++) autoRefresh(refreshing[r]);
   // A table that scrolls sideways on a phone can be scrolled with the keyboard too.
   function focusableScrollers() {
     var tables = document.querySelectorAll("main table");
