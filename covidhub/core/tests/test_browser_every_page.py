@@ -39,13 +39,9 @@ ERROR_PAGES = {"error-404": ("/khong-co-trang-nay/", 404), "error-400": ("/porta
 
 # A check that fails only because of an item of issue 17 that another change is still
 # fixing: (persona, page) → the item. Strict, so the entry goes when the item is fixed.
-KNOWN: dict[tuple[str, str], str] = {
-    # Found by this suite, not fixed yet (see the report of issue 17):
-    (ANON, "portal:commune"): "the English tests chart of the commune answers 500 on the test "
-    + "server's shared in-memory SQLite ('API misuse' in the portal chart cache build)",
-}
-
-FLAKY = {(ANON, "portal:commune")}
+KNOWN: dict[tuple[str, str], str] = {}
+# Of those, the ones that fail only sometimes (not strict: an unexpected pass is no failure).
+FLAKY: set[tuple[str, str]] = set()
 
 
 def _staff_pages() -> list[tuple[str, str]]:
@@ -75,8 +71,7 @@ def _params() -> list[Any]:
     params = []
     for persona, name in _visits():
         reason = KNOWN.get((persona, name))
-        # Strict where the failure is certain; the portal chart's is intermittent (a race on
-        # the test server's shared SQLite connection), so an unexpected pass is no failure.
+        # Strict where the failure is certain, so that the entry goes when it is fixed.
         strict = (persona, name) not in FLAKY
         marks = [pytest.mark.xfail(strict=strict, reason=reason)] if reason else []
         params.append(pytest.param(persona, name, id=f"{persona}-{name}", marks=marks))
