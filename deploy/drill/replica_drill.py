@@ -23,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -304,7 +305,11 @@ def main() -> int:
     print(
         f"\n{sum(ok for *_, ok in rows)}/{len(rows)} steps ok in {time.monotonic() - started:.0f} s"
     )
-    return 0 if all(ok for *_, ok in rows) else 1
+    if all(ok for *_, ok in rows):
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+    print(f"server log kept in {work / 'server.log'}")
+    return 1
 
 
 if __name__ == "__main__":
