@@ -262,3 +262,26 @@ def test_a_renamed_site_shows_in_everything_at_once(
     site.name = "Trạm Y tế Cẩm Thượng (mới)"
     site.save()
     assert names() == {"Trạm Y tế Cẩm Thượng (mới)"}
+
+
+def test_everything_and_search_cost_no_query_per_record(
+    login, commune_officer, make_person, make_records, django_assert_max_num_queries
+):
+    """No N+1: a person with many records costs as many queries as one with few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few, many = make_person(), make_person(full_name="Lê Thị Nhiều", sex="F")
+    make_records(few, doses=1, results=1)
+    make_records(many, doses=4, results=12, rapid=2)
+    officer = login(commune_officer)
+    for person in (few, many):  # warm the caches (scope, places, look-up budget)
+        officer.get(f"/fhir/Patient/{person.uuid}/$everything")
+    counts = []
+    for person in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            assert officer.get(f"/fhir/Patient/{person.uuid}/$everything").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(counts[1]):
+        officer.get("/fhir/Observation", {"_count": 50})
