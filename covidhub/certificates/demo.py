@@ -48,7 +48,31 @@ def certificates_seed(**context: Any) -> list[str]:
     if drained.get("issued") or issued.get("issued"):
         lines.append("  certificates: issued from the demo doses and test results (/certificates/)")
     lines += _status_rules_seed()
+    lines += _acceptance_rules_seed()
     return lines
+
+
+def _acceptance_rules_seed() -> list[str]:
+    """The province officer is reviewing a first draft of the travel rules, taken from the
+    shipped EU-format rules (/staff/certificates/acceptance-rules/travel/)."""
+    from covidhub.accounts.models import User
+    from covidhub.certificates.acceptance import (
+        acceptance_rules_draft_create,
+        shipped_rule_documents,
+    )
+    from covidhub.certificates.models import AcceptanceRuleSet
+
+    purpose = AcceptanceRuleSet.Purpose.TRAVEL
+    officer = User.objects.filter(username="tinh").first()
+    if officer is None or AcceptanceRuleSet.objects.filter(purpose=purpose).exists():
+        return []
+    acceptance_rules_draft_create(
+        actor=officer,
+        purpose=purpose,
+        documents=shipped_rule_documents(purpose),
+        note="Dự thảo quy tắc cho đi lại, từ bộ quy tắc mẫu",
+    )
+    return ["  certificates: travel acceptance rules drafted"]
 
 
 def _status_rules_seed() -> list[str]:

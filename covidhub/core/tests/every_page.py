@@ -93,7 +93,6 @@ NOT_PAGES: dict[str, str] = {
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
 NO_DEMO_OBJECT: dict[str, str] = {
-    "certificates:acceptance_rules_preview": "no acceptance rule set version",
     "certificates:acceptance_rules_index": "redirect to the venue rules",
 }
 NOT_PAGE_PREFIXES = ("admin:",)  # Django's admin: administrators only, not daily work
@@ -198,6 +197,13 @@ def _certificate_in_commune() -> dict[str, Any]:
     }
 
 
+def _acceptance_draft() -> dict[str, Any]:
+    from covidhub.certificates.models import AcceptanceRuleSet
+
+    draft = _first(AcceptanceRuleSet, state="draft")
+    return {"purpose": draft.purpose, "version": draft.version}
+
+
 def _draft_rules() -> dict[str, Any]:
     from covidhub.certificates.models import StatusRuleSet
 
@@ -290,6 +296,7 @@ PAGES: dict[str, Page] = {
     "certificates:print_person": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
     "certificates:print_qr": Page("xa", _certificate_in_commune),
     "certificates:acceptance_rules": Page("tinh", lambda: {"purpose": "travel"}),
+    "certificates:acceptance_rules_preview": Page("tinh", _acceptance_draft),
     "certificates:rules_preview": Page("tinh", _draft_rules),
     "portal:home": Page(ANON),
     "portal:district": Page(ANON, lambda: {"code": HOME_DISTRICT}),
