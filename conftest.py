@@ -104,6 +104,11 @@ def _live_server_one_request_at_a_time() -> Any:
 @pytest.fixture
 def area_tree(db: None) -> dict[str, Any]:
     """Hải Dương → TP Hải Dương (Cẩm Thượng, Bình Hàn) and Chí Linh (Sao Đỏ)."""
+    return area_tree_build()
+
+
+def area_tree_build() -> dict[str, Any]:
+    """The `area_tree` fixture's areas, for a fixture of a wider scope."""
     from covidhub.areas.models import Area
     from covidhub.areas.services import UnitRow, area_tree_load
 
@@ -181,22 +186,24 @@ def citizen_person(citizen: Any) -> Any:
 
 @pytest.fixture
 def make_staff(area_tree: dict[str, Any]) -> Callable[..., Any]:
+    return staff_build
+
+
+def staff_build(
+    username: str, role: str, area: Any = None, *, unit_kind: str = "", unit_uuid: Any = None
+) -> Any:
+    """A staff account with a confirmed TOTP device and one role (`make_staff`)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from covidhub.accounts.models import User
     from covidhub.accounts.services import role_assign
 
-    def make(
-        username: str, role: str, area: Any = None, *, unit_kind: str = "", unit_uuid: Any = None
-    ) -> Any:
-        user = User(username=username, kind=User.Kind.STAFF, display_name=username.title())
-        user.set_password("correct horse battery")
-        user.save()
-        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        role_assign(user=user, role=role, area=area, unit_kind=unit_kind, unit_uuid=unit_uuid)
-        return user
-
-    return make
+    user = User(username=username, kind=User.Kind.STAFF, display_name=username.title())
+    user.set_password("correct horse battery")
+    user.save()
+    TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    role_assign(user=user, role=role, area=area, unit_kind=unit_kind, unit_uuid=unit_uuid)
+    return user
 
 
 @pytest.fixture
@@ -297,21 +304,22 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 def auth_headers() -> Callable[[Any], dict[str, str]]:
     """Headers that authenticate real HTTP requests (for races against the live server):
     a bearer token for a citizen, a TOTP-verified session with CSRF for staff."""
+    return auth_headers_build
 
-    def make(user: Any) -> dict[str, str]:
-        if user.kind == "citizen":
-            from covidhub.accounts.services import api_token_issue
 
-            return {"Authorization": f"Bearer {api_token_issue(user=user).token}"}
-        from django.middleware.csrf import _get_new_csrf_string
+def auth_headers_build(user: Any) -> dict[str, str]:
+    """The `auth_headers` fixture's headers, for a fixture of a wider scope."""
+    if user.kind == "citizen":
+        from covidhub.accounts.services import api_token_issue
 
-        client = _verified_client(user)
-        session_cookie = client.cookies["sessionid"].value
-        csrf = _get_new_csrf_string()
-        return {
-            "Cookie": f"sessionid={session_cookie}; csrftoken={csrf}",
-            "X-CSRFToken": csrf,
-            "Referer": "http://127.0.0.1/",
-        }
+        return {"Authorization": f"Bearer {api_token_issue(user=user).token}"}
+    from django.middleware.csrf import _get_new_csrf_string
 
-    return make
+    client = _verified_client(user)
+    session_cookie = client.cookies["sessionid"].value
+    csrf = _get_new_csrf_string()
+    return {
+        "Cookie": f"sessionid={session_cookie}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Referer": "http://127.0.0.1/",
+    }
