@@ -92,6 +92,7 @@ class RosterUpload(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a decision")
+        APPLYING = "applying", _("Being imported")
         APPLIED = "applied", _("Imported")
         DISCARDED = "discarded", _("Nothing imported")
 

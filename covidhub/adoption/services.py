@@ -26,6 +26,8 @@ from covidhub.adoption.models import AdoptionSnapshot, Agency, RosterMember, Ros
 from covidhub.adoption.rosters import roster_parse
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record
+from covidhub.core.import_jobs import RowOutcome, import_job_create, import_job_run
+from covidhub.core.models import ImportJob
 from covidhub.notifications.services import message_queue
 from covidhub.people.models import Person
 
@@ -143,9 +145,34 @@ def _member_values(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ROSTER_JOB_KIND = "adoption.roster"
+ROSTER_INLINE_ROWS = 200
+# A roster's operations are set-based (one UPDATE, one bulk INSERT per chunk): larger chunks
+# than a registration list's, each still a fraction of a second on SQLite.
+ROSTER_CHUNK_ROWS = 1000
+
+
+def _inline_rows() -> int:
+    return int(getattr(settings, "ROSTER_INLINE_ROWS", ROSTER_INLINE_ROWS))
+
+
+def _chunk_rows() -> int:
+    return int(getattr(settings, "ROSTER_CHUNK_ROWS", ROSTER_CHUNK_ROWS))
+
+
 def roster_upload_apply(*, actor: Any, upload: RosterUpload) -> RosterUpload:
     """Import the good rows: new keys join, known keys are updated, members missing from
-    the file leave (unless their row was only bad). Never twice, never over a newer file."""
+    the file leave (unless their row was only bad). Never twice, never over a newer file.
+
+    Decided in one short transaction: the checks, the plan (who leaves, who changes, who
+    joins), the agency's roster version moved on (so no other file applies over this one)
+    and the upload marked `applying`. The plan is then applied as an import job
+    (`core.import_jobs`), ROSTER_CHUNK_ROWS operations per transaction, leavers first so
+    that the one-current-member-per-key constraint holds at every step: a roster of
+    20,000 rows in one transaction held SQLite's write lock for a minute and a write that
+    waited for it failed. A plan longer than ROSTER_INLINE_ROWS runs in the worker; the
+    upload is `applied` when its last chunk is.
+    """
     now = timezone.now()
     with transaction.atomic():
         # Locks in a fixed order: the agency, then the upload, then its members.
@@ -161,8 +188,8 @@ def roster_upload_apply(*, actor: Any, upload: RosterUpload) -> RosterUpload:
         }
         by_phone = {m.phone: m for m in current.values() if m.phone}
         seen: set[int] = set()
-        joiners: list[RosterMember] = []
-        changed: list[RosterMember] = []
+        joiners: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for row in upload.rows:
             values = _member_values(row)
             member = current.get(row["key"])
@@ -176,46 +203,25 @@ def roster_upload_apply(*, actor: Any, upload: RosterUpload) -> RosterUpload:
                 ):
                     member = candidate
             if member is None:
-                joiners.append(
-                    RosterMember(
-                        agency=agency,
-                        match_key=row["key"],
-                        joined_upload=upload,
-                        joined_at=now,
-                        **values,
-                    )
-                )
+                joiners.append({"op": "join", "row": row})
                 continue
             seen.add(member.pk)
-            dirty = member.match_key != row["key"] or any(
+            if member.match_key != row["key"] or any(
                 getattr(member, k) != v for k, v in values.items()
-            )
-            if dirty:
-                member.match_key = row["key"]
-                for k, v in values.items():
-                    setattr(member, k, v)
-                changed.append(member)
+            ):
+                changed.append({"op": "change", "pk": member.pk, "row": row})
         keep = set(upload.bad_keys)
         leavers = [
-            m
+            {"op": "leave", "pk": m.pk}
             for m in current.values()
             if m.pk not in seen and m.match_key not in keep and f"phone:{m.phone}" not in keep
         ]
-        for member in leavers:
-            member.left_at = now
-            member.left_upload = upload
-        RosterMember.objects.bulk_update(leavers, ["left_at", "left_upload"], batch_size=1000)
-        # A member whose key changed (phone → identity number) is updated after the
-        # leavers are out, so that the partial unique constraint holds at every step.
-        RosterMember.objects.bulk_update(
-            changed,
-            ["match_key", "position", "unit_name", *_MEMBER_FIELDS, "updated_at"],
-            batch_size=1000,
-        )
-        RosterMember.objects.bulk_create(joiners, batch_size=1000)
+        # Leavers before changes (a member whose key changed takes a leaver's key only
+        # once that one is out), changes before joiners.
+        plan = [*leavers, *changed, *joiners]
         agency.roster_version += 1
         agency.save(update_fields=["roster_version", "updated_at"])
-        upload.status = RosterUpload.Status.APPLIED
+        upload.status = RosterUpload.Status.APPLYING
         upload.joined_count = len(joiners)
         upload.left_count = len(leavers)
         upload.updated_count = len(changed)
@@ -223,21 +229,95 @@ def roster_upload_apply(*, actor: Any, upload: RosterUpload) -> RosterUpload:
         upload.decided_by = actor
         upload.decided_at = now
         upload.save()
-        roster_members_match(
-            members=RosterMember.objects.filter(agency=agency, left_at__isnull=True)
-        )
-        audit_record(
+        job = import_job_create(
             actor=actor,
-            action="adoption.roster.imported",
-            obj=upload,
-            details={
-                "joined": upload.joined_count,
-                "left": upload.left_count,
-                "updated": upload.updated_count,
-                "bad_rows": upload.bad_count,
-            },
+            kind=ROSTER_JOB_KIND,
+            scope=f"agency:{agency.uuid}",
+            rows=plan,
+            errors=[],
+            params={"upload": str(upload.uuid), "now": now.isoformat()},
         )
+        inline = len(plan) <= _inline_rows()
+        if not inline:
+            from covidhub.adoption.tasks import roster_upload_run_task
+
+            job_uuid = str(job.uuid)
+            transaction.on_commit(lambda: roster_upload_run_task.enqueue(job_uuid))
+    if inline:
+        roster_upload_run(job_uuid=job.uuid)
+        upload.refresh_from_db()
     return upload
+
+
+def roster_upload_run(*, job_uuid: Any) -> ImportJob:
+    """Apply a roster's plan chunk by chunk (the worker's task, or inline for a short one);
+    a retry resumes at the cursor. Members are then matched to people and accounts,
+    set-based and outside the chunks' transactions."""
+    job = import_job_run(
+        job_uuid=job_uuid,
+        apply_chunk=_roster_chunk_apply,
+        finish=_roster_done,
+        chunk_size=_chunk_rows(),
+    )
+    upload = RosterUpload.objects.get(uuid=job.payload["params"]["upload"])
+    roster_members_match(
+        members=RosterMember.objects.filter(agency_id=upload.agency_id, left_at__isnull=True)
+    )
+    return job
+
+
+def _roster_chunk_apply(job: ImportJob, items: list[dict[str, Any]]) -> list[RowOutcome]:
+    params = job.payload["params"]
+    upload = RosterUpload.objects.get(uuid=params["upload"])
+    now = datetime.datetime.fromisoformat(params["now"])
+    leaving = [item["pk"] for item in items if item["op"] == "leave"]
+    RosterMember.objects.filter(pk__in=leaving, left_at__isnull=True).update(
+        left_at=now, left_upload=upload, updated_at=timezone.now()
+    )
+    rows = {item["pk"]: item["row"] for item in items if item["op"] == "change"}
+    changed = list(_locked(RosterMember.objects).filter(pk__in=rows).order_by("pk"))
+    for member in changed:
+        row = rows[member.pk]
+        member.match_key = row["key"]
+        for field, value in _member_values(row).items():
+            setattr(member, field, value)
+    RosterMember.objects.bulk_update(
+        changed,
+        ["match_key", "position", "unit_name", *_MEMBER_FIELDS, "updated_at"],
+        batch_size=1000,
+    )
+    RosterMember.objects.bulk_create(
+        [
+            RosterMember(
+                agency_id=upload.agency_id,
+                match_key=item["row"]["key"],
+                joined_upload=upload,
+                joined_at=now,
+                **_member_values(item["row"]),
+            )
+            for item in items
+            if item["op"] == "join"
+        ],
+        batch_size=1000,
+    )
+    return ["created" if item["op"] == "join" else "updated" for item in items]
+
+
+def _roster_done(job: ImportJob) -> None:
+    upload = _locked(RosterUpload.objects).get(uuid=job.payload["params"]["upload"])
+    upload.status = RosterUpload.Status.APPLIED
+    upload.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=job.actor,
+        action="adoption.roster.imported",
+        obj=upload,
+        details={
+            "joined": upload.joined_count,
+            "left": upload.left_count,
+            "updated": upload.updated_count,
+            "bad_rows": upload.bad_count,
+        },
+    )
 
 
 def roster_upload_discard(*, actor: Any, upload: RosterUpload) -> RosterUpload:

@@ -15,6 +15,14 @@ def roster_members_match() -> int:
 
 
 @task()
+def roster_upload_run_task(job_uuid: str) -> str:
+    """Apply a long roster's plan, chunk by chunk; a retry resumes at the cursor."""
+    from covidhub.adoption.services import roster_upload_run
+
+    return str(roster_upload_run(job_uuid=job_uuid).status)
+
+
+@task()
 def adoption_snapshot_take() -> int:
     """Today's figures per agency (run hourly; the day's row is replaced until midnight)."""
     from covidhub.adoption.services import adoption_snapshot_take as take

@@ -199,8 +199,14 @@ def upload_detail(request: HttpRequest, upload_uuid: str) -> HttpResponse:
         decision = request.POST.get("decision")
         try:
             if decision == "import":
-                roster_upload_apply(actor=request.user, upload=upload)
-                messages.success(request, _("The roster is imported."))
+                upload = roster_upload_apply(actor=request.user, upload=upload)
+                if upload.status == upload.Status.APPLYING:
+                    messages.success(
+                        request,
+                        _("The roster is being imported; reload this page to see it done."),
+                    )
+                else:
+                    messages.success(request, _("The roster is imported."))
             elif decision == "discard":
                 roster_upload_discard(actor=request.user, upload=upload)
                 messages.success(request, _("Nothing was imported from this file."))

@@ -857,7 +857,9 @@ def staff_session_create(
     request: HttpRequest, campaign_uuid: UUID, payload: VaccinationSessionIn
 ) -> Any:
     actor = request_user(request)
-    campaign = Campaign.objects.filter(uuid=campaign_uuid).first()
+    # The campaign as the page finds it (within the actor's area), before the site: a
+    # campaign beyond reach is 404 whatever the body says.
+    campaign = selectors.campaigns_for_actor(actor=actor).filter(uuid=campaign_uuid).first()
     site = VaccinationSite.objects.filter(uuid=payload.site).first()
     if campaign is None or site is None:
         raise NotFound()

@@ -262,12 +262,10 @@ API: dict[str, Entry | Exempt] = {
     "POST /testing/sessions/{session_uuid}/scan": Entry("sampling_session", SAMPLING),
     "POST /testing/sessions/{session_uuid}/find": Entry("sampling_session", SAMPLING),
     "POST /testing/sessions/{session_uuid}/collect": Entry(
-        "sampling_session", SAMPLING, loose="the person and tube collected"
+        "sampling_session_with_person", SAMPLING
     ),
     "POST /testing/sessions/{session_uuid}/walk-ins": Entry("sampling_session", SAMPLING),
-    "POST /testing/sessions/{session_uuid}/shipments": Entry(
-        "sampling_session", SAMPLING, loose="the laboratory shipped to"
-    ),
+    "POST /testing/sessions/{session_uuid}/shipments": Entry("sampling_session_with_lab", SAMPLING),
     "POST /testing/tubes/{tube_uuid}/close": Entry("tube", SAMPLING),
     "POST /testing/tubes/{tube_uuid}/rapid-result": Entry(
         "tube", SAMPLING, body={"value": "negative"}
@@ -294,7 +292,7 @@ API: dict[str, Entry | Exempt] = {
         "vaccination_site", VACCINATING | OFFICERS
     ),
     "POST /vaccination/staff/sites/{site_uuid}/checkin": Entry(
-        "vaccination_site", VACCINATING, loose="the booking code checked in"
+        "vaccination_site_with_booking", VACCINATING
     ),
     "POST /vaccination/staff/bookings/{booking_uuid}/screening": Entry("booking", VACCINATING),
     "POST /vaccination/staff/bookings/{booking_uuid}/dose": Entry("booking", VACCINATING),
@@ -305,10 +303,10 @@ API: dict[str, Entry | Exempt] = {
         "vaccination_site", VACCINATING | OFFICERS
     ),
     "POST /vaccination/staff/sites/{site_uuid}/wastage": Entry(
-        "vaccination_site", VACCINATING | PLANNERS, loose="the lot allocation wasted"
+        "vaccination_site_with_lot", VACCINATING | PLANNERS
     ),
     "POST /vaccination/staff/campaigns/{campaign_uuid}/sessions": Entry(
-        "campaign", PLANNERS, loose="the site the session is held at"
+        "campaign_with_site", PLANNERS
     ),
     "GET /vaccination/staff/sessions/{session_uuid}": Entry(
         "vaccination_session", OFFICERS | VACCINATING
@@ -317,14 +315,12 @@ API: dict[str, Entry | Exempt] = {
         "vaccination_session", OFFICERS
     ),
     "POST /vaccination/staff/sessions/{session_uuid}/bookings": Entry(
-        "vaccination_session", OFFICERS | VACCINATING, loose="the person booked"
+        "vaccination_session_with_person", OFFICERS
     ),
     "POST /vaccination/staff/bookings/{booking_uuid}/cancel": Entry(
         "booking", OFFICERS | VACCINATING
     ),
-    "POST /vaccination/staff/lots/{lot_uuid}/allocations": Entry(
-        "lot", PLANNERS, loose="the site allocated to"
-    ),
+    "POST /vaccination/staff/lots/{lot_uuid}/allocations": Entry("lot_with_site", PLANNERS),
     "GET /vaccination/staff/people/{person_uuid}": Entry("person", OFFICERS),
     "GET /vaccination/staff/registrations/import-jobs/{job_uuid}": Entry(
         "import_job", frozenset({"commune_officer"}), own_only=True

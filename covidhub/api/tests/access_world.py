@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
@@ -66,6 +66,9 @@ class Target:
 
     kwargs: dict[str, str]
     secrets: list[str] = field(default_factory=list)
+    # Request body fields naming a second object built beside the first (same placement),
+    # so that a served role gets past that object's look-up too: no `loose` entry needed.
+    body: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -592,7 +595,62 @@ def _lab_import_job(world: World, placement: str) -> Target:
     return Target({"job_uuid": str(job.uuid)}, [])
 
 
+def _with_second(kind: str, body: Callable[[World, str], dict[str, Any]]) -> Callable[..., Target]:
+    """The object of `kind`, with body fields naming a second object of the same placement
+    (for the routes whose look-up also goes through that second object)."""
+
+    def build(world: World, placement: str) -> Target:
+        first = target(world, kind, placement)
+        return replace(first, body={**first.body, **body(world, placement)})
+
+    return build
+
+
+def _campaign_site_body(world: World, placement: str) -> dict[str, Any]:
+    return {
+        "site": str(world.units[placement].vsite.uuid),
+        "date": timezone.localdate().isoformat(),
+        "starts_at": "08:00",
+        "ends_at": "11:00",
+        "capacity": 10,
+    }
+
+
+def _lot_site_body(world: World, placement: str) -> dict[str, Any]:
+    return {"site": str(world.units[placement].vsite.uuid), "doses": 1}
+
+
+def _session_person_body(world: World, placement: str) -> dict[str, Any]:
+    return {"person_uuid": str(world.people[placement].uuid)}
+
+
+def _lab_body(world: World, placement: str) -> dict[str, Any]:
+    return {"lab_uuid": str(world.units[placement].lab.uuid)}
+
+
+def _booking_code_body(world: World, placement: str) -> dict[str, Any]:
+    from covidhub.vaccination.models import Booking
+
+    booking_uuid = target(world, "booking", placement).kwargs["booking_uuid"]
+    return {"code": Booking.objects.get(uuid=booking_uuid).code}
+
+
+def _wastage_body(world: World, placement: str) -> dict[str, Any]:
+    return {
+        "lot": target(world, "lot", placement).kwargs["lot_uuid"],
+        "doses": 1,
+        "reason": "broken",
+    }
+
+
 BUILDERS: dict[str, Callable[[World, str], Target]] = {
+    "vaccination_site_with_booking": _with_second("vaccination_site", _booking_code_body),
+    "vaccination_site_with_lot": _with_second("vaccination_site", _wastage_body),
+    "sampling_session_with_person": _with_second("sampling_session", _session_person_body),
+    "sampling_session_with_lab": _with_second("sampling_session", _lab_body),
+    "campaign_with_site": _with_second("campaign", _campaign_site_body),
+    "lot_with_site": _with_second("lot", _lot_site_body),
+    "vaccination_session_with_person": _with_second("vaccination_session", _session_person_body),
     "import_job": _import_job,
     "lab_import_job": _lab_import_job,
     "correction": _correction,

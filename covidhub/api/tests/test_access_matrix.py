@@ -23,7 +23,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from covidhub.api.tests.access_table import API, PAGES, Entry, Exempt
-from covidhub.api.tests.access_world import PLACEMENTS, REACH, ROLES, World, target, world_build
+from covidhub.api.tests.access_world import (
+    PLACEMENTS,
+    REACH,
+    ROLES,
+    Target,
+    World,
+    target,
+    world_build,
+)
 
 API_PREFIX = "/api/v1"
 # Not object routes of this platform: Django's admin has its own permission model (and
@@ -130,9 +138,9 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
     return "x" * max(1, schema.get("minLength", 1))
 
 
-def _api_call(client: Client, key: str, operation: dict[str, Any], kwargs: dict[str, str]) -> Any:
+def _api_call(client: Client, key: str, operation: dict[str, Any], aim: Target) -> Any:
     method, path = key.split(" ", 1)
-    url = API_PREFIX + path.format(**kwargs)
+    url = API_PREFIX + path.format(**aim.kwargs)
     body = operation.get("requestBody", {}).get("content", {})
     components = _openapi().get("components", {}).get("schemas", {})
     entry = API[key]
@@ -140,6 +148,7 @@ def _api_call(client: Client, key: str, operation: dict[str, Any], kwargs: dict[
         data = _example(body["application/json"]["schema"], components)
         if isinstance(entry, Entry) and entry.body is not None:
             data = {**data, **entry.body}
+        data = {**data, **aim.body}
         return client.generic(method, url, data=json.dumps(data), content_type="application/json")
     if "multipart/form-data" in body:
         from django.core.files.uploadedfile import SimpleUploadedFile
@@ -156,9 +165,9 @@ def _api_call(client: Client, key: str, operation: dict[str, Any], kwargs: dict[
     return client.generic(method, url)
 
 
-def _page_call(client: Client, route: str, entry: Entry, kwargs: dict[str, str]) -> Any:
+def _page_call(client: Client, route: str, entry: Entry, aim: Target) -> Any:
     url = "/" + route
-    for name, value in {**EXTRA_KWARGS, **kwargs}.items():
+    for name, value in {**EXTRA_KWARGS, **aim.kwargs}.items():
         for converter in ("uuid", "str", "int", "slug", "path"):
             url = url.replace(f"<{converter}:{name}>", value)
     if entry.method == "POST":
@@ -193,7 +202,7 @@ def _check(world: World, entry: Entry, call: Any) -> list[str]:
                 allowed = allowed and placement == "own"
             savepoint = transaction.savepoint_create()
             try:
-                response = call(client, aim.kwargs)
+                response = call(client, aim)
             finally:
                 transaction.savepoint_rollback(savepoint)
             status = response.status_code
@@ -226,7 +235,7 @@ API_ENTRIES = sorted(k for k, v in API.items() if isinstance(v, Entry))
 def test_page_access(route: str, world: World) -> None:
     entry = PAGES[route]
     assert isinstance(entry, Entry)
-    problems = _check(world, entry, lambda c, kw: _page_call(c, route, entry, kw))
+    problems = _check(world, entry, lambda c, aim: _page_call(c, route, entry, aim))
     assert problems == [], "\n".join(problems)
 
 
@@ -236,7 +245,7 @@ def test_api_access(route: str, world: World) -> None:
     assert isinstance(entry, Entry)
     operation = api_routes()[route]
     entry = dataclasses.replace(entry, who=_who(operation))
-    problems = _check(world, entry, lambda c, kw: _api_call(c, route, operation, kw))
+    problems = _check(world, entry, lambda c, aim: _api_call(c, route, operation, aim))
     assert problems == [], "\n".join(problems)
 
 

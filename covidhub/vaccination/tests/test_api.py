@@ -4,6 +4,8 @@ AEFI escalation, list imports."""
 from __future__ import annotations
 
 import datetime
+import uuid
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -290,3 +292,48 @@ def test_public_lists(client, db):
         "ORG-100020693",
     )
     assert len(client.get(f"{API}/priority-groups").json()["items"]) == 12
+
+
+def test_a_campaign_beyond_reach_is_404_whatever_site_the_body_names(
+    area_tree: Any,
+    vaccines: Any,
+    site: Any,
+    district_officer: Any,
+    other_district_officer: Any,
+    login: Any,
+) -> None:
+    """Issue 16 (the access matrix's loose entries): adding a session looked the campaign up
+    unscoped, so a planner naming a campaign of another district with their own site got
+    422 "this site is not part of the campaign" — the campaign exists — instead of 404."""
+    from covidhub.vaccination.models import Campaign, Session
+
+    today = timezone.localdate()
+    far = Campaign.objects.create(
+        name="Đợt tiêm Chí Linh",
+        area=area_tree["other_district"],
+        area_path=area_tree["other_district"].path,
+        vaccine=vaccines["astrazeneca"],
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=30),
+    )
+    body = {
+        "site": str(site.uuid),  # a site of the planner's own district
+        "date": today.isoformat(),
+        "starts_at": "08:00",
+        "ends_at": "11:00",
+        "capacity": 10,
+    }
+    url = f"/api/v1/vaccination/staff/campaigns/{far.uuid}/sessions"
+    response = login(district_officer).post(url, body, content_type="application/json")
+    assert response.status_code == 404
+    assert (
+        response.content
+        == login(district_officer)
+        .post(
+            f"/api/v1/vaccination/staff/campaigns/{uuid.uuid4()}/sessions",
+            body,
+            content_type="application/json",
+        )
+        .content
+    )
+    assert not Session.objects.exists()
