@@ -51,6 +51,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_map(name: str, default: dict[str, int]) -> dict[str, int]:
+    """`name=3,other=5` merged over `default`; a malformed entry is a configuration error."""
+    merged = dict(default)
+    raw = os.environ.get(name, "")
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not name=number")
+        try:
+            merged[key.strip()] = int(value)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not name=number") from exc
+    return merged
+
+
 def site_url_from_listen(host: str, port: str) -> str:
     """The address people reach a server started on HOST:PORT (scripts/run), for links in
     PDFs, QR codes, messages and open data when SITE_URL is not set. A wildcard address

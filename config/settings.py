@@ -17,7 +17,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, site_url_from_listen
+from config.env import env_bool, env_int, env_int_map, env_list, env_str, site_url_from_listen
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("COVIDHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -312,6 +312,15 @@ AUTH_LOCAL_CACHE_SECONDS = env_int("AUTH_LOCAL_CACHE_SECONDS", 5)
 DENIED_BURST_COUNT = env_int("DENIED_BURST_COUNT", 20)
 DENIED_BURST_WINDOW_SECONDS = env_int("DENIED_BURST_WINDOW_SECONDS", 600)
 STAFF_LOOKUPS_PER_HOUR = env_int("STAFF_LOOKUPS_PER_HOUR", 200)
+# Per role, for the roles whose work is looking people up one after another: a sampling
+# lane at a mass-testing site scans a person every 10-20 s at its peak (up to ~360 an
+# hour), a vaccination site's check-in desk about a person a minute. A role not listed
+# gets STAFF_LOOKUPS_PER_HOUR; an account with several roles gets the largest of its
+# roles' limits; 0 for a role turns its limit off. Env: "sampler=800,vaccinator=300".
+STAFF_LOOKUPS_PER_HOUR_BY_ROLE = env_int_map(
+    "STAFF_LOOKUPS_PER_HOUR_BY_ROLE",
+    {"sampler": 600, "vaccinator": 300, "site_manager": 300},
+)
 
 # Only trust X-Forwarded-For when a reverse proxy in front sets it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -13,6 +13,11 @@ class AccountsConfig(AppConfig):
 
         totp_keys.install()
 
+        from covidhub.accounts.scoping import actor_scope
+        from covidhub.audit.alerts import staff_lookup_roles_register
+
+        staff_lookup_roles_register(lambda actor: actor_scope(actor).roles)
+
         from covidhub.accounts.tasks import phone_code_prune
         from covidhub.core.schedule import register
 

@@ -4,8 +4,9 @@
   audit trail (`access_denied_record`); a burst of them (settings DENIED_BURST_COUNT within
   DENIED_BURST_WINDOW_SECONDS) raises a `SecurityAlert`.
 - Bulk look-ups (the CoWIN lesson: one account enumerating people): every person a staff
-  account looks up is charged against an hourly budget (`staff_lookup_charge`); past
-  STAFF_LOOKUPS_PER_HOUR distinct people the look-up is refused (429), audited and alerted.
+  account looks up is charged against an hourly budget (`staff_lookup_charge`); past its
+  roles' limit (`staff_lookup_limit`: STAFF_LOOKUPS_PER_HOUR_BY_ROLE, else
+  STAFF_LOOKUPS_PER_HOUR) distinct people the look-up is refused (429), audited and alerted.
 
 Both write to the database only, so they hold without Redis and across server processes.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -68,6 +70,31 @@ class LookupBudgetExceeded(RateLimited):
     )
 
 
+# The roles of a staff account. Audit sits below accounts, so accounts registers how
+# they are read (AccountsConfig.ready) instead of this module importing it.
+def _no_roles(actor: Any) -> Iterable[str]:
+    return ()
+
+
+_roles_of: Callable[[Any], Iterable[str]] = _no_roles
+
+
+def staff_lookup_roles_register(roles_of: Callable[[Any], Iterable[str]]) -> None:
+    global _roles_of
+    _roles_of = roles_of
+
+
+def staff_lookup_limit(*, actor: Any) -> int:
+    """The account's hourly budget of distinct people (0: no limit): the largest limit of
+    its roles, a role without one of its own counting STAFF_LOOKUPS_PER_HOUR."""
+    default = settings.STAFF_LOOKUPS_PER_HOUR
+    if default <= 0:
+        return 0
+    by_role = settings.STAFF_LOOKUPS_PER_HOUR_BY_ROLE
+    limits = [by_role.get(role, default) for role in _roles_of(actor)] or [default]
+    return 0 if 0 in limits else max(limits)
+
+
 def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
     """Charge one look-up of a person to a staff account's hourly budget.
 
@@ -77,7 +104,7 @@ def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
     """
     if not getattr(actor, "is_authenticated", False) or getattr(actor, "kind", "") != "staff":
         return
-    limit = settings.STAFF_LOOKUPS_PER_HOUR
+    limit = staff_lookup_limit(actor=actor)
     if limit <= 0:
         return
     now = timezone.now()

@@ -120,3 +120,55 @@ def test_without_a_limit_nothing_is_counted(
     settings.STAFF_LOOKUPS_PER_HOUR = 0
     assert login(commune_officer).get(f"/staff/people/{person.uuid}/").status_code == 200
     assert not StaffLookup.objects.exists()
+
+
+def test_the_look_up_budget_follows_the_role(
+    settings: Any, make_staff: Any, area_tree: Any, commune_officer: Any, make_person: Any
+) -> None:
+    """Issue 16: one budget of 200 an hour for every staff account stopped a sampler at a
+    mass-testing site mid-morning. Each role has its own (STAFF_LOOKUPS_PER_HOUR_BY_ROLE);
+    an account with several roles gets the largest; the others keep the default."""
+    import uuid
+
+    from covidhub.accounts.services import role_assign
+    from covidhub.audit.alerts import LookupBudgetExceeded, staff_lookup_charge, staff_lookup_limit
+
+    settings.STAFF_LOOKUPS_PER_HOUR = 2
+    settings.STAFF_LOOKUPS_PER_HOUR_BY_ROLE = {"sampler": 5, "portal_editor": 0}
+    sampler = make_staff("laymau", "sampler", unit_kind="site", unit_uuid=uuid.uuid4())
+    assert staff_lookup_limit(actor=sampler) == 5
+    assert staff_lookup_limit(actor=commune_officer) == 2
+    for _n in range(5):
+        staff_lookup_charge(actor=sampler, person_uuid=uuid.uuid4())
+    with pytest.raises(LookupBudgetExceeded):
+        staff_lookup_charge(actor=sampler, person_uuid=uuid.uuid4())
+    for _n in range(2):
+        staff_lookup_charge(actor=commune_officer, person_uuid=uuid.uuid4())
+    with pytest.raises(LookupBudgetExceeded):
+        staff_lookup_charge(actor=commune_officer, person_uuid=uuid.uuid4())
+    # A commune officer who also samples gets the sampler's budget.
+    role_assign(user=commune_officer, role="sampler", unit_kind="site", unit_uuid=uuid.uuid4())
+    commune_officer = type(commune_officer).objects.get(pk=commune_officer.pk)
+    assert staff_lookup_limit(actor=commune_officer) == 5
+    staff_lookup_charge(actor=commune_officer, person_uuid=uuid.uuid4())
+    # A role set to 0 has no limit; the global 0 turns every limit off.
+    editor = make_staff("bientap", "portal_editor", area_tree["province"])
+    assert staff_lookup_limit(actor=editor) == 0
+    settings.STAFF_LOOKUPS_PER_HOUR = 0
+    assert staff_lookup_limit(actor=sampler) == 0
+
+
+def test_the_role_limits_are_read_from_the_environment(monkeypatch: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_int_map
+
+    monkeypatch.setenv("STAFF_LOOKUPS_PER_HOUR_BY_ROLE", "sampler=800, vaccinator=0")
+    assert env_int_map("STAFF_LOOKUPS_PER_HOUR_BY_ROLE", {"sampler": 600, "site_manager": 300}) == {
+        "sampler": 800,
+        "vaccinator": 0,
+        "site_manager": 300,
+    }
+    monkeypatch.setenv("STAFF_LOOKUPS_PER_HOUR_BY_ROLE", "sampler:800")
+    with pytest.raises(ImproperlyConfigured):
+        env_int_map("STAFF_LOOKUPS_PER_HOUR_BY_ROLE", {})
