@@ -90,7 +90,7 @@ def _someone_writes_during_the_apply(
     errors: list[str] = []
     status_at_write: list[str] = []
     write_now, write_done = threading.Event(), threading.Event()
-    original_apply, original_time = services._roster_chunk_apply, import_jobs.time
+    original_apply, original_time = services._roster_chunk_apply, import_jobs.time  # type: ignore[attr-defined]
 
     def apply_and_hold(job: Any, items: list[Any]) -> Any:  # inside a chunk's transaction
         outcomes = original_apply(job, items)
@@ -129,7 +129,7 @@ def _someone_writes_during_the_apply(
             connections.close_all()
 
     services._roster_chunk_apply = apply_and_hold  # type: ignore[assignment]
-    import_jobs.time = BetweenChunks  # type: ignore[assignment]
+    import_jobs.time = BetweenChunks  # type: ignore[assignment,attr-defined]
     try:
         db["NAME"] = path
         db["OPTIONS"] = {**saved[1], "timeout": 0.5}
@@ -141,7 +141,7 @@ def _someone_writes_during_the_apply(
     finally:
         db["NAME"], db["OPTIONS"] = saved
         services._roster_chunk_apply = original_apply  # type: ignore[assignment]
-        import_jobs.time = original_time
+        import_jobs.time = original_time  # type: ignore[attr-defined]
     return errors, (status_at_write[0] if status_at_write else "")
 
 
