@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "oauth2_provider",
     "django_tasks_db",
     "ninja",
     "covidhub.core",
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "covidhub.portal",
     "covidhub.adoption",
     "covidhub.fhir",
+    "covidhub.clients",
     "covidhub.api",
     "covidhub.demo",
     # Last: an earlier app's catalogue wins, and Django's Vietnamese one translates
@@ -109,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "covidhub.accounts.middleware.CachedOTPMiddleware",
     "covidhub.audit.middleware.DeniedAccessMiddleware",
+    "covidhub.clients.middleware.ClientCallAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "covidhub.accounts.middleware.SessionLifetimeMiddleware",
     "covidhub.core.idempotency.IdempotencyMiddleware",
@@ -305,6 +308,34 @@ AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 60 if REDIS_URL else 0)
 # Each server process also keeps the bearer tokens it used in the last few seconds, in front
 # of Redis: a token revoked through another process stops working here within this time.
 AUTH_LOCAL_CACHE_SECONDS = env_int("AUTH_LOCAL_CACHE_SECONDS", 5)
+
+# Machine clients (covidhub.clients): OAuth 2.0 client credentials through
+# django-oauth-toolkit. Tokens live CLIENT_TOKEN_SECONDS and are kept as their SHA-256 only
+# (RFC 9700 token storage); client secrets are kept hashed with the password hashers.
+# Each client's calls are limited per minute and per day (its own figures, these defaults).
+CLIENT_TOKEN_SECONDS = env_int("CLIENT_TOKEN_SECONDS", 600)
+CLIENT_RATE_PER_MINUTE = env_int("CLIENT_RATE_PER_MINUTE", 120)
+CLIENT_QUOTA_PER_DAY = env_int("CLIENT_QUOTA_PER_DAY", 50_000)
+# Wrong secrets for one client id before its token requests are refused for 15 minutes.
+CLIENT_SECRET_FAILURES_MAX = env_int("CLIENT_SECRET_FAILURES_MAX", 10)
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": CLIENT_TOKEN_SECONDS,
+    "OAUTH2_VALIDATOR_CLASS": "covidhub.clients.oauth.ClientValidator",
+    "SCOPES_BACKEND_CLASS": "covidhub.clients.oauth.ClientScopes",
+    # Filled in by covidhub.clients.scopes (every capability, read and write).
+    "SCOPES": {},
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+}
+# The library's own models (named here because our clients refer to its application).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Staff bearer tokens for the native staff apps (password and TOTP, like the web sign-in):
+# they end with the staff session's absolute limit.
+STAFF_TOKEN_SECONDS = env_int("STAFF_TOKEN_SECONDS", STAFF_ABSOLUTE_SECONDS)
 
 # Misuse the audit trail watches for (covidhub.audit.alerts): this many refused look-ups
 # by one account within the window raise an alert; a staff account may look up this many

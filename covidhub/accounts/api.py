@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Schema, Status
+from ninja import Field, Schema, Status
 
 from covidhub.accounts.api_auth import request_user
 from covidhub.accounts.models import Role, User
@@ -19,6 +19,7 @@ from covidhub.accounts.services import (
     phone_code_request,
     phone_code_verify,
 )
+from covidhub.accounts.stafftokens import staff_token_issue
 from covidhub.core import request_context
 from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.idempotency import carries_secret
@@ -113,6 +114,34 @@ def code_verify(request: HttpRequest, payload: CodeVerifyIn) -> Status[TokenOut]
         phone=payload.phone, code=payload.code, language=translation.get_language() or "vi"
     )
     issued = api_token_issue(user=user, label=payload.device_label)
+    return Status(
+        201, TokenOut(token=issued.token, expires_at=issued.record.expires_at, me=me_out(user))
+    )
+
+
+class StaffTokenIn(BodyIn):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=200)
+    totp: str = Field(max_length=12)
+    device_label: str = Field("", max_length=100)
+
+
+@router.post(
+    "/auth/staff/token",
+    response={201: TokenOut},
+    auth=None,
+    summary="Staff: exchange the password and an authenticator code for a token",
+)
+@carries_secret  # the token: a retry with the same Idempotency-Key gets 409, not the token
+def staff_token(request: HttpRequest, payload: StaffTokenIn) -> Status[TokenOut]:
+    issued = staff_token_issue(
+        request=request,
+        username=payload.username,
+        password=payload.password,
+        totp=payload.totp,
+        label=payload.device_label,
+    )
+    user = issued.record.user
     return Status(
         201, TokenOut(token=issued.token, expires_at=issued.record.expires_at, me=me_out(user))
     )

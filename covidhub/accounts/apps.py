@@ -45,6 +45,7 @@ class AccountsConfig(AppConfig):
 
         from covidhub.accounts.models import RoleAssignment
 
+        post_save.connect(signals.api_tokens_revoke_when_disabled, sender=User)
         post_save.connect(signals.scope_cache_forget, sender=RoleAssignment)
         post_delete.connect(signals.scope_cache_forget, sender=RoleAssignment)
 

@@ -172,7 +172,9 @@ class IssuedToken:
     record: ApiToken
 
 
-def api_token_issue(*, user: User, label: str = "") -> IssuedToken:
+def api_token_issue(
+    *, user: User, label: str = "", lifetime: datetime.timedelta | None = None
+) -> IssuedToken:
     """A bearer token for the mobile app, shown once; only its hash is kept."""
     token = secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
@@ -180,7 +182,8 @@ def api_token_issue(*, user: User, label: str = "") -> IssuedToken:
         key_hash=_token_hash(token),
         prefix=token[:8],
         label=label[:100],
-        expires_at=timezone.now() + datetime.timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        expires_at=timezone.now()
+        + (lifetime or datetime.timedelta(days=settings.API_TOKEN_TTL_DAYS)),
     )
     return IssuedToken(token=token, record=record)
 
@@ -277,6 +280,13 @@ def api_token_revoke(*, user: User, token: str | None = None, token_id: int | No
         qs = qs.filter(key_hash=_token_hash(token))
     elif token_id is not None:
         qs = qs.filter(pk=token_id)
+    api_token_cache_clear(qs.values_list("key_hash", flat=True))
+    return qs.update(revoked_at=timezone.now())
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Every live token of an account (it was disabled)."""
+    qs = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
     api_token_cache_clear(qs.values_list("key_hash", flat=True))
     return qs.update(revoked_at=timezone.now())
 

@@ -36,6 +36,16 @@ def api_token_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
         )
 
 
+def api_tokens_revoke_when_disabled(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A disabled account's bearer tokens (a citizen's app, a staff app) are revoked, not
+    only refused while it stays disabled: enabling it again does not bring them back."""
+    if kwargs.get("created") or instance.is_active:
+        return
+    from covidhub.accounts.services import api_tokens_revoke_all
+
+    api_tokens_revoke_all(user=instance)
+
+
 def scope_cache_forget(sender: type, instance: Any, **kwargs: Any) -> None:
     """A role given or taken applies on the staff member's next request."""
     from covidhub.accounts.authcache import auth_cache_forget

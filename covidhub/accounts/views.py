@@ -24,6 +24,7 @@ from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import actor_scope
 from covidhub.accounts.services import phone_code_request, phone_code_verify, totp_device_create
 from covidhub.accounts.totp_keys import totp_key_readable
+from covidhub.accounts.stafftokens import staff_totp_verify
 from covidhub.accounts.workspaces import workspace_links_for
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError
@@ -154,14 +155,9 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:staff_login")
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token = form.cleaned_data["token"].replace(" ", "")
-        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-            if (
-                device.verify_is_allowed()[0]
-                and totp_key_readable(device)
-                and device.verify_token(token)
-            ):
-                return _complete_staff_login(request, user, device)
+        device = staff_totp_verify(user=user, token=form.cleaned_data["token"])
+        if device is not None:
+            return _complete_staff_login(request, user, device)
         form.add_error("token", _("The code is wrong. Enter the code your app shows now."))
     return render(request, "accounts/staff_verify.html", {"form": form})
 

@@ -72,7 +72,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return error_response(
+        response = error_response(
             api,
             request,
             status=exc.status,
@@ -80,6 +80,10 @@ def install(api: NinjaAPI) -> None:
             message=str(exc.message),
             details=exc.details,
         )
+        # An error may name headers of its answer (Retry-After, WWW-Authenticate).
+        for name, value in getattr(exc, "headers", {}).items():
+            response[name] = value
+        return response
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

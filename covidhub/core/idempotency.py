@@ -72,7 +72,21 @@ def is_marked_secret(view: Callable[..., Any]) -> bool:
     return bool(getattr(view, _CARRIES_SECRET, False))
 
 
+_owner_resolvers: list[Callable[[HttpRequest], str | None]] = []
+
+
+def register_owner_resolver(resolver: Callable[[HttpRequest], str | None]) -> None:
+    """An app that authenticates requests its own way (machine clients) names their owner;
+    the first resolver that answers wins."""
+    if resolver not in _owner_resolvers:
+        _owner_resolvers.append(resolver)
+
+
 def _owner(request: HttpRequest) -> str:
+    for resolver in _owner_resolvers:
+        owner = resolver(request)
+        if owner:
+            return owner
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

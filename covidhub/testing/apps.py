@@ -50,3 +50,9 @@ class TestingConfig(AppConfig):
             "testing.results_notify_sweep", every_seconds=60, task=results_notify_sweep
         )
         register_seeder("testing", testing_seed, order=40)
+
+        from covidhub.clients.units import UnitSource, register_unit_source
+        from covidhub.testing.scope import lab_choices
+
+        # A partner laboratory's system is registered as a client of one laboratory.
+        register_unit_source(UnitSource("lab", Role.LAB_TECHNICIAN, _("Laboratory"), lab_choices))

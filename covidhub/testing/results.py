@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_record
+from covidhub.clients.selectors import is_machine_account
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.testing.codes import barcode_normalise
 from covidhub.testing.errors import (
@@ -268,7 +269,8 @@ def amendment_decide(*, actor: Any, amendment: Amendment, approve: bool) -> Amen
     if tube_result.lab is None:
         raise NotFound()
     _check_lab(actor, tube_result.lab)
-    if amendment.requested_by_id == actor.pk:
+    # Four eyes are two people: neither the one who asked nor a system approves.
+    if amendment.requested_by_id == actor.pk or is_machine_account(actor):
         raise AmendmentSelfApproval()
     Tube.objects.select_for_update().filter(pk=tube_result.tube_id).first()
     tube_result = TubeResult.objects.select_for_update().get(pk=tube_result.pk)

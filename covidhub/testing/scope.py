@@ -98,3 +98,8 @@ def lab_get(*, actor: Any, lab_uuid: Any) -> Lab:
 
 def parse_uuid(value: Any) -> uuid.UUID:
     return _uuid(value)
+
+
+def lab_choices() -> list[tuple[uuid.UUID, str]]:
+    """Every laboratory, for the form that ties a partner laboratory's client to one."""
+    return [(lab.uuid, f"{lab.name} ({lab.code})") for lab in Lab.objects.order_by("name")]

@@ -151,6 +151,16 @@ PAGES: dict[str, Entry | Exempt] = {
         "certificate", OFFICERS
     ),
     "staff/certificates/print/<uuid:certificate_uuid>/qr/": Entry("certificate", OFFICERS),
+    # Machine clients: the province's administrators manage every one.
+    "staff/clients/<uuid:client_uuid>/": Entry(
+        "machine_client", frozenset({"administrator"}), province_wide=True
+    ),
+    "staff/clients/<uuid:client_uuid>/secret/": Entry(
+        "machine_client", frozenset({"administrator"}), method="POST", province_wide=True
+    ),
+    "staff/clients/<uuid:client_uuid>/revoke/": Entry(
+        "machine_client", frozenset({"administrator"}), method="POST", province_wide=True
+    ),
     "staff/certificates/keys/<uuid:key_uuid>/retire/": Entry(
         "signing_key", frozenset({"administrator"}), method="POST", province_wide=True
     ),

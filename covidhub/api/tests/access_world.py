@@ -761,9 +761,23 @@ def _acceptance_rules(world: World, placement: str) -> Target:
     return Target({"purpose": "venue", "version": str(version)}, [])
 
 
+def _machine_client(world: World, placement: str) -> Target:
+    from covidhub.clients.services import client_register
+
+    credentials = client_register(
+        actor=world.actors["administrator"],
+        name=f"Hệ thống {placement}",
+        kind="national",
+        access={"people": "read"},
+        area=world.commune(placement),
+    )
+    return Target({"client_uuid": str(credentials.client.uuid)}, [credentials.client_id])
+
+
 BUILDERS.update(
     {
         "acceptance_rules": _acceptance_rules,
+        "machine_client": _machine_client,
         "announcement": _announcement,
         "ticket": _ticket,
         "official_count": _official_count,

@@ -79,7 +79,8 @@ def api_routes() -> dict[str, dict[str, Any]]:
 def _who(operation: dict[str, Any]) -> str:
     """The kind of account an operation serves, from its security schemes."""
     schemes = {name for item in operation.get("security", []) for name in item}
-    if schemes == {"StaffSession"}:
+    # Staff: a session, or the bearer tokens of staff apps and machine clients.
+    if "StaffSession" in schemes and schemes <= {"StaffSession", "StaffToken", "ClientBearer"}:
         return "staff"
     if schemes == {"CitizenToken", "CitizenSession"}:
         return "citizen"

@@ -89,6 +89,9 @@ NOT_PAGES: dict[str, str] = {
     "adoption:reminders_send": "POST-only action",
     "notifications:dev_outbox": "developer tool (DEBUG only, 404 otherwise)",
     "fhir:my_record_download": "FHIR JSON file",
+    "clients:token": "OAuth token endpoint (POST, JSON)",
+    "clients:rotate": "POST-only action (its answer, the new secret, is checked in clients' tests)",
+    "clients:revoke": "POST-only action",
 }
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
@@ -322,6 +325,8 @@ PAGES: dict[str, Page] = {
     "adoption:roster": Page("sotttt", lambda: {"agency_uuid": _agency().uuid}),
     "adoption:roster_upload": Page("sotttt", lambda: {"agency_uuid": _agency().uuid}),
     "adoption:upload": Page("sotttt", lambda: {"upload_uuid": _upload().uuid}),
+    "clients:new": Page("admin"),
+    "clients:detail": Page("admin", _uuid("clients.MachineClient", "client_uuid")),
 }
 
 
