@@ -24,3 +24,8 @@ class ClientsConfig(AppConfig):
         from covidhub.demo.seeders import register_seeder
 
         register_seeder("clients", clients_seed, order=95)  # after the laboratories
+
+        from covidhub.clients.tasks import access_tokens_prune
+        from covidhub.core.schedule import register
+
+        register("clients.access_tokens_prune", every_seconds=3600, task=access_tokens_prune)

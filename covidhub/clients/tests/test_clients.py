@@ -225,3 +225,23 @@ def test_an_area_outside_the_administrators_is_refused(
 
 def test_basic_helper_matches_rfc_form() -> None:
     assert basic("a", "b") == "Basic YTpi"
+
+
+def test_expired_tokens_are_pruned_on_schedule(
+    register: Any, token_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from covidhub.clients.tasks import access_tokens_prune
+    from covidhub.core.schedule import jobs
+    from covidhub.core.testing import run_queued_tasks
+
+    assert "clients.access_tokens_prune" in {job.name for job in jobs()}
+    credentials = register()
+    token_for(credentials)
+    token_for(credentials)
+    AccessToken.objects.filter(pk=AccessToken.objects.order_by("pk").first().pk).update(
+        expires=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        access_tokens_prune.enqueue()
+    assert run_queued_tasks() >= 1
+    assert AccessToken.objects.count() == 1
