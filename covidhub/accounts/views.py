@@ -23,8 +23,8 @@ from covidhub.accounts.middleware import LAST_ACTIVITY, STAFF_AUTH_AT
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import actor_scope
 from covidhub.accounts.services import phone_code_request, phone_code_verify, totp_device_create
-from covidhub.accounts.totp_keys import totp_key_readable
 from covidhub.accounts.stafftokens import staff_totp_verify
+from covidhub.accounts.totp_keys import totp_key_readable
 from covidhub.accounts.workspaces import workspace_links_for
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError

@@ -126,9 +126,13 @@ def fhir_endpoint(
                 )
             except DomainError as error:
                 code = "throttled" if error.status == 429 else "processing"
-                return outcome_response(
+                response = outcome_response(
                     request, status=error.status, code=code, message=str(error.message)
                 )
+                # A machine client past its limits is told when to come back (Retry-After).
+                for name, value in getattr(error, "headers", {}).items():
+                    response[name] = value
+                return response
 
         return wrapped
 

@@ -1,0 +1,45 @@
+"""A machine client past its limits on the FHIR surface: 429 with Retry-After, audited."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from covidhub.audit.models import AuditEvent
+from covidhub.clients import services as clients
+
+pytestmark = pytest.mark.django_db
+
+FHIR = {"HTTP_ACCEPT": "application/fhir+json"}
+
+
+def test_client_limits_apply_on_fhir(province_admin: Any, area_tree: dict[str, Any]) -> None:
+    credentials = clients.client_register(
+        actor=province_admin,
+        name="Nền tảng quốc gia",
+        kind="national",
+        access={"people": "read"},
+        area=area_tree["commune"],
+        rate_per_minute=1,
+    )
+    basic = base64.b64encode(
+        f"{credentials.client_id}:{credentials.client_secret}".encode()
+    ).decode()
+    token = Client().post(
+        "/oauth/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
+    assert api.get("/fhir/Patient", **FHIR).status_code == 200
+    refused = api.get("/fhir/Patient", **FHIR)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    statuses = [
+        e.details["status"]
+        for e in AuditEvent.objects.filter(
+            action="clients.api.called", actor=credentials.client.account
+        ).order_by("id")
+    ]
+    assert statuses == [200, 429]
