@@ -1,4 +1,5 @@
-"""A machine client past its limits on the FHIR surface: 429 with Retry-After, audited."""
+"""Machine clients with their real OAuth tokens on the FHIR surface: scopes (403), limits
+(429 with Retry-After, audited), revocation (401)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,27 @@ def test_client_limits_apply_on_fhir(province_admin: Any, area_tree: dict[str, A
         ).order_by("id")
     ]
     assert statuses == [200, 429]
+
+
+def test_real_client_token_is_scoped_on_fhir(
+    province_admin: Any, area_tree: dict[str, Any], make_person: Any
+) -> None:
+    credentials = clients.client_register(
+        actor=province_admin,
+        name="Hệ thống xét nghiệm",
+        kind="national",
+        access={"testing": "read"},
+        area=area_tree["commune"],
+    )
+    basic = base64.b64encode(
+        f"{credentials.client_id}:{credentials.client_secret}".encode()
+    ).decode()
+    token = Client().post(
+        "/oauth/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
+    person = make_person()
+    assert api.get(f"/fhir/Patient/{person.uuid}", **FHIR).status_code == 403  # people:read
+    assert api.get("/fhir/Observation", **FHIR).status_code == 200
+    clients.client_revoke(actor=province_admin, client=credentials.client)
+    assert api.get("/fhir/Observation", **FHIR).status_code == 401
