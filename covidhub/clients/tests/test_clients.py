@@ -107,7 +107,7 @@ def test_scopes_capability_access_and_area(
     # A search is a read (a POST that keeps names out of URLs).
     found = api.post("/api/v1/staff/people/search", {"q": ""}, content_type="application/json")
     assert found.status_code == 200
-    assert {p["uuid"] for p in found.json()} == {str(mine.uuid)}
+    assert {p["uuid"] for p in found.json()["items"]} == {str(mine.uuid)}
     # Writing needs people:write.
     update = api.put(
         f"/api/v1/staff/people/{mine.uuid}", {"full_name": "X"}, content_type="application/json"
