@@ -123,7 +123,10 @@ class RulesForm(forms.Form):
 class AcceptanceRulesForm(forms.Form):
     rules = forms.CharField(
         label=_("Rules (EU validation-rule JSON)"),
-        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}),
+        # JSON in both languages, not text to translate (nor for a browser to translate).
+        widget=forms.Textarea(
+            attrs={"rows": 16, "spellcheck": "false", "class": "code", "translate": "no"}
+        ),
         max_length=500_000,
         help_text=_(
             "A JSON list of rules in the EU format: Identifier, Type, Country, Version, "
