@@ -7,6 +7,7 @@ docs/operations.md; `manage.py check --deploy` is then clean.
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "covidhub.adoption",
     "covidhub.fhir",
     "covidhub.clients",
+    "covidhub.exchange",
     "covidhub.api",
     "covidhub.demo",
     # Last: an earlier app's catalogue wins, and Django's Vietnamese one translates
@@ -420,6 +422,15 @@ MEDIA_ROOT = VAR_DIR / "media"
 # web servers and the worker must share this directory), deleted after FHIR_EXPORT_HOURS.
 FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(VAR_DIR / "fhir-exports")))
 FHIR_EXPORT_HOURS = env_int("FHIR_EXPORT_HOURS", 24)
+# Exchange with the national systems: a JSON list of endpoints, each
+# {"name": "nvp", "url": "https://.../fhir", "kinds": ["dose", "result"], "token_env": "VAR"}
+# (the bearer token is read from the environment variable named by token_env, never
+# stored). Empty: nothing is queued.
+EXCHANGE_ENDPOINTS = json.loads(env_str("EXCHANGE_ENDPOINTS", "[]"))
+EXCHANGE_BATCH = env_int("EXCHANGE_BATCH", 200)
+EXCHANGE_TIMEOUT_SECONDS = env_int("EXCHANGE_TIMEOUT_SECONDS", 20)
+EXCHANGE_MAX_ATTEMPTS = env_int("EXCHANGE_MAX_ATTEMPTS", 8)
+EXCHANGE_BACKOFF_SECONDS = env_int("EXCHANGE_BACKOFF_SECONDS", 30)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

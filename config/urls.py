@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("covidhub.portal.urls")),
     path("", include("covidhub.adoption.urls")),
     path("", include("covidhub.clients.urls")),
+    path("", include("covidhub.exchange.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
