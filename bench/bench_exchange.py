@@ -36,7 +36,8 @@ def main() -> None:
         bench.seed(max(args.people, 2000))
         _records_sql(
             bench,
-            f"p.id IN (SELECT id FROM people_person ORDER BY id LIMIT {args.people})",
+            "p.id IN (SELECT id FROM people_person WHERE id NOT IN "
+            f"(SELECT person_id FROM vaccination_dose) ORDER BY id LIMIT {args.people})",
             doses=2,
             results=1,
             prefix="X",
