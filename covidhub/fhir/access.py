@@ -47,6 +47,15 @@ class Reader:
     client_id: str = ""
     # Signed in by a session cookie: unsafe methods then need the CSRF token.
     session: bool = False
+    # A machine client's clinical capabilities it may read ("vaccination", "testing");
+    # None for people and staff, whose roles alone decide.
+    capabilities: frozenset[str] | None = None
+
+    def reads(self, resource_type: str) -> bool:
+        """Whether this reader's scopes cover the resource type: a client with only
+        people:read gets a patient's $everything and export without doses or results."""
+        capability = CAPABILITY_OF.get(resource_type)
+        return self.capabilities is None or capability is None or capability in self.capabilities
 
     @property
     def audited(self) -> bool:
@@ -71,8 +80,9 @@ BearerAuthenticator = Callable[[HttpRequest], Reader | None]
 # Asked in order for every request with a bearer token; None means "not mine".
 bearer_authenticators: list[BearerAuthenticator] = []
 
-# The clients app's scope (capability) a FHIR path reads.
-_CAPABILITY = {
+# The clients app's scope (capability) a FHIR resource type is read under (Patient:
+# people; Organization and Location are public reference data).
+CAPABILITY_OF = {
     "Immunization": "vaccination",
     "Observation": "testing",
     "DiagnosticReport": "testing",
@@ -89,16 +99,24 @@ def _clients_reader(request: HttpRequest) -> Reader | None:
     auth: Any = importlib.import_module("covidhub.clients.auth")
     segment = request.path_info.removeprefix("/fhir/").split("/", 1)[0]
     account = auth.client_actor(
-        request, capability=_CAPABILITY.get(segment, "people"), access="read"
+        request, capability=CAPABILITY_OF.get(segment, "people"), access="read"
     )
     if account is None:
         return None
     client = auth.client_from_request(request)
+    call = auth.client_call_of(request)
+    scopes: Any = importlib.import_module("covidhub.clients.scopes")
+    granted = call.scopes if call is not None else frozenset()
     return Reader(
         kind=CLIENT,
         user=account,
         role=primary_role(actor_scope(account)),
         client_id=str(client.uuid) if client is not None else str(account.pk),
+        capabilities=frozenset(
+            capability
+            for capability in set(CAPABILITY_OF.values())
+            if scopes.allows(granted, capability=capability, access="read")
+        ),
     )
 
 

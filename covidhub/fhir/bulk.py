@@ -103,6 +103,9 @@ def export_request(
     if output_format and output_format not in OUTPUT_FORMATS:
         raise BadRequest(_("_outputFormat must be application/fhir+ndjson."))
     types = _types_parse(resource_types)
+    if resource_types and not all(reader.reads(t) for t in types):
+        raise Forbidden(_("This client's scopes do not cover every type in _type."))
+    types = [t for t in types if reader.reads(t)]
     since_at = instant_parse(since) if since else None
     paths = _area_paths(reader, area_code)
     owner = (

@@ -341,15 +341,23 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     _charge(reader, [person.uuid])
     with transaction.atomic():
         audit_reads(reader, "fhir.patient.everything", [(person, person.uuid)])
-    doses = list(
-        Dose.objects.filter(person=person, status=Dose.Status.VALID)
-        .select_related("vaccine", "lot", "site")
-        .order_by("sequence", "id")
+    doses = (
+        list(
+            Dose.objects.filter(person=person, status=Dose.Status.VALID)
+            .select_related("vaccine", "lot", "site")
+            .order_by("sequence", "id")
+        )
+        if reader.reads("Immunization")
+        else []
     )
-    results = list(
-        Result.objects.filter(person=person)
-        .select_related("site", "tube_result__lab", "sample__tube")
-        .order_by("collected_at", "id")
+    results = (
+        list(
+            Result.objects.filter(person=person)
+            .select_related("site", "tube_result__lab", "sample__tube")
+            .order_by("collected_at", "id")
+        )
+        if reader.reads("Observation")
+        else []
     )
     places: dict[tuple[str, int], None] = {}
     for dose in doses:
