@@ -332,6 +332,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    # Only the client-credentials grant is used (no redirects, no refresh tokens); the rest
+    # of RFC 9700 is set so that nothing weaker can be switched on by accident.
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # The library's own models (named here because our clients refer to its application).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
