@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 
 from covidhub.accounts.api_auth import request_user, staff_auth
+from covidhub.core.api_base import BodyIn, Router
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.exchange.models import ExchangeRecord
 from covidhub.exchange.selectors import (
     exchange_may_manage,
     exchange_reconciliation,
-    exchange_rejections_list,
+    exchange_rejections,
 )
 from covidhub.exchange.services import exchange_records_retry
 
@@ -62,10 +64,8 @@ class ExchangeRejectionOut(Schema):
     attempts: int
 
 
-class ExchangeRetryIn(Schema):
+class ExchangeRetryIn(BodyIn):
     endpoint: str = ""
-
-    model_config = {"extra": "forbid"}
 
 
 class ExchangeRetryOut(Schema):
@@ -130,22 +130,8 @@ def reconciliation(
     response=list[ExchangeRejectionOut],
     summary="The latest rejected and dead-letter records, with the partner's reason",
 )
-def rejections(request: HttpRequest) -> list[ExchangeRejectionOut]:
-    actor = _manager(request)
-    return [
-        ExchangeRejectionOut(
-            uuid=r.uuid,
-            endpoint=r.endpoint,
-            kind=ExchangeRecord.Kind(r.kind),
-            record_uuid=r.record_uuid,
-            day=r.day,
-            status=ExchangeRecord.Status(r.status),
-            reason=r.reason,
-            last_error=r.last_error,
-            attempts=r.attempts,
-        )
-        for r in exchange_rejections_list(actor=actor)
-    ]
+def rejections(request: HttpRequest) -> QuerySet[ExchangeRecord]:
+    return exchange_rejections(actor=_manager(request))
 
 
 @router.post(

@@ -67,10 +67,15 @@ def exchange_reconciliation(
     return list(rows.values())
 
 
-def exchange_rejections_list(*, actor: object, limit: int = 200) -> list[ExchangeRecord]:
-    """The latest rejected and dead records (with the partner's reason or the error)."""
-    return list(
+def exchange_rejections(*, actor: object) -> QuerySet[ExchangeRecord]:
+    """Rejected and dead records, latest first (with the partner's reason or the error)."""
+    return (
         exchange_records_for(actor=actor)
         .filter(status__in=(ExchangeRecord.Status.REJECTED, ExchangeRecord.Status.DEAD))
-        .order_by("-updated_at", "-id")[:limit]
+        .order_by("-updated_at", "-id")
     )
+
+
+def exchange_rejections_list(*, actor: object, limit: int = 200) -> list[ExchangeRecord]:
+    """The latest `limit` of them (the staff page)."""
+    return list(exchange_rejections(actor=actor)[:limit])

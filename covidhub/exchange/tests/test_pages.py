@@ -48,7 +48,8 @@ def test_api_reconciliation_shows_unsent_on_day_one(
     assert answer["unsent"] == 1
     assert answer["items"][0]["pending"] == 1 and answer["items"][0]["kind"] == "dose"
     failures = client.get(f"{API}/rejections").json()
-    assert [f["status"] for f in failures] == ["dead"]
+    assert failures["count"] == 1 and failures["next"] is None
+    assert [f["status"] for f in failures["items"]] == ["dead"]
 
 
 @pytest.mark.django_db
