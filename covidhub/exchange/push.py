@@ -318,5 +318,6 @@ def exchange_push(
     built = bundle_build(rows)
     answer = bundle_post(endpoint, built.bundle) if any(built.owners) else Answer(200, None, "")
     if answer.status == 0 or answer.status >= 500:
-        logger.warning("exchange %s: %s (%d records)", endpoint.name, answer.error, len(rows))
+        partner = endpoint.name  # a national system's configured name, not a person's
+        logger.warning("exchange %s: %s (%d records)", partner, answer.error, len(rows))
     return _settle(built, answer, now)

@@ -92,6 +92,7 @@ NOT_PAGES: dict[str, str] = {
     "clients:token": "OAuth token endpoint (POST, JSON)",
     "clients:rotate": "POST-only action (its answer, the new secret, is checked in clients' tests)",
     "clients:revoke": "POST-only action",
+    "exchange:retry": "POST-only action",
 }
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
@@ -326,6 +327,7 @@ PAGES: dict[str, Page] = {
     "adoption:roster_upload": Page("sotttt", lambda: {"agency_uuid": _agency().uuid}),
     "adoption:upload": Page("sotttt", lambda: {"upload_uuid": _upload().uuid}),
     "clients:new": Page("admin"),
+    "exchange:reconciliation": Page("admin"),
     "clients:detail": Page("admin", _uuid("clients.MachineClient", "client_uuid")),
 }
 
