@@ -221,33 +221,6 @@
     if (seq === state.seq) show(result);
   }
 
-  async function startCamera(form, input) {
-    var video = document.getElementById("scan-video");
-    try {
-      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      var stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-      video.hidden = false;
-      video.srcObject = stream;
-      await video.play();
-      var stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.hidden = true; };
-      var tick = async function () {
-        try {
-          var codes = await detector.detect(video);
-          if (codes.length && codes[0].rawValue) {
-            stop();
-            input.value = codes[0].rawValue;
-            form.requestSubmit();
-            return;
-          }
-        } catch (e) { /* next frame */ }
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    } catch (e) {
-      document.getElementById("scan-error").textContent = message("camera_error");
-    }
-  }
-
   async function refresh() {
     var button = document.getElementById("data-refresh");
     button.disabled = true;
@@ -274,7 +247,11 @@
     document.getElementById("data-refresh").addEventListener("click", refresh);
     if ("BarcodeDetector" in window && navigator.mediaDevices) {
       document.getElementById("scan").hidden = false;
-      document.getElementById("scan-start").addEventListener("click", function () { startCamera(form, input); });
+      document.getElementById("scan-start").addEventListener("click", function () {
+        window.covidhubDcc.scanQr(form, input, function () {
+          document.getElementById("scan-error").textContent = message("camera_error");
+        });
+      });
     }
     if ("serviceWorker" in navigator && root.dataset.swUrl) {
       navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.scope }).catch(function () {});

@@ -315,5 +315,34 @@
     };
   }
 
-  window.covidhubDcc = { verifyHc1: verifyHc1, base45Decode: base45Decode, cborDecode: cborDecode, plain: plain };
+  // The camera, where the browser has BarcodeDetector: the first QR code read is put in
+  // `input` and `form` submitted; `onError` is told when there is no camera to use.
+  async function scanQr(form, input, onError) {
+    var video = document.getElementById("scan-video");
+    try {
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      var stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      video.hidden = false;
+      video.srcObject = stream;
+      await video.play();
+      var stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.hidden = true; };
+      var tick = async function () {
+        try {
+          var codes = await detector.detect(video);
+          if (codes.length && codes[0].rawValue) {
+            stop();
+            input.value = codes[0].rawValue;
+            form.requestSubmit();
+            return;
+          }
+        } catch (e) { /* next frame */ }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    } catch (e) {
+      onError();
+    }
+  }
+
+  window.covidhubDcc = { verifyHc1: verifyHc1, base45Decode: base45Decode, cborDecode: cborDecode, plain: plain, scanQr: scanQr };
 })();

@@ -141,34 +141,6 @@
     if (current()) input.focus();
   }
 
-  async function startCamera(input, form) {
-    var video = document.getElementById("scan-video");
-    try {
-      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      var stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-      video.hidden = false;
-      video.srcObject = stream;
-      await video.play();
-      var stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.hidden = true; };
-      var tick = async function () {
-        try {
-          var codes = await detector.detect(video);
-          if (codes.length && codes[0].rawValue) {
-            stop();
-            input.value = codes[0].rawValue;
-            form.requestSubmit();
-            return;
-          }
-        } catch (e) { /* next frame */ }
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    } catch (e) {
-      var status = document.getElementById("trust-status");
-      status.textContent = messages().camera_error || "";
-    }
-  }
-
   async function init() {
     var root = document.getElementById("verifier");
     if (!root) return;
@@ -179,7 +151,11 @@
     form.addEventListener("submit", function (event) { onSubmit(event, root, form, input, state); });
     if ("BarcodeDetector" in window && navigator.mediaDevices) {
       document.getElementById("scan").hidden = false;
-      document.getElementById("scan-start").addEventListener("click", function () { startCamera(input, form); });
+      document.getElementById("scan-start").addEventListener("click", function () {
+        window.covidhubDcc.scanQr(form, input, function () {
+          document.getElementById("trust-status").textContent = messages().camera_error || "";
+        });
+      });
     }
     if ("serviceWorker" in navigator && root.dataset.swUrl) {
       navigator.serviceWorker.register(root.dataset.swUrl, { scope: window.location.pathname }).catch(function () {});
