@@ -53,6 +53,34 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields after the command: state is [0], utime [11], stime [12] (stat(5) 14 and 15).
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _group_pids(pgid: int) -> list[int]:
+    """Every live process of a process group (granian's workers share the server's)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            pids.append(int(entry.name))
+    return pids
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -378,6 +406,7 @@ class Bench:
                 capture_output=True,
                 check=False,
             )
+        cpu_before = self.cpu_seconds()
         started = time.perf_counter()
         completed = subprocess.run(
             [
@@ -396,7 +425,19 @@ class Bench:
             check=True,
         )
         elapsed = time.perf_counter() - started
+        cpu_after = self.cpu_seconds()
         result = self._parse(name, completed.stdout, connections, elapsed)
+        if result.requests:
+            # CPU per request, the capacity model's input (bench/capacity.py): what the
+            # web tier and the database spent, not wall time, so other load on the
+            # machine slows a run without changing what a request costs.
+            for tier in ("app", "db"):
+                spent = sum(
+                    after - cpu_before[tier].get(pid, 0.0) for pid, after in cpu_after[tier].items()
+                )
+                result.extra[f"{tier}_cpu_ms_per_request"] = round(
+                    spent * 1000 / result.requests, 3
+                )
         if result.errors:
             # The first refused responses (status and body), so that errors are explained.
             samples = [line for line in completed.stderr.splitlines() if line.strip()][:3]
@@ -404,6 +445,40 @@ class Bench:
             for line in samples:
                 print(f"  {name}: {line}", file=sys.stderr, flush=True)
         return result
+
+    def database_sizes(self) -> dict[str, int]:
+        """The bench database's size, its people and its check-ins (bytes and rows), for
+        the capacity model's storage estimate."""
+        try:
+            row = self.sql(
+                "SELECT pg_database_size(current_database()), "
+                "(SELECT count(*) FROM people_person), "
+                "pg_total_relation_size('declarations_checkin'), "
+                "(SELECT count(*) FROM declarations_checkin)"
+            )
+        except subprocess.CalledProcessError:
+            return {}
+        total, people, checkin_bytes, checkins = (int(v) for v in row.split("|"))
+        return {
+            "database_bytes": total,
+            "people": people,
+            "checkin_bytes": checkin_bytes,
+            "checkins": checkins,
+        }
+
+    def cpu_seconds(self) -> dict[str, dict[int, float]]:
+        """CPU seconds per process of the web tier (the granian process group) and of the
+        PostgreSQL backends serving the bench database. A backend that appears between
+        two readings started during the run: all of its CPU counts."""
+        app: dict[int, float] = {}
+        if self.processes:
+            app = {pid: _process_cpu_seconds(pid) for pid in _group_pids(self.processes[0].pid)}
+        backends = self.sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        db = {int(pid): _process_cpu_seconds(int(pid)) for pid in backends.split() if pid}
+        return {"app": app, "db": db}
 
     def _script(
         self,
@@ -494,6 +569,17 @@ end
             lines.append(
                 f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests:,} | {r.errors} | {r.connections} |"
             )
+        costed = [r for r in results if "app_cpu_ms_per_request" in r.extra]
+        if costed:
+            lines += [
+                "",
+                "| scenario | web CPU ms/request | database CPU ms/request |",
+                "|---|---:|---:|",
+            ]
+            for r in costed:
+                lines.append(
+                    f"| {r.name} | {r.extra['app_cpu_ms_per_request']:.2f} | {r.extra['db_cpu_ms_per_request']:.2f} |"
+                )
         for key, value in (notes or {}).items():
             lines.append(f"- {key}: {value}")
         text = "\n".join(lines)
@@ -505,6 +591,7 @@ end
             json.dumps(
                 {
                     "machine": info,
+                    "database": self.database_sizes(),
                     "results": [asdict(r) for r in results],
                     "notes": notes or {},
                     "table": text,
