@@ -189,6 +189,7 @@ def api_token_issue(
 
 
 TOKEN_TOUCH_INTERVAL = datetime.timedelta(minutes=5)
+STAFF_TOKEN_TOUCH_INTERVAL = datetime.timedelta(seconds=30)
 
 
 def _token_cache_key(key_hash: str) -> str:
@@ -257,7 +258,17 @@ def api_token_authenticate(token: str) -> User | None:
             return None
         record, user = records[0], users[0]
         token_id, expires_at, last_used_at = record.pk, record.expires_at, record.last_used_at
-    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+    touch_interval = TOKEN_TOUCH_INTERVAL
+    if user.kind == User.Kind.STAFF:
+        # A staff token ends after STAFF_IDLE_SECONDS unused, as a staff session does; its
+        # last use is then kept to the half minute (the session's resolution), not to five.
+        idle = datetime.timedelta(seconds=settings.STAFF_IDLE_SECONDS)
+        if last_used_at is not None and now - last_used_at > idle:
+            api_token_cache_clear([key_hash])
+            ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=now)
+            return None
+        touch_interval = min(touch_interval, STAFF_TOKEN_TOUCH_INTERVAL)
+    if last_used_at is None or now - last_used_at > touch_interval:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
         User.objects.filter(pk=user.pk).update(last_seen_at=now)
         last_used_at = now

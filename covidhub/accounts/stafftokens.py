@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from covidhub.accounts import lockout
-from covidhub.accounts.models import User
+from covidhub.accounts.models import ApiToken, User
 from covidhub.accounts.services import IssuedToken, api_token_issue
 from covidhub.accounts.totp_keys import totp_key_readable
 from covidhub.audit.services import audit_record
@@ -76,6 +76,8 @@ def staff_token_issue(
         label=label,
         lifetime=datetime.timedelta(seconds=settings.STAFF_TOKEN_SECONDS),
     )
+    # Idle from the moment it is issued, not from its first use.
+    ApiToken.objects.filter(pk=issued.record.pk).update(last_used_at=issued.record.created_at)
     audit_record(
         actor=user,
         action="accounts.staff_token.issued",

@@ -21,6 +21,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
 
 from covidhub.accounts.models import User
+from covidhub.audit.alerts import LOOKUP_BUDGET_EXEMPT
 from covidhub.clients import ratelimit
 from covidhub.clients.errors import ClientRateLimited, ScopeRefused
 from covidhub.clients.models import MachineClient
@@ -77,6 +78,9 @@ def _admit(request: HttpRequest, call: ClientCall, need: Need | None) -> User:
     if not verdict.allowed:
         raise ClientRateLimited(retry_after=verdict.retry_after)
     account = copy.copy(call.account)  # views may set attributes on request.user
+    # Its calls count against its own per-minute and per-day limits (just charged), not
+    # against the hourly look-up budget that stops a staff member browsing people.
+    setattr(account, LOOKUP_BUDGET_EXEMPT, True)
     request.user = account
     return account
 

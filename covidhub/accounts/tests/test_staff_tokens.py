@@ -109,3 +109,45 @@ def test_a_citizen_token_is_not_a_staff_token(citizen):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=citizen).token}")
     answer = api.post("/api/v1/staff/people/search", {"q": ""}, content_type="application/json")
     assert answer.status_code in (401, 403)
+
+
+def test_a_staff_token_ends_when_left_idle_like_the_session(commune_officer, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.STAFF_IDLE_SECONDS = 15 * 60
+    token = _issue(commune_officer).json()["token"]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    row = ApiToken.objects.get(user=commune_officer)
+    # Used 14 minutes after its last use: still valid, and the use is kept.
+    ApiToken.objects.filter(pk=row.pk).update(
+        last_used_at=timezone.now() - datetime.timedelta(minutes=14)
+    )
+    assert api.get("/api/v1/me").status_code == 200
+    row.refresh_from_db()
+    assert timezone.now() - row.last_used_at < datetime.timedelta(seconds=5)
+    # Then left alone 16 minutes: refused, revoked, and a later use does not revive it.
+    ApiToken.objects.filter(pk=row.pk).update(
+        last_used_at=timezone.now() - datetime.timedelta(minutes=16)
+    )
+    assert api.get("/api/v1/me").status_code == 401
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    assert api.get("/api/v1/me").status_code == 401
+
+
+def test_a_citizen_token_has_no_idle_limit(citizen, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from covidhub.accounts.services import api_token_issue
+
+    settings.STAFF_IDLE_SECONDS = 15 * 60
+    issued = api_token_issue(user=citizen)
+    ApiToken.objects.filter(pk=issued.record.pk).update(
+        last_used_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {issued.token}").get("/api/v1/me").status_code == 200

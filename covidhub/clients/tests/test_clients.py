@@ -245,3 +245,30 @@ def test_expired_tokens_are_pruned_on_schedule(
         access_tokens_prune.enqueue()
     assert run_queued_tasks() >= 1
     assert AccessToken.objects.count() == 1
+
+
+def test_a_client_is_held_by_its_own_limits_not_the_staff_lookup_budget(
+    register: Any,
+    bearer: Any,
+    make_person: Any,
+    area_tree: dict[str, Any],
+    settings: Any,
+    commune_officer: Any,
+) -> None:
+    settings.STAFF_LOOKUPS_PER_HOUR = 2
+    settings.STAFF_LOOKUPS_PER_HOUR_BY_ROLE = {}
+    api = bearer(register(access={"people": "read"}, area="commune"))
+    people = [
+        make_person(commune=area_tree["commune"], full_name=name)
+        for name in ("Lê Văn An", "Trần Thị Bình", "Phạm Văn Cường", "Đỗ Thị Dung")
+    ]
+    for person in people:
+        assert api.get(f"/api/v1/staff/people/{person.uuid}").status_code == 200
+    # The control: a commune officer with the same budget is stopped at the third person.
+    from covidhub.audit.alerts import LookupBudgetExceeded, staff_lookup_charge
+
+    officer = commune_officer
+    staff_lookup_charge(actor=officer, person_uuid=people[0].uuid)
+    staff_lookup_charge(actor=officer, person_uuid=people[1].uuid)
+    with pytest.raises(LookupBudgetExceeded):
+        staff_lookup_charge(actor=officer, person_uuid=people[2].uuid)
