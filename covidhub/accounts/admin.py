@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
+from covidhub.accounts.backends import is_service_account
 from covidhub.accounts.models import AuthenticatorDevice, RoleAssignment, User
 from covidhub.accounts.services import role_scope_check
 from covidhub.core.errors import DomainError
@@ -87,6 +88,18 @@ class UserAdmin(BaseUserAdmin[User]):
             },
         ),
     )
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # A machine client's service account is managed on the client's page
+        # (/staff/clients/): its roles, its secret, its revocation; here it is read-only.
+        if obj is not None and is_service_account(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and is_service_account(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(
         self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool

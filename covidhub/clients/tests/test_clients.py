@@ -272,3 +272,41 @@ def test_a_client_is_held_by_its_own_limits_not_the_staff_lookup_budget(
     staff_lookup_charge(actor=officer, person_uuid=people[1].uuid)
     with pytest.raises(LookupBudgetExceeded):
         staff_lookup_charge(actor=officer, person_uuid=people[2].uuid)
+
+
+def test_a_service_account_cannot_sign_in_nor_be_changed_in_the_admin(
+    register: Any, province_admin: Any, login: Any
+) -> None:
+    credentials = register(access={"people": "read"}, area="commune")
+    account = MachineClient.objects.get(application__client_id=credentials.client_id).account
+    # A password given to it (here straight in the database) signs nobody in.
+    account.set_password("correct horse battery staple")
+    account.save()
+    browser = Client()
+    answer = browser.post(
+        "/staff/signin/",
+        {"username": account.username, "password": "correct horse battery staple"},
+    )
+    assert answer.status_code == 200  # the form again, with its error; no TOTP step
+    assert "_auth_user_id" not in browser.session
+    # The control: the same form signs a staff member in with their password.
+    officer_answer = Client().post(
+        "/staff/signin/", {"username": province_admin.username, "password": "correct horse battery"}
+    )
+    assert officer_answer.status_code == 302
+    # In the admin it is read-only: no password change, no role edit, no delete.
+    province_admin.is_staff = province_admin.is_superuser = True
+    province_admin.save()
+    admin = login(province_admin)
+    assert admin.get(f"/admin/accounts/user/{account.pk}/change/").status_code == 200
+    changed = admin.post(
+        f"/admin/accounts/user/{account.pk}/change/",
+        {"username": account.username, "kind": "staff", "is_active": "on"},
+    )
+    assert changed.status_code == 403
+    assert admin.get(f"/admin/accounts/user/{account.pk}/password/").status_code == 403
+    assert (
+        admin.post(f"/admin/accounts/user/{account.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    # The control: an ordinary staff account stays editable.
+    assert admin.get(f"/admin/accounts/user/{province_admin.pk}/password/").status_code == 200
