@@ -53,6 +53,15 @@ def audit_lockdown_statements(*, owner_role: str, app_role: str) -> list[str]:
 END $$""",  # noqa: S608
         f"GRANT USAGE, CREATE ON SCHEMA public TO {app}",
         f"ALTER TABLE {AUDIT_TABLE} OWNER TO {owner}",
+        # PostgreSQL: the table is partitioned by month (covidhub.core.partitions); a
+        # partition has an owner of its own, who could truncate or drop it.
+        f"""DO $$ DECLARE part regclass; BEGIN
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
+                WHERE inhparent = to_regclass('{AUDIT_TABLE}') LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO {owner}', part);
+        EXECUTE format('REVOKE ALL ON %s FROM PUBLIC, {app}', part);
+    END LOOP;
+END $$""",  # noqa: S608
     ]
     statements += [f"ALTER FUNCTION {function} OWNER TO {owner}" for function in AUDIT_FUNCTIONS]
     statements += [

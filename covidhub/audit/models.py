@@ -126,3 +126,23 @@ class StaffLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.person_uuid}"
+
+
+class AuditArchive(models.Model):
+    """One month of the audit trail detached from the database and written to a file
+    (`covidhub.audit.archive`): the digests that prove the file whole, chained."""
+
+    partition = models.CharField(max_length=63, unique=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    rows = models.PositiveBigIntegerField()
+    csv_sha256 = models.CharField(max_length=64)
+    previous_sha256 = models.CharField(max_length=64, blank=True)
+    manifest_sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.partition

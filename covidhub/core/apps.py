@@ -15,9 +15,10 @@ class CoreConfig(AppConfig):
         # Django 6.1's empty choice of a select list; Django's own Vietnamese catalogue has
         # no translation for it yet, so ours carries it.
         fields.BLANK_CHOICE_LABEL = _("- Select an option -")
-        from covidhub.core.tasks import housekeeping
+        from covidhub.core.tasks import housekeeping, partitions_maintain
 
         register("core.housekeeping", every_seconds=3600, task=housekeeping)
+        register("core.partitions", every_seconds=24 * 3600, task=partitions_maintain)
 
         from covidhub.core.monitoring import register_queue, tasks_due_depth
 

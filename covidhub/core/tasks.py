@@ -16,3 +16,12 @@ def housekeeping() -> dict[str, int]:
     day_ago = timezone.now() - datetime.timedelta(days=1)
     runs, _r = ScheduledRun.objects.filter(created_at__lt=day_ago).delete()
     return {"idempotency": idempotency_prune(), "runs": runs}
+
+
+@task()
+def partitions_maintain() -> dict[str, list[str]]:
+    """Daily: create the partitions of the days and months ahead (DDL only; see
+    covidhub.core.partitions). Expired partitions are dropped by the retention jobs."""
+    from covidhub.core import partitions
+
+    return partitions.partitions_maintain()

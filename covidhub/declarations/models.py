@@ -254,12 +254,16 @@ class FollowUp(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    # No database constraint: declarations are partitioned by day on PostgreSQL
+    # (covidhub.core.partitions), and nothing may hold a foreign key to such a table.
+    # Retention sets it to NULL before the day's declarations go, by either path.
     declaration = models.OneToOneField(
         Declaration,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="followup",
+        db_constraint=False,
     )
     commune = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     commune_path = models.CharField(max_length=64, editable=False)

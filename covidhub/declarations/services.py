@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.localcache import LocalCache
+from covidhub.core.partitions import partitions_drop_before
 from covidhub.core.phones import phone_normalise
 from covidhub.core.rawsql import db_values, message_cursor, model_rows, placeholders
 from covidhub.declarations import conf
@@ -1092,8 +1093,13 @@ def _live_counts(metric: str, days: list[datetime.date]) -> dict[tuple[datetime.
 
 
 def retention_run(*, days: int | None = None, today: datetime.date | None = None) -> dict[str, int]:
-    """Delete check-ins and declarations older than the retention period, one day at a
-    time: each day's counts are kept (DailyTally) in the same transaction as the delete."""
+    """Remove check-ins and declarations older than the retention period, one day at a
+    time: each day's counts are kept (DailyTally) in the same transaction.
+
+    On PostgreSQL the tables are partitioned by day (covidhub.core.partitions): a day's
+    partition is dropped whole; rows without a partition of their own (SQLite, or a day
+    that landed in the DEFAULT partition) are deleted. The period is the one setting
+    `conf.retention_days`."""
     keep = conf.retention_days() if days is None else days
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=keep)
@@ -1119,18 +1125,33 @@ def retention_run(*, days: int | None = None, today: datetime.date | None = None
                         tally.value = tally.value + value if tallied else value
                         tally.save(update_fields=["value"])
                 TalliedDay.objects.get_or_create(day=day, metric=metric)
-                _total, per_model = manager.filter(day=day).delete()
-                deleted[metric] += sum(
-                    v for k, v in per_model.items() if k.endswith((".Declaration", ".CheckIn"))
-                )
+                deleted[metric] += _day_remove(manager.model, day, rows=sum(counts.values()))
+        # Partitions of old days that held no row (made ahead, never used) go as well.
+        with transaction.atomic():
+            partitions_drop_before(manager.model._meta.db_table, before=cutoff)
     if any(deleted.values()):
         logger.info(
-            "retention: deleted %s declarations and %s check-ins older than %s",
+            "retention: removed %s declarations and %s check-ins older than %s",
             deleted[METRIC_DECLARATIONS],
             deleted[METRIC_CHECKINS],
             cutoff.isoformat(),
         )
     return deleted
+
+
+def _day_remove(model: type[models.Model], day: datetime.date, *, rows: int) -> int:
+    """Remove one day's rows of `model` (inside retention's transaction); return how many.
+
+    Dropping a partition skips the ORM, so what the ORM's delete would do to related rows
+    is done first: a follow-up outlives its declaration (SET_NULL)."""
+    if model is Declaration:
+        FollowUp.objects.filter(declaration__day=day).update(declaration=None)
+    dropped = partitions_drop_before(model._meta.db_table, before=day + datetime.timedelta(days=1))
+    if any(p.start is not None and p.start <= day for p in dropped):
+        # PostgreSQL routes each row to one partition: the day's rows were all in it.
+        return rows
+    _total, per_model = model._default_manager.filter(day=day).delete()
+    return sum(v for k, v in per_model.items() if k.endswith((".Declaration", ".CheckIn")))
 
 
 def _daily_counts(metric: str, since: datetime.date, until: datetime.date) -> list[Any]:

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from covidhub.audit.models import AuditEvent
 from covidhub.audit.services import audit_record
+from covidhub.core.partitions import partitions_maintain
 
 
 def _raw_statement_refused(sql: str, params: list[Any] | None = None) -> bool:
@@ -77,6 +78,13 @@ def split_roles() -> Any:
         # The application as it often is in production: owner of the public schema.
         cursor.execute(f"ALTER SCHEMA public OWNER TO {app}")
         cursor.execute(f"ALTER TABLE audit_auditevent OWNER TO {app}")
+        # Partitioned by month on PostgreSQL: the application made the partitions too.
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits "
+            "WHERE inhparent = 'audit_auditevent'::regclass"
+        )
+        for (part,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {part} OWNER TO {app}")
     call_command("audit_lockdown", owner_role=owner, app_role=app, verbosity=0)
     try:
         yield app
@@ -106,11 +114,17 @@ def test_the_application_role_may_only_insert_and_read_audit_rows(
         "AS $$ BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql",
         "DROP TABLE audit_auditevent",
         "ALTER SCHEMA public OWNER TO CURRENT_USER",
+        # A month's partition is no way around it.
+        "TRUNCATE audit_auditevent_default",
+        "DROP TABLE audit_auditevent_default",
+        "ALTER TABLE audit_auditevent DETACH PARTITION audit_auditevent_default",
     ]:
         assert _raw_statement_refused(statement), statement
     with connection.cursor() as cursor:
         cursor.execute("SET covidhub.audit_purge = 'on'")  # the flush's door opens no wider
     assert _raw_statement_refused("TRUNCATE audit_auditevent")
+    # Its daily maintenance leaves the audit table alone (an administrator makes months).
+    assert "audit_auditevent" not in partitions_maintain()
     # What the application does need still works under the reduced role.
     again = audit_record(actor=commune_officer, action="people.person.viewed", obj=citizen_person)
     assert set(AuditEvent.objects.values_list("pk", flat=True)) >= {event.pk, again.pk}
