@@ -376,6 +376,11 @@ if SMS_BACKEND == "http" and not SMS_GATEWAY_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL")
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 12)
 NOTIFY_BACKOFF_BASE_SECONDS = env_int("NOTIFY_BACKOFF_BASE_SECONDS", 30)
+# A message left "sending" this long (its worker died between claiming and recording it)
+# is sent again by the sweep, which runs every NOTIFY_SWEEP_SECONDS: the gateway drops the
+# repeat by the message's Idempotency-Key (its UUID).
+NOTIFY_SENDING_STUCK_SECONDS = env_int("NOTIFY_SENDING_STUCK_SECONDS", 600)
+NOTIFY_SWEEP_SECONDS = env_int("NOTIFY_SWEEP_SECONDS", 60)
 
 SMTP_HOST = env_str("EMAIL_HOST")
 if PRODUCTION and not SMTP_HOST:
@@ -526,6 +531,13 @@ METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32",
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 # /readyz says "degraded" when the oldest task that is due has waited longer than this.
 WORKER_LAG_MAX_SECONDS = env_int("WORKER_LAG_MAX_SECONDS", 120)
+# Each worker records a heartbeat every WORKER_BEAT_SECONDS; a task still "running" under a
+# worker silent for WORKER_DEAD_SECONDS (killed, its machine gone) goes back to the queue
+# and runs again — tasks are written to be run twice safely (covidhub/core/workers.py).
+WORKER_BEAT_SECONDS = env_int("WORKER_BEAT_SECONDS", 5)
+WORKER_DEAD_SECONDS = env_int("WORKER_DEAD_SECONDS", 60)
+if WORKER_DEAD_SECONDS < 3 * WORKER_BEAT_SECONDS:
+    raise ImproperlyConfigured("WORKER_DEAD_SECONDS must be at least 3 × WORKER_BEAT_SECONDS")
 
 # Logging: no personal data goes to logs (covidhub/core/logging.py masks what libraries
 # write); request ids tie log lines to audit rows. JSON lines in production.

@@ -51,6 +51,18 @@ class ScheduledRun(models.Model):
         return f"{self.name}@{self.slot}"
 
 
+class WorkerBeat(models.Model):
+    """A task worker's last sign of life: `run_worker` beats every few seconds, and the
+    tasks a worker was running when it stopped beating go back to the queue
+    (covidhub.core.workers)."""
+
+    worker_id = models.CharField(max_length=100, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.worker_id
+
+
 class Setting(models.Model):
     """Operator-editable values (the status-card rules, retention days, …) by key."""
 

@@ -8,10 +8,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from covidhub.core.monitoring import register_queue
         from covidhub.core.schedule import register
         from covidhub.notifications.selectors import message_queue_depth
         from covidhub.notifications.tasks import message_sweep
 
-        register("notifications.sweep", every_seconds=60, task=message_sweep)
+        register("notifications.sweep", every_seconds=settings.NOTIFY_SWEEP_SECONDS, task=message_sweep)
         register_queue("messages", message_queue_depth)

@@ -270,7 +270,7 @@ def message_deliver(*, message_id: int) -> str:
 def message_sweep() -> int:
     """Re-enqueue due messages whose task was lost (a worker killed mid-send, a crash)."""
     now = timezone.now()
-    stuck = now - datetime.timedelta(minutes=10)
+    stuck = now - datetime.timedelta(seconds=settings.NOTIFY_SENDING_STUCK_SECONDS)
     Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=stuck).update(
         status=Message.Status.PENDING, next_attempt_at=now
     )

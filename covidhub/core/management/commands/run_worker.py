@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from covidhub.core.schedule import enqueue_due
+from covidhub.core.workers import beat_forever
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-scheduler", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        worker_id = f"{os.uname().nodename}-{os.getpid()}"
+        # The heartbeat, and the tasks of dead workers given back (covidhub.core.workers).
+        threading.Thread(
+            target=beat_forever, args=(worker_id, threading.Event()), daemon=True
+        ).start()
         if not options["no_scheduler"]:
             threading.Thread(target=self._schedule_forever, daemon=True).start()
         worker = Worker(
@@ -32,7 +38,7 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=True,
             max_tasks=None,
-            worker_id=f"{os.uname().nodename}-{os.getpid()}",
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
         worker.configure_signals()

@@ -1,0 +1,72 @@
+"""Workers that die mid-task: their tasks go back to the queue.
+
+django-tasks-db claims a task by marking it RUNNING under the worker's id; a worker killed
+while it runs one (SIGKILL, its machine lost) leaves it RUNNING for ever. So every worker
+records a heartbeat (`WorkerBeat`) every WORKER_BEAT_SECONDS from a thread of its own, and
+on the same beat gives back to the queue (READY) each task that has been RUNNING for over
+WORKER_DEAD_SECONDS under a worker that has not beaten for that long. Such a task runs
+again, which our tasks are written to survive: a notification is claimed (pending →
+sending) before it is sent and the sweep sends one left "sending" again under the same
+message UUID, which the gateway de-duplicates; an outbox drain runs in a transaction that
+the dead worker's connection rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.tasks.base import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from covidhub.core.models import WorkerBeat
+
+logger = logging.getLogger(__name__)
+
+
+def worker_beat(worker_id: str) -> None:
+    WorkerBeat.objects.update_or_create(worker_id=worker_id, defaults={"beat_at": timezone.now()})
+
+
+def tasks_orphaned_requeue(*, now: datetime.datetime | None = None) -> int:
+    """Put back in the queue the tasks of workers that stopped beating; how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.WORKER_DEAD_SECONDS)
+    alive = set(WorkerBeat.objects.filter(beat_at__gte=cutoff).values_list("worker_id", flat=True))
+    requeued = 0
+    with transaction.atomic():
+        running = DBTaskResult.objects.select_for_update(skip_locked=True).filter(
+            status=TaskResultStatus.RUNNING, started_at__lt=cutoff
+        )
+        for task in running:
+            worker = task.worker_ids[-1] if task.worker_ids else ""
+            if worker in alive:
+                continue
+            task.status = TaskResultStatus.READY
+            task.started_at = None
+            task.save(update_fields=["status", "started_at"])
+            requeued += 1
+            logger.warning(
+                "task %s (%s) given back to the queue: its worker %s stopped beating",
+                task.pk,
+                task.task_path,
+                worker or "?",
+            )
+    WorkerBeat.objects.filter(beat_at__lt=now - datetime.timedelta(days=1)).delete()
+    return requeued
+
+
+def beat_forever(worker_id: str, stop: threading.Event) -> None:
+    """The heartbeat thread of `run_worker`."""
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            worker_beat(worker_id)
+            tasks_orphaned_requeue()
+        except Exception:
+            logger.exception("worker heartbeat failed")
+        stop.wait(settings.WORKER_BEAT_SECONDS)
