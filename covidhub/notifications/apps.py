@@ -15,5 +15,7 @@ class NotificationsConfig(AppConfig):
         from covidhub.notifications.selectors import message_queue_depth
         from covidhub.notifications.tasks import message_sweep
 
-        register("notifications.sweep", every_seconds=settings.NOTIFY_SWEEP_SECONDS, task=message_sweep)
+        register(
+            "notifications.sweep", every_seconds=settings.NOTIFY_SWEEP_SECONDS, task=message_sweep
+        )
         register_queue("messages", message_queue_depth)
