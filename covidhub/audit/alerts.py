@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from covidhub.audit.models import AuditEvent, SecurityAlert, StaffLookup
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import RateLimited
+from covidhub.core.localcache import LocalCache
+from covidhub.core.replicas import replica_pin
 
 DENIED_ACTION = "security.access.denied"
 THROTTLED_ACTION = "security.lookup.throttled"
@@ -117,6 +119,14 @@ def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
     now = timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     key = uuid.UUID(str(person_uuid))
+    # A person this account was charged for this hour (a committed row, which only the
+    # next hours' pruning removes) is free again: nothing to count or insert.
+    charged = (actor.pk, hour, key)
+    if _charged.get_or_load(charged, lambda: None):
+        return
+    # The budget is a security decision: counted on the primary (never on a standby that
+    # may lag), and the insert that follows is a write anyway.
+    replica_pin()
     # Two statements on the hot path (a scan): the count, then the insert (a repeat is
     # ignored by the unique constraint). Only at the limit is a repeat told apart.
     this_hour = StaffLookup.objects.filter(actor=actor, hour=hour)
@@ -140,6 +150,12 @@ def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
     StaffLookup.objects.bulk_create(
         [StaffLookup(actor=actor, hour=hour, person_uuid=key)], ignore_conflicts=True
     )
+    transaction.on_commit(lambda: _charged.get_or_load(charged, lambda: True))
+
+
+# (account, hour, person) look-ups charged and committed, per process: an account that
+# reads the same person again within the hour (every page of their record) costs no query.
+_charged: LocalCache[bool] = LocalCache("audit.lookups.charged", ttl_seconds=3600)
 
 
 def staff_lookups_prune(*, now: datetime.datetime | None = None) -> int:

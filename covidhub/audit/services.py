@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 
 from covidhub.audit.models import AuditEvent
 from covidhub.core import request_context
+from covidhub.core.rawsql import insert_fields, insert_values
 
 
 def audit_event_new(
@@ -90,3 +93,55 @@ def audit_record_many(
             for obj in objects
         ]
     )
+
+
+def audit_record_each(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    items: Sequence[tuple[str, uuid.UUID | None]],
+    actor_role: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One event per (object id, person UUID) in `items`, all by the same actor, action and
+    details, written together: by COPY on PostgreSQL (a bulk export audits hundreds of
+    thousands of people), else in bulk inserts. Each row holds the values `audit_record`
+    would write (the ORM prepares them once, for the first event)."""
+    if not items:
+        return
+
+    def event(object_id: str, person_uuid: uuid.UUID | None) -> AuditEvent:
+        new = audit_event_new(
+            actor=actor,
+            action=action,
+            actor_role=actor_role,
+            person_uuid=person_uuid,
+            details=details,
+        )
+        new.object_type, new.object_id = object_type, object_id
+        return new
+
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create([event(*item) for item in items], batch_size=1000)
+        return
+    template = event(*items[0])
+    fields = insert_fields(AuditEvent)
+    names = [field.name for field in fields]
+    object_index, person_index = names.index("object_id"), names.index("person_uuid")
+    person_field = fields[person_index]
+    row = insert_values(template, connection, fields)
+    # The details as JSON text once, not encoded again for each row.
+    details_index = names.index("details")
+    row[details_index] = json.dumps(template.details)
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as out,
+    ):  # type: ignore[attr-defined]
+        for object_id, person_uuid in items:
+            row[object_index] = object_id
+            row[person_index] = person_field.get_db_prep_save(person_uuid, connection)
+            out.write_row(row)

@@ -14,33 +14,32 @@ record is audited instead.
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.scoping import actor_scope
 from covidhub.areas.models import Area
-from covidhub.audit.models import AuditEvent
-from covidhub.audit.services import audit_event_new, audit_record
-from covidhub.fhir import resources
+from covidhub.audit.services import audit_record, audit_record_each
+from covidhub.fhir import resources, rows
 from covidhub.fhir.access import CLIENT, Reader, paths_q
 from covidhub.fhir.capability import EXPORT_TYPES
 from covidhub.fhir.errors import BadRequest, Forbidden, NotFound, TooMany
 from covidhub.fhir.models import ExportJob
 from covidhub.fhir.search import instant_parse
 from covidhub.people.models import Person
-from covidhub.testing.models import Lab, Result, Sample, Site, Tube, TubeResult
-from covidhub.vaccination.models import Dose, VaccinationSite
+from covidhub.testing.models import Result, Sample, Tube
+from covidhub.vaccination.models import Dose
 
 logger = logging.getLogger(__name__)
 
@@ -228,80 +227,74 @@ class _Areas:
         self.by_id = by_id
 
 
-def _patients(job: ExportJob, paths: tuple[str, ...]) -> Iterator[tuple[Any, Any, Any]]:
+# Each writer yields (object type, object id, person UUID or None, resource) per record,
+# reading plain rows through a server-side cursor (`iterator`), a chunk at a time.
+Written = tuple[str, str, Any, dict[str, Any]]
+
+_PATIENT_ROWS = rows.PATIENT
+_DOSE_ROWS = rows.Shape(*rows.IMMUNIZATION.lookups, "person__uuid")
+_RESULT_ROWS = rows.Shape(*rows.RESULT.lookups, "person__uuid", "sample__tube__uuid")
+_TUBE_ROWS = rows.Shape(*rows.SPECIMEN.lookups, "subject_key")
+
+
+def _patients(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
     areas = _Areas()
-    commune = _related(Person, "commune")
-    queryset = Person.objects.filter(paths_q(paths, "commune_path"), _since_q(job, "updated_at"))
-    for person in queryset.order_by("id").iterator(chunk_size=CHUNK_ROWS):
-        commune.set_cached_value(person, areas.by_id[person.commune_id])
-        yield person, person.uuid, resources.patient(person)
-
-
-def _cache(model: Any) -> Callable[[Any], Any]:
-    rows: dict[Any, Any] = {}
-
-    def get(pk: Any) -> Any:
-        if pk not in rows:
-            rows[pk] = model.objects.filter(pk=pk).first()
-        return rows[pk]
-
-    return get
-
-
-def _immunizations(job: ExportJob, paths: tuple[str, ...]) -> Iterator[tuple[Any, Any, Any]]:
-    from covidhub.vaccination.models import Vaccine, VaccineLot
-
-    vaccine, lot, site = _cache(Vaccine), _cache(VaccineLot), _cache(VaccinationSite)
-    vaccine_field, lot_field, site_field = (
-        _related(Dose, name) for name in ("vaccine", "lot", "site")
+    make = _PATIENT_ROWS.row
+    queryset = (
+        Person.objects.filter(paths_q(paths, "commune_path"), _since_q(job, "updated_at"))
+        .order_by("id")
+        .values_list(*_PATIENT_ROWS.lookups)
     )
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        person: Any = make(values)
+        person.commune = areas.by_id.get(person.commune_id)
+        yield "people.person", str(person.uuid), person.uuid, resources.patient(person)
+
+
+def _immunizations(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
+    make = _DOSE_ROWS.row
     queryset = (
         Dose.objects.filter(
             paths_q(paths, "person__commune_path"),
             _since_q(job, "updated_at"),
             status=Dose.Status.VALID,
         )
-        .annotate(person_key=F("person__uuid"))
         .order_by("id")
+        .values_list(*_DOSE_ROWS.lookups)
     )
-    for dose in queryset.iterator(chunk_size=CHUNK_ROWS):
-        vaccine_field.set_cached_value(dose, vaccine(dose.vaccine_id))
-        lot_field.set_cached_value(dose, lot(dose.lot_id) if dose.lot_id else None)
-        site_field.set_cached_value(dose, site(dose.site_id) if dose.site_id else None)
-        yield dose, dose.person_key, resources.immunization(dose, person_uuid=dose.person_key)
-
-
-def _results(job: ExportJob, paths: tuple[str, ...]) -> QuerySet[Result]:
-    return (
-        Result.objects.annotate(last_updated=Coalesce("amended_at", "released_at"))
-        .filter(paths_q(paths, "person__commune_path"), _since_q(job, "last_updated"))
-        .select_related("tube_result")
-        .annotate(person_key=F("person__uuid"), tube_key=F("sample__tube__uuid"))
-        .order_by("id")
-    )
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        dose = make(values)
+        person_uuid = dose.person.uuid
+        yield (
+            "vaccination.dose",
+            str(dose.uuid),
+            person_uuid,
+            resources.immunization(dose, person_uuid=person_uuid),
+        )
 
 
 def _result_rows(
     job: ExportJob, paths: tuple[str, ...], build: Callable[..., Any]
-) -> Iterator[tuple[Any, Any, Any]]:
-    site, lab = _cache(Site), _cache(Lab)
-    site_field = _related(Result, "site")
-    lab_field = _related(TubeResult, "lab")
-    result: Any
-    for result in _results(job, paths).iterator(chunk_size=CHUNK_ROWS):
-        site_field.set_cached_value(result, site(result.site_id))
-        tube_result = result.tube_result
-        lab_field.set_cached_value(
-            tube_result, lab(tube_result.lab_id) if tube_result.lab_id else None
-        )
+) -> Iterator[Written]:
+    make = _RESULT_ROWS.row
+    queryset = (
+        Result.objects.annotate(last_updated=Coalesce("amended_at", "released_at"))
+        .filter(paths_q(paths, "person__commune_path"), _since_q(job, "last_updated"))
+        .order_by("id")
+        .values_list(*_RESULT_ROWS.lookups)
+    )
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        result = make(values)
+        person_uuid = result.person.uuid
         yield (
-            result,
-            result.person_key,
-            build(result, person_uuid=result.person_key, tube_uuid=result.tube_key),
+            "testing.result",
+            str(result.uuid),
+            person_uuid,
+            build(result, person_uuid=person_uuid, tube_uuid=result.sample.tube.uuid),
         )
 
 
-def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[tuple[Any, Any, Any]]:
+def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
     members = Sample.objects.filter(
         tube=OuterRef("pk"),
         status=Sample.Status.ACTIVE,
@@ -309,8 +302,7 @@ def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[tuple[Any, An
     subject = Sample.objects.filter(tube=OuterRef("pk"), status=Sample.Status.ACTIVE).values(
         "person__uuid"
     )[:1]
-    from django.db.models import Subquery
-
+    make = _TUBE_ROWS.row
     queryset = (
         Tube.objects.annotate(
             last_updated=Coalesce(
@@ -320,13 +312,20 @@ def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[tuple[Any, An
         .filter(Exists(members), _since_q(job, "last_updated"))
         .annotate(subject_key=Subquery(subject))
         .order_by("id")
+        .values_list(*_TUBE_ROWS.lookups)
     )
-    for tube in queryset.iterator(chunk_size=CHUNK_ROWS):
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        tube = make(values)
         person_uuid = tube.subject_key if tube.capacity == 1 else None
-        yield tube, person_uuid, resources.specimen(tube, subject_uuid=person_uuid)
+        yield (
+            "testing.tube",
+            str(tube.uuid),
+            person_uuid,
+            resources.specimen(tube, subject_uuid=person_uuid),
+        )
 
 
-WRITERS: dict[str, Callable[[ExportJob, tuple[str, ...]], Iterator[tuple[Any, Any, Any]]]] = {
+WRITERS: dict[str, Callable[[ExportJob, tuple[str, ...]], Iterator[Written]]] = {
     "Patient": _patients,
     "Immunization": _immunizations,
     "Observation": lambda job, paths: _result_rows(job, paths, resources.observation),
@@ -356,6 +355,8 @@ def _check_cancelled(job: ExportJob, written: int) -> None:
 def _write_type(
     job: ExportJob, resource_type: str, paths: tuple[str, ...], path: Path, written: int
 ) -> int:
+    """Write one type's NDJSON file a chunk at a time (the chunk's lines and its audit
+    events, then the cancellation check): memory holds one chunk, whatever the export."""
     audit_each = "Patient" not in job.resource_types or resource_type == "Patient"
     action = (
         "fhir.export.patient"
@@ -364,29 +365,35 @@ def _write_type(
     )
     details = {"job": str(job.uuid), **({"client": job.client_id} if job.client_id else {})}
     count = 0
-    pending: list[AuditEvent] = []
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with path.open("w", encoding="utf-8") as out:
-        for row, person_uuid, resource in WRITERS[resource_type](job, paths):
-            out.write(dumps(resource))
-            out.write("\n")
+    lines: list[bytes] = []
+    pending: dict[str, list[tuple[str, Any]]] = {}
+
+    def flush() -> None:
+        lines.append(b"")  # the last line's end
+        out.write(b"\n".join(lines))
+        lines.clear()
+        for object_type, items in pending.items():
+            audit_record_each(
+                actor=job.requested_by,
+                actor_role=job.actor_role,
+                action=action,
+                object_type=object_type,
+                items=items,
+                details=details,
+            )
+        pending.clear()
+
+    with path.open("wb") as out:
+        for object_type, object_id, person_uuid, resource in WRITERS[resource_type](job, paths):
+            lines.append(orjson.dumps(resource))
             count += 1
             if audit_each and person_uuid is not None:
-                pending.append(
-                    audit_event_new(
-                        actor=job.requested_by,
-                        actor_role=job.actor_role,
-                        action=action,
-                        obj=row,
-                        person_uuid=person_uuid,
-                        details=details,
-                    )
-                )
+                pending.setdefault(object_type, []).append((object_id, person_uuid))
             if count % CHUNK_ROWS == 0:
-                AuditEvent.objects.bulk_create(pending)
-                pending = []
+                flush()
                 _check_cancelled(job, written + count)
-    AuditEvent.objects.bulk_create(pending)
+        if lines:
+            flush()
     return count
 
 

@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from covidhub.accounts.decorators import citizen_required
-from covidhub.fhir import selectors
+from covidhub.core.replicas import reads_from_replica
 from covidhub.fhir.access import CITIZEN, Reader
+from covidhub.fhir.everything import patient_everything
 from covidhub.fhir.views import FHIR_JSON, _bundle, _dumps
 from covidhub.people.selectors import household_of
 
@@ -24,13 +25,14 @@ def my_records(request: HttpRequest) -> HttpResponse:
 
 @citizen_required
 @require_GET
+@reads_from_replica
 def my_record_download(request: HttpRequest, person_uuid: uuid.UUID) -> HttpResponse:
     """The same Bundle as `Patient/{id}/$everything`, as a file to keep or hand over."""
     from covidhub.fhir.errors import NotFound
 
     reader = Reader(kind=CITIZEN, user=request.user, session=True)
     try:
-        found = selectors.patient_everything(reader=reader, patient_id=str(person_uuid))
+        found = patient_everything(reader=reader, patient_id=str(person_uuid))
     except NotFound:
         from django.http import Http404
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -22,6 +21,7 @@ from covidhub.audit.alerts import staff_lookup_charge
 from covidhub.audit.models import AuditEvent
 from covidhub.audit.services import audit_event_new
 from covidhub.core.localcache import LocalCache
+from covidhub.core.replicas import replica_caught_up_to
 from covidhub.core.text import fold_ascii
 from covidhub.fhir import codes, resources
 from covidhub.fhir.access import STAFF, Reader, people_for
@@ -64,11 +64,13 @@ def audit_reads(reader: Reader, action: str, items: Iterable[tuple[Model, Any]])
         )
         for obj, person_uuid in items
     ]
-    if events:
+    if len(events) == 1:
+        events[0].save(force_insert=True)  # one statement, no transaction of its own
+    elif events:
         AuditEvent.objects.bulk_create(events)
 
 
-def _charge(reader: Reader, person_uuids: Iterable[Any]) -> None:
+def lookups_charge(reader: Reader, person_uuids: Iterable[Any]) -> None:
     """A staff member's look-ups count against their hourly budget (as on every page)."""
     if reader.kind == STAFF:
         for person_uuid in dict.fromkeys(person_uuids):
@@ -300,9 +302,8 @@ def clinical_read(*, reader: Reader, resource_type: str, resource_id: str) -> Re
     if row is None:
         raise NotFound()
     person_uuid = spec.person_of(row)
-    _charge(reader, [person_uuid] if person_uuid else [])
-    with transaction.atomic():
-        audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
+    lookups_charge(reader, [person_uuid] if person_uuid else [])
+    audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
     return spec.build(row)
 
 
@@ -322,66 +323,9 @@ def clinical_search(
     rows = rows[: paging.count]
     people = [spec.person_of(row) for row in rows]
     if resource_type == "Patient" and "identifier" in params:
-        _charge(reader, people)  # a number typed in finds one person: a look-up
-    with transaction.atomic():
-        audit_reads(reader, spec.action, zip(rows, people, strict=True))
+        lookups_charge(reader, people)  # a number typed in finds one person: a look-up
+    audit_reads(reader, spec.action, zip(rows, people, strict=True))
     return [spec.build(row) for row in rows], paging, more
-
-
-# Patient/$everything ---------------------------------------------------------------------
-
-
-def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
-    """The patient and every record of theirs: doses, results (as Observation and
-    DiagnosticReport), their specimens, and the places that performed them."""
-    key = _uuid(patient_id)
-    person = patients_for(reader).filter(uuid=key).first()
-    if person is None:
-        raise NotFound()
-    _charge(reader, [person.uuid])
-    with transaction.atomic():
-        audit_reads(reader, "fhir.patient.everything", [(person, person.uuid)])
-    doses = (
-        list(
-            Dose.objects.filter(person=person, status=Dose.Status.VALID)
-            .select_related("vaccine", "lot", "site")
-            .order_by("sequence", "id")
-        )
-        if reader.reads("Immunization")
-        else []
-    )
-    results = (
-        list(
-            Result.objects.filter(person=person)
-            .select_related("site", "tube_result__lab", "sample__tube")
-            .order_by("collected_at", "id")
-        )
-        if reader.reads("Observation")
-        else []
-    )
-    places: dict[tuple[str, int], None] = {}
-    for dose in doses:
-        dose.person_key = person.uuid  # type: ignore[attr-defined]
-        if dose.site_id is not None:
-            places[("vaccination_site", dose.site_id)] = None
-    tubes: dict[int, Any] = {}
-    for result in results:
-        result.person_key = person.uuid  # type: ignore[attr-defined]
-        tube = result.sample.tube
-        result.tube_key = tube.uuid  # type: ignore[attr-defined]
-        # The builder leaves a pool's subject out.
-        tube.subject_key = person.uuid  # type: ignore[attr-defined]
-        tubes.setdefault(tube.pk, tube)
-        lab_id = result.tube_result.lab_id
-        places[("lab", lab_id) if lab_id is not None else ("testing_site", result.site_id)] = None
-    bundle: list[Resource] = [resources.patient(person)]
-    bundle += [_immunization(dose) for dose in doses]
-    bundle += [_observation(result) for result in results]
-    bundle += [_report(result) for result in results]
-    bundle += [_specimen(tube) for tube in tubes.values()]
-    for kind, pk in places:
-        bundle += place_resources(kind, pk)
-    return bundle
 
 
 # Organization and Location -----------------------------------------------------------
@@ -402,12 +346,14 @@ def place_resources(kind: str, pk: int) -> list[Resource]:
     """[Organization, Location] of one place (by primary key), through the cache."""
 
     def load() -> list[Resource] | None:
-        place = (
-            _PLACE_MODEL[kind]
-            .objects.select_related("commune__parent__parent")
-            .filter(pk=pk)
-            .first()
-        )
+        # What is kept is read on the primary (a lagging standby's copy would be kept).
+        with replica_caught_up_to(None):
+            place = (
+                _PLACE_MODEL[kind]
+                .objects.select_related("commune__parent__parent")
+                .filter(pk=pk)
+                .first()
+            )
         if place is None:
             return None
         return [resources.organization(kind, place), resources.location(kind, place)]

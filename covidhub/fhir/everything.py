@@ -1,0 +1,136 @@
+"""Patient/$everything: the patient and every record of theirs in a fixed, small number of
+statements, whatever the number of records.
+
+Three reads (on a standby inside `reads_from_replica`): the patient through the reader's
+scope, their doses, and their results with each result's tube; the doses' and results'
+SQL is compiled once per connection (`CompiledRows`) and their rows are plain tuples made
+into attribute rows (`rows`), not model instances. Then the writes, on the primary: the
+staff look-up charge (free for a person already charged this hour) and one audit event
+naming the person and how many resources were read. The places that performed the
+records come from the per-process place cache.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from covidhub.areas.models import Area
+from covidhub.audit.services import audit_record
+from covidhub.core.localcache import LocalCache
+from covidhub.core.replicas import replica_caught_up_to
+from covidhub.fhir import resources, rows
+from covidhub.fhir.access import Reader, people_for
+from covidhub.fhir.errors import NotFound
+from covidhub.fhir.selectors import lookups_charge, place_resources
+from covidhub.people.models import Person
+from covidhub.testing.compiled import CompiledRows
+from covidhub.testing.models import Result
+from covidhub.vaccination.models import Dose
+
+Resource = dict[str, Any]
+ACTION = "fhir.patient.everything"
+
+_DOSES = CompiledRows(
+    lambda person_id: (
+        Dose.objects.filter(person_id=person_id, status=Dose.Status.VALID)
+        .order_by("sequence", "id")
+        .values_list(*rows.IMMUNIZATION.lookups)
+    ),
+    int,
+)
+_RESULTS = CompiledRows(
+    lambda person_id: (
+        Result.objects.filter(person_id=person_id)
+        .order_by("collected_at", "id")
+        .values_list(*rows.RESULT_WITH_TUBE.lookups)
+    ),
+    int,
+)
+
+# A commune with its district and province (reference data read by every Patient), kept a
+# few minutes per process and cleared on any change of an area made in it (apps.py).
+AREA_CACHE_SECONDS = 300
+area_cache: LocalCache[Area] = LocalCache("fhir.areas", ttl_seconds=AREA_CACHE_SECONDS)
+
+
+def commune_get(commune_id: int | None) -> Area | None:
+    """A commune with `parent.parent` loaded, through the cache."""
+    if commune_id is None:
+        return None
+
+    def load() -> Area | None:
+        # What is kept is read on the primary (a lagging standby's copy would be kept).
+        with replica_caught_up_to(None):
+            return Area.objects.select_related("parent__parent").filter(pk=commune_id).first()
+
+    return area_cache.get_or_load(commune_id, load)
+
+
+def patient_row(reader: Reader, key: uuid.UUID) -> Any:
+    """The patient the reader may see (a row with the Patient builder's columns), or None."""
+    found = list(people_for(reader).filter(uuid=key).values_list(*rows.PATIENT.lookups)[:1])
+    return rows.PATIENT.row(found[0]) if found else None
+
+
+def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
+    """The patient and every record of theirs: doses, results (as Observation and
+    DiagnosticReport), their specimens, and the places that performed them; charged to a
+    staff reader's look-up budget and audited once."""
+    try:
+        key = uuid.UUID(patient_id)
+    except ValueError as exc:
+        raise NotFound() from exc
+    person = patient_row(reader, key)
+    if person is None:
+        raise NotFound()
+    doses = (
+        [rows.IMMUNIZATION.row(r) for r in _DOSES.rows(person.id)]
+        if reader.reads("Immunization")
+        else []
+    )
+    results = (
+        [rows.RESULT_WITH_TUBE.row(r) for r in _RESULTS.rows(person.id)]
+        if reader.reads("Observation")
+        else []
+    )
+    lookups_charge(reader, [person.uuid])
+    person.commune = commune_get(person.commune_id)
+    bundle: list[Resource] = [resources.patient(person)]
+    places: dict[tuple[str, int], None] = {}
+    for dose in doses:
+        bundle.append(resources.immunization(dose, person_uuid=person.uuid))
+        if dose.site_id is not None:
+            places[("vaccination_site", dose.site_id)] = None
+    reports: list[Resource] = []
+    tubes: dict[int, Any] = {}
+    for result in results:
+        tube = result.sample.tube
+        bundle.append(resources.observation(result, person_uuid=person.uuid, tube_uuid=tube.uuid))
+        reports.append(
+            resources.diagnostic_report(result, person_uuid=person.uuid, tube_uuid=tube.uuid)
+        )
+        tubes.setdefault(result.sample.tube_id, tube)
+        lab_id = result.tube_result.lab_id
+        places[("lab", lab_id) if lab_id is not None else ("testing_site", result.site_id)] = None
+    bundle += reports
+    # A pool's subject is left out by the builder (capacity > 1).
+    bundle += [
+        resources.specimen(tube, subject_uuid=person.uuid if tube.capacity == 1 else None)
+        for tube in tubes.values()
+    ]
+    for kind, pk in places:
+        bundle += place_resources(kind, pk)
+    if reader.audited:
+        audit_record(
+            actor=reader.user,
+            actor_role=reader.role,
+            action=ACTION,
+            obj=Person(pk=person.id, uuid=person.uuid),
+            person_uuid=person.uuid,
+            details={
+                "resources": len(bundle),
+                **({"client": reader.client_id} if reader.client_id else {}),
+            },
+        )
+    return bundle
