@@ -232,7 +232,8 @@ class Bench:
                 start_new_session=True,
             )
             self.processes.append(worker)
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded machine two granian workers may take a minute to import.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             with (
                 contextlib.suppress(OSError),
