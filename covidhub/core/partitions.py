@@ -373,12 +373,26 @@ def _owns(cursor: Any, table: str) -> bool:
     return bool(row and row[0])
 
 
+def _default_periods(cursor: Any, spec: Spec) -> list[datetime.date]:
+    """The periods of the rows waiting in `spec`'s DEFAULT partition."""
+    key = quote(spec.column)
+    if spec.timestamp:
+        key = f"({key} AT TIME ZONE %s)"
+    unit = "month" if spec.interval == MONTH else "day"
+    cursor.execute(
+        f"SELECT DISTINCT date_trunc('{unit}', {key})::date "  # noqa: S608
+        f"FROM {quote(spec.table + '_default')} ORDER BY 1",
+        [settings.TIME_ZONE] if spec.timestamp else [],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def partitions_maintain(
     *, today: datetime.date | None = None, using: str = "default"
 ) -> dict[str, list[str]]:
     """Create the partitions of the current and the next `ahead` periods of every
-    partitioned table; running it again creates nothing. DDL only: no row is read
-    except those waiting in a DEFAULT partition for a period that gets its partition.
+    partitioned table, and of the periods whose rows wait in a DEFAULT partition (moved
+    into them); running it again creates nothing. DDL only, but for those waiting rows.
     A table this role may not alter (the audit table after ``audit_lockdown``) is
     skipped: an administrator runs ``manage.py partitions maintain`` for it."""
     today = today or _local_today()
@@ -391,6 +405,14 @@ def partitions_maintain(
                 logger.info("partitions: %s belongs to another role; skipped", spec.table)
                 continue
             made[spec.table] = _create_range(cursor, spec, first=today, today=today)
+            if spec.movable:
+                # The DEFAULT partition is a safety net, normally empty: rows that fell
+                # in it (maintenance stopped, a back-dated import) get their partitions.
+                made[spec.table] += [
+                    partition_name(spec, start)
+                    for start in _default_periods(cursor, spec)
+                    if _create_one(cursor, spec, start)
+                ]
     created = [name for names in made.values() for name in names]
     if created:
         logger.info("partitions: created %s", ", ".join(created))

@@ -73,6 +73,21 @@ def test_a_row_of_a_day_without_partition_lands_in_default_then_moves_when_made(
 
 
 @pytest.mark.postgres
+def test_maintenance_gives_back_dated_rows_in_default_their_partition(
+    citizen, citizen_person, venue
+):
+    old = timezone.now() - datetime.timedelta(days=20)
+    ((checkin, _new),) = checkin_record(
+        actor=citizen, venue=venue, people=[citizen_person], now=old
+    )
+    assert _where(CHECKINS, checkin.pk) == f"{CHECKINS}_default"
+    name = partition_name(SPECS[CHECKINS], timezone.localdate(old))
+    assert partitions_maintain()[CHECKINS] == [name]
+    assert _where(CHECKINS, checkin.pk) == name
+    assert partitions_maintain()[CHECKINS] == []
+
+
+@pytest.mark.postgres
 def test_maintenance_makes_the_days_ahead_once(citizen):
     spec = SPECS[CHECKINS]
     last = timezone.localdate() + datetime.timedelta(days=spec.ahead)
