@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "covidhub.fhir",
     "covidhub.clients",
     "covidhub.exchange",
+    "covidhub.homecare",
     "covidhub.api",
     "covidhub.demo",
     # Last: an earlier app's catalogue wins, and Django's Vietnamese one translates

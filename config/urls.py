@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("covidhub.adoption.urls")),
     path("", include("covidhub.clients.urls")),
     path("", include("covidhub.exchange.urls")),
+    path("", include("covidhub.homecare.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

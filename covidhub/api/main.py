@@ -64,6 +64,7 @@ def _mount() -> None:
     from covidhub.certificates.api import router as certificates_router
     from covidhub.declarations.api import router as declarations_router
     from covidhub.exchange.api import router as exchange_router
+    from covidhub.homecare.api import router as homecare_router
     from covidhub.portal.api import router as portal_router
     from covidhub.testing.api import router as testing_router
     from covidhub.vaccination.api import router as vaccination_router
@@ -75,6 +76,7 @@ def _mount() -> None:
     api.add_router("/portal", portal_router)
     api.add_router("/adoption", adoption_router)
     api.add_router("/exchange", exchange_router)
+    api.add_router("/homecare", homecare_router)
 
 
 _mount()

@@ -33,6 +33,9 @@ METRIC_LABELS: dict[str, str | Promise] = {
     "checkins": _("Venue check-ins"),
 }
 KEY_METRICS = ("cases", "tests", "positives", "doses", "doses_dose1", "doses_full", "doses_booster")
+# People under home care (F0) and in quarantine (F1) each day, and the day's releases of F0
+# (recoveries) and referrals to treatment facilities (covidhub.homecare's daily counts).
+CARE_METRICS = ("homecare", "quarantine", "homecare_released", "homecare_referred")
 COVERAGE_METRICS = ("doses_dose1", "doses_full", "doses_booster")
 
 

@@ -75,13 +75,25 @@ def _trend(
 
 def key_figures(*, area: Area, day: datetime.date, language: str) -> list[KeyFigure]:
     before_day = day - datetime.timedelta(days=7)
-    series = {d.day: d for d in selectors.area_series(area=area, since=before_day, until=day)}
+    series = {
+        d.day: d
+        for d in selectors.area_series(
+            area=area,
+            since=before_day,
+            until=day,
+            metrics=selectors.KEY_METRICS + selectors.CARE_METRICS,
+        )
+    }
     today, before = series[day], series[before_day]
     figures = []
     for metric, label in (
         ("cases", _("New cases")),
         ("tests", _("Tests")),
         ("doses", _("Doses given")),
+        ("homecare", _("Under home care (F0)")),
+        ("quarantine", _("In quarantine (F1)")),
+        ("homecare_released", _("Recovered at home")),
+        ("homecare_referred", _("Referred from home care")),
     ):
         figure = today.get(metric)
         trend, trend_label = _trend(figure, before.get(metric), before_day, language)
@@ -206,7 +218,9 @@ class ChildRow:
 
 def children_table(*, area: Area, day: datetime.date, language: str) -> list[ChildRow]:
     rows = []
-    children = selectors.children_figures(parent=area, day=day)
+    children = selectors.children_figures(
+        parent=area, day=day, metrics=selectors.KEY_METRICS + selectors.CARE_METRICS
+    )
     coverage = selectors.coverage_for(areas=[a for a, _f in children], day=day)
     for child, figures in children:
         cov = coverage[child.pk]
@@ -218,6 +232,8 @@ def children_table(*, area: Area, day: datetime.date, language: str) -> list[Chi
             (figures.get("doses").display(language), False),
             (cov.dose1.display(language), False),
             (cov.full.display(language), False),
+            (figures.get("homecare").display(language), False),
+            (figures.get("quarantine").display(language), False),
         ]
         rows.append(ChildRow(child, area_url(child), figures, cov, cells))
     return rows
@@ -231,6 +247,8 @@ def children_headers() -> list[str]:
         _("Doses given"),
         _("At least one dose"),
         _("Full primary series"),
+        _("Under home care (F0)"),
+        _("In quarantine (F1)"),
     ]
 
 

@@ -91,6 +91,27 @@ PAGES: dict[str, Entry | Exempt] = {
         "checkin", CITIZEN, "citizen", "POST"
     ),
     "v/<str:code>/": PUBLIC_TOKEN,
+    "homecare/orders/<uuid:order_uuid>/check/": Entry("homecare_order", CITIZEN, "citizen"),
+    "homecare/orders/<uuid:order_uuid>/release.pdf": Entry(
+        "homecare_order_released", CITIZEN, "citizen"
+    ),
+    "homecare/verify/<str:token>/": PUBLIC_TOKEN,
+    "staff/homecare/contacts/<uuid:candidate_uuid>/open/": Entry(
+        "exposure_candidate", OFFICERS, method="POST"
+    ),
+    "staff/homecare/people/<uuid:person_uuid>/open/": Entry("person", OFFICERS),
+    "staff/homecare/orders/<uuid:order_uuid>/": Entry("homecare_order", OFFICERS),
+    "staff/homecare/orders/<uuid:order_uuid>/chain/": Entry("homecare_order", OFFICERS),
+    "staff/homecare/orders/<uuid:order_uuid>/action/": Entry(
+        "homecare_order", OFFICERS, method="POST"
+    ),
+    "staff/homecare/orders/<uuid:order_uuid>/release.pdf": Entry(
+        "homecare_order_released", OFFICERS
+    ),
+    "staff/homecare/alerts/<uuid:alert_uuid>/": Entry("homecare_alert", OFFICERS),
+    "staff/homecare/alerts/<uuid:alert_uuid>/action/": Entry(
+        "homecare_alert", OFFICERS, method="POST"
+    ),
     "declarations/venues/<uuid:venue_uuid>/": Entry("venue", CITIZEN | OFFICERS, "any"),
     "declarations/venues/<uuid:venue_uuid>/poster.pdf": Entry("venue", CITIZEN | OFFICERS, "any"),
     "declarations/venues/<uuid:venue_uuid>/scan/": Entry("venue", CITIZEN | OFFICERS, "any"),
@@ -237,6 +258,14 @@ API: dict[str, Entry | Exempt] = {
     "POST /staff/people/corrections/{request_uuid}/approve": Entry("correction", OFFICERS),
     "POST /staff/people/corrections/{request_uuid}/reject": Entry("correction", OFFICERS),
     "POST /inbox/{message_uuid}/read": Entry("message", CITIZEN),
+    "POST /homecare/orders/{order_uuid}/checks": Entry(
+        "homecare_order", CITIZEN, body={"client_key": "matrix-key-0001", "no_symptoms": True}
+    ),
+    "GET /homecare/staff/orders/{order_uuid}": Entry("homecare_order", OFFICERS),
+    "POST /homecare/alerts/{alert_uuid}/take": Entry("homecare_alert", OFFICERS),
+    "POST /homecare/alerts/{alert_uuid}/close": Entry(
+        "homecare_alert", OFFICERS, body={"outcome": "called"}
+    ),
     "GET /declarations/people/{person_uuid}/prefill": Entry("person", CITIZEN),
     "GET /declarations/people/{person_uuid}/qr": Entry("person", CITIZEN),
     "POST /declarations/checkins/{checkin_uuid}/checkout": Entry("checkin", CITIZEN),

@@ -774,8 +774,85 @@ def _machine_client(world: World, placement: str) -> Target:
     return Target({"client_uuid": str(credentials.client.uuid)}, [credentials.client_id])
 
 
+def _homecare_order_obj(world: World, placement: str) -> Any:
+    from covidhub.homecare.models import CareOrder
+    from covidhub.homecare.services.orders import order_open_case
+
+    person = world.people[placement]
+    found = CareOrder.objects.filter(person=person, status="open").first()
+    return found or order_open_case(actor=None, person=person, keep_at_home=True)
+
+
+def _homecare_order(world: World, placement: str) -> Target:
+    order = _homecare_order_obj(world, placement)
+    return Target({"order_uuid": str(order.uuid)}, world.secrets(placement))
+
+
+def _homecare_order_released(world: World, placement: str) -> Target:
+    from covidhub.homecare.models import CareOrder
+    from covidhub.homecare.protocol import protocol_active
+
+    person = world.people[placement]
+    order = CareOrder.objects.create(
+        person=person,
+        kind=CareOrder.Kind.HOME_CARE,
+        status=CareOrder.Status.RELEASED,
+        source=CareOrder.Source.OFFICER,
+        protocol=protocol_active(),
+        commune=person.commune,
+        commune_path=person.commune_path,
+        start_date=timezone.localdate() - datetime.timedelta(days=12),
+        planned_end=timezone.localdate() - datetime.timedelta(days=2),
+        released_at=timezone.now() - datetime.timedelta(days=2),
+        release_reason=CareOrder.ReleaseReason.DAYS,
+    )
+    return Target({"order_uuid": str(order.uuid)}, world.secrets(placement))
+
+
+def _homecare_alert(world: World, placement: str) -> Target:
+    from covidhub.homecare.models import CareAlert
+
+    order = _homecare_order_obj(world, placement)
+    alert = CareAlert.objects.create(
+        order=order,
+        commune_path=order.commune_path,
+        signs=["spo2_low"],
+        due_at=timezone.now() + datetime.timedelta(minutes=30),
+    )
+    return Target({"alert_uuid": str(alert.uuid)}, world.secrets(placement))
+
+
+def _exposure_candidate(world: World, placement: str) -> Target:
+    from covidhub.declarations.models import Case, ExposureCandidate
+
+    person = world.people[placement]
+    source = world.people["far" if placement != "far" else "own"]
+    case = Case.objects.create(
+        person=source,
+        commune_path=source.commune_path,
+        onset_date=timezone.localdate() - datetime.timedelta(days=PLACEMENTS.index(placement)),
+        window_minutes=30,
+        source="officer",
+        status="confirmed",
+        decided_by=world.actors["district_officer"],
+        decided_at=timezone.now(),
+    )
+    candidate = ExposureCandidate.objects.create(
+        case=case,
+        person=person,
+        commune_path=person.commune_path,
+        venue=_venue_obj(world, placement),
+        first_overlap_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    return Target({"candidate_uuid": str(candidate.uuid)}, world.secrets(placement))
+
+
 BUILDERS.update(
     {
+        "homecare_order": _homecare_order,
+        "homecare_order_released": _homecare_order_released,
+        "homecare_alert": _homecare_alert,
+        "exposure_candidate": _exposure_candidate,
         "acceptance_rules": _acceptance_rules,
         "machine_client": _machine_client,
         "announcement": _announcement,

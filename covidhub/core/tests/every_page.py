@@ -18,7 +18,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 ANON = "anonymous"
 CITIZEN = "citizen"  # the demo citizen 0912 000 001 (Nguyễn Văn An)
 CITIZEN_2 = "citizen-2"  # the demo citizen 0912 000 002 (Trần Thị Bình)
-CITIZEN_PHONES = {CITIZEN: "+84912000001", CITIZEN_2: "+84912000002"}
+CITIZEN_3 = "citizen-3"  # the demo citizen 0912 000 003 (Phạm Văn Cường, under home care)
+CITIZEN_PHONES = {
+    CITIZEN: "+84912000001",
+    CITIZEN_2: "+84912000002",
+    CITIZEN_3: "+84912000003",
+}
 HOME_COMMUNE = "10507"
 HOME_DISTRICT = "288"
 
@@ -93,6 +98,11 @@ NOT_PAGES: dict[str, str] = {
     "clients:rotate": "POST-only action (its answer, the new secret, is checked in clients' tests)",
     "clients:revoke": "POST-only action",
     "exchange:retry": "POST-only action",
+    "homecare:release_pdf": "PDF",
+    "homecare:staff_release_pdf": "PDF",
+    "homecare:order_action": "POST-only action",
+    "homecare:alert_action": "POST-only action",
+    "homecare:contact_open": "POST-only action",
 }
 # Pages the demo province has no object for yet, so that the suite cannot open them: each
 # is a gap to close by seeding the object (covidhub/demo), not a page exempt from checks.
@@ -214,6 +224,20 @@ def _draft_rules() -> dict[str, Any]:
     return {"version": _first(StatusRuleSet, state="draft").version}
 
 
+def _homecare_order() -> dict[str, Any]:
+    from covidhub.homecare.models import CareOrder
+
+    order = _first(CareOrder, person__managed_by__phone=CITIZEN_PHONES[CITIZEN_3])
+    return {"order_uuid": order.uuid}
+
+
+def _homecare_token() -> dict[str, Any]:
+    from covidhub.homecare.document import verification_token
+    from covidhub.homecare.models import CareOrder
+
+    return {"token": verification_token(_first(CareOrder, status="released"))}
+
+
 # Pages that take arguments, or that no workspace links to: who looks and how to build them.
 PAGES: dict[str, Page] = {
     "core:home": Page(CITIZEN),
@@ -328,6 +352,13 @@ PAGES: dict[str, Page] = {
     "adoption:upload": Page("sotttt", lambda: {"upload_uuid": _upload().uuid}),
     "clients:new": Page("admin"),
     "exchange:reconciliation": Page("admin"),
+    "homecare:home": Page(CITIZEN_3),
+    "homecare:check": Page(CITIZEN_3, _homecare_order),
+    "homecare:verify": Page(ANON, _homecare_token),
+    "homecare:order_new": Page("xa", lambda: {"person_uuid": _person_in_commune().uuid}),
+    "homecare:order_detail": Page("xa", _homecare_order),
+    "homecare:chain": Page("xa", _homecare_order),
+    "homecare:alert_detail": Page("xa", _uuid("homecare.CareAlert", "alert_uuid")),
     "clients:detail": Page("admin", _uuid("clients.MachineClient", "client_uuid")),
 }
 

@@ -1,0 +1,118 @@
+"""The station's day (scoped, audited, a constant number of queries), the pages'
+scoping, and the portal's figures with small cells suppressed."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from covidhub.homecare import selectors
+from covidhub.homecare.services.checks import self_check_submit
+from covidhub.homecare.services.orders import order_open_case
+from covidhub.homecare.tests.conftest import check_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_station_day_puts_who_needs_a_call_first(
+    order, citizen, commune_officer, make_person, django_assert_max_num_queries
+):
+    quiet = make_person(full_name="Người Ổn Định")
+    calm = order_open_case(actor=commune_officer, person=quiet)
+    # Checked by phone by the station: not missed.
+    self_check_submit(actor=commune_officer, order=calm, data=check_data(9))
+    self_check_submit(actor=citizen, order=order, data=check_data(1, spo2="92"))
+    commune = selectors.commune_of_actor(actor=commune_officer, code=None)
+    with django_assert_max_num_queries(12):
+        day = selectors.station_day(actor=commune_officer, commune=commune)
+    assert day.count == 2
+    assert [r.order.pk for r in day.rows] == [order.pk, calm.pk]
+    assert day.rows[0].needs_call and day.rows[0].open_alerts == 1
+    assert not day.rows[1].needs_call
+    assert len(day.alerts) == 1
+    # The list's size does not change the number of queries.
+    for name in ("An", "Bình", "Chi", "Dũng", "Hà"):
+        order_open_case(actor=commune_officer, person=make_person(full_name=f"Trần {name}"))
+    with django_assert_max_num_queries(12):
+        assert selectors.station_day(actor=commune_officer, commune=commune).count == 7
+
+
+def test_every_order_shown_is_audited(order, commune_officer):
+    from covidhub.audit.models import AuditEvent
+
+    commune = selectors.commune_of_actor(actor=commune_officer, code=None)
+    selectors.station_day(actor=commune_officer, commune=commune)
+    assert AuditEvent.objects.filter(
+        action="homecare.order.listed", person_uuid=order.person.uuid, actor=commune_officer
+    ).exists()
+
+
+def test_the_neighbour_sees_nothing(order, neighbour_officer, login, area_tree):
+    client = login(neighbour_officer)
+    assert client.get(f"/staff/homecare/orders/{order.uuid}/").status_code == 404
+    page = client.get(f"/staff/homecare/?commune={area_tree['commune'].code}")
+    assert page.status_code == 404
+    own = client.get("/staff/homecare/")
+    assert own.status_code == 200
+    assert order.person.full_name not in own.content.decode()
+
+
+def test_the_officer_pages(order, citizen, commune_officer, login):
+    check, _ = self_check_submit(actor=citizen, order=order, data=check_data(2, spo2="92"))
+    client = login(commune_officer)
+    station = client.get("/staff/homecare/")
+    assert order.person.full_name in station.content.decode()
+    assert client.get(f"/staff/homecare/orders/{order.uuid}/").status_code == 200
+    alert = check.alert
+    assert client.get(f"/staff/homecare/alerts/{alert.uuid}/").status_code == 200
+    closed = client.post(
+        f"/staff/homecare/alerts/{alert.uuid}/action/", {"action": "close", "outcome": "visited"}
+    )
+    assert closed.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "closed" and alert.outcome == "visited"
+    assert order.visits.filter(kind="visit").count() == 1
+
+
+def test_the_household_page_and_api(order, citizen, login):
+    client = login(citizen)
+    assert order.person.full_name in client.get("/homecare/").content.decode()
+    url = f"/api/v1/homecare/orders/{order.uuid}/checks"
+    body = {"client_key": "phone-0001-abcd", "spo2": 97, "temperature": "37.1"}
+    first = client.post(url, body, content_type="application/json")
+    again = client.post(url, body, content_type="application/json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["uuid"] == again.json()["uuid"]
+    bad = client.post(
+        url, {"client_key": "phone-0002-abcd", "spo2": 150}, content_type="application/json"
+    )
+    assert bad.status_code == 422
+    unknown = client.post(
+        url, {"client_key": "phone-0003-abcd", "spo3": 90}, content_type="application/json"
+    )
+    assert unknown.status_code == 422
+
+
+def test_the_portal_counts_people_under_care_with_small_cells_suppressed(
+    make_person, commune_officer, area_tree
+):
+    from covidhub.portal.models import StatCell
+    from covidhub.portal.rollup import stats_rollup
+
+    today = timezone.localdate()
+    for name in ("An", "Bình", "Chi", "Dũng", "Hà", "Khoa"):
+        order_open_case(
+            actor=commune_officer,
+            person=make_person(full_name=f"Lê {name}"),
+            start=today - datetime.timedelta(days=1),
+        )
+    stats_rollup(since=today - datetime.timedelta(days=2), until=today)
+    commune = StatCell.objects.get(area=area_tree["commune"], metric="homecare", day=today)
+    assert (commune.value, commune.shown, commune.suppression) == (6, 6, "")
+    one = make_person(full_name="Người Duy Nhất", commune=area_tree["neighbour_commune"])
+    order_open_case(actor=None, person=one)
+    stats_rollup(since=today, until=today)
+    small = StatCell.objects.get(area=area_tree["neighbour_commune"], metric="homecare", day=today)
+    assert small.shown is None and small.suppression == "small"
