@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max
@@ -159,8 +159,7 @@ def acceptance_rules_get(*, purpose: str, version: int) -> AcceptanceRuleSet:
 # Evaluation ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RulesResult:
+class RulesResult(NamedTuple):
     """The business-rule part of a verification: which rule set, which value sets."""
 
     purpose: str

@@ -277,7 +277,7 @@ def verify(request: HttpRequest, payload: CertificateVerifyIn) -> dict[str, Any]
         "purpose": outcome.purpose,
         "rules_version": outcome.rules_version,
         "value_sets_version": outcome.value_sets_version,
-        "rules": [line.__dict__ for line in outcome.rules],
+        "rules": [line._asdict() for line in outcome.rules],
         "notes": list(outcome.notes),
         "valid": outcome.valid,
         "reason": outcome.reason,

@@ -17,14 +17,17 @@ from typing import Any, Final
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_record
 from covidhub.certificates.dcc.valuesets import (
     ValueSetInvalid,
     ValueSets,
+    is_jrc_device_list,
     packaged_value_set_documents,
     value_set_document_check,
+    value_set_from_jrc_devices,
     value_sets_from_documents,
     value_sets_load,
 )
@@ -81,13 +84,19 @@ def value_sets_release_load(
 ) -> tuple[ValueSetRelease | None, bool]:
     """Merge EU value-set files into the newest release; (release, created).
 
-    Every file is checked first and nothing is stored if one is not a value set
-    (`InvalidInput` naming it). A load that changes nothing creates no version, so a
-    sync that runs every hour keeps one version per real change.
+    A JRC device list (the HSC common list JSON) stands for the antigen-test device value
+    set and is converted to it first. Every file is checked first and nothing is stored
+    if one is not a value set (`InvalidInput` naming it). A load that changes nothing
+    creates no version, so a sync that runs every hour keeps one version per real change.
     """
     checked: dict[str, Any] = {}
-    for position, document in enumerate(documents):
+    for position, given in enumerate(documents):
         try:
+            document = (
+                value_set_from_jrc_devices(given, today=timezone.localdate())
+                if is_jrc_device_list(given)
+                else given
+            )
             checked[value_set_document_check(document)] = document
         except ValueSetInvalid as error:
             raise InvalidInput(

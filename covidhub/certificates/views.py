@@ -355,6 +355,7 @@ def _checkpoint_messages() -> dict[str, str]:
         "rules_failed": _("Rules not met:"),
         "rules_open": _("Rules that could not be decided:"),
         "rules_version": _("Rules: %(purpose)s (version %(version)s)."),
+        "value_sets_version": _("Value sets: %(version)s."),
         "valid_title": _("Valid"),
         "invalid_title": _("Not valid"),
         "name": _("Name"),

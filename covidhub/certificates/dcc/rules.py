@@ -15,9 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
 
-from .certlogic import CertLogicError, Evaluator, certlogic_compile, certlogic_validate
+from .certlogic import CertLogicError, Evaluator, certlogic_compile
+from .certlogic_validation import certlogic_validate
 from .errors import DccError
 
 ENGINE: Final = "CERTLOGIC"
@@ -56,10 +58,8 @@ class Rule:
     logic: Any
     document: Mapping[str, Any] = field(repr=False, compare=False)
     evaluate: Evaluator = field(repr=False, compare=False)
-
-    @property
-    def version_key(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.version.split("."))
+    version_key: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    """The version as numbers (1.10.0 after 1.9.0), set by `rule_parse`."""
 
     def description(self, language: str) -> str:
         """The description in `language`, else English, else the first one given."""
@@ -74,12 +74,14 @@ class Rule:
         return (wanted is None or wanted == kind) and self.valid_from <= now <= self.valid_to
 
 
-@dataclass(frozen=True, slots=True)
-class RuleOutcome:
+class RuleOutcome(NamedTuple):
+    """One rule's outcome; a named tuple, as twenty are made per scan (a frozen
+    dataclass costs three times as much to make)."""
+
     rule: Rule
     status: RuleStatus
     detail: str = ""
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = MappingProxyType({})
     """The affected fields' values in the certificate, to show beside a failed rule."""
 
 
@@ -159,6 +161,7 @@ def rule_parse(document: object) -> Rule:
         logic=logic,
         document=document,
         evaluate=certlogic_compile(logic),
+        version_key=tuple(int(part) for part in document["Version"].split(".")),
     )
 
 
@@ -188,6 +191,54 @@ def rules_in_force(rules: Iterable[Rule], *, kind: str | None, now: datetime) ->
         if current is None or rule.version_key > current.version_key:
             chosen[rule.identifier] = rule
     return [chosen[identifier] for identifier in sorted(chosen)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """`rules_in_force` of one rule set and kind, for every moment strictly between two
+    consecutive ValidFrom/ValidTo bounds of the set (nothing changes in between)."""
+
+    rules: tuple[Rule, ...]
+    after: datetime | None
+    before: datetime | None
+    chosen: tuple[Rule, ...]
+
+
+_SELECTIONS_MAX: Final = 256
+_selections: dict[tuple[str | None, tuple[int, ...]], _Selection] = {}
+
+
+def _rules_in_force_cached(
+    rules: Sequence[Rule], *, kind: str | None, now: datetime
+) -> Sequence[Rule]:
+    """`rules_in_force`, remembered per rule set and kind until a validity bound passes.
+
+    A verifier evaluates the same rule set on every scan; choosing the rules again (and
+    sorting them) cost about as much as evaluating a third of them. The key is the rules'
+    identities, safe because the entry holds the rules (their ids cannot be reused);
+    at a bound itself the choice is made afresh, as `applies` includes both bounds.
+    """
+    key = (kind, tuple(map(id, rules)))
+    selection = _selections.get(key)
+    if (
+        selection is not None
+        and (selection.after is None or selection.after < now)
+        and (selection.before is None or now < selection.before)
+    ):
+        return selection.chosen
+    chosen = tuple(rules_in_force(rules, kind=kind, now=now))
+    bounds = {moment for rule in rules for moment in (rule.valid_from, rule.valid_to)}
+    if now in bounds:
+        return chosen
+    if len(_selections) >= _SELECTIONS_MAX:
+        _selections.clear()  # rule sets change rarely: a full table is old sets
+    _selections[key] = _Selection(
+        rules=tuple(rules),
+        after=max((moment for moment in bounds if moment < now), default=None),
+        before=min((moment for moment in bounds if moment > now), default=None),
+        chosen=chosen,
+    )
+    return chosen
 
 
 def _iso(moment: datetime) -> str:
@@ -238,19 +289,18 @@ def rules_evaluate(
     """The outcome of every rule in force for this certificate (never raises)."""
     data = {"payload": payload, "external": external}
     outcomes: list[RuleOutcome] = []
-    for rule in rules_in_force(rules, kind=kind, now=now):
+    append = outcomes.append
+    for rule in _rules_in_force_cached(rules, kind=kind, now=now):
         try:
             result = rule.evaluate(data)
         except (CertLogicError, RecursionError, ValueError, OverflowError) as error:
-            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.OPEN, detail=str(error)))
+            append(RuleOutcome(rule, RuleStatus.OPEN, str(error)))
             continue
         if result is True:
-            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.PASSED))
+            append(RuleOutcome(rule, RuleStatus.PASSED))
         elif result is False:
             values = {path: _field_value(payload, path) for path in rule.affected_fields}
-            outcomes.append(RuleOutcome(rule=rule, status=RuleStatus.FAILED, values=values))
+            append(RuleOutcome(rule, RuleStatus.FAILED, "", values))
         else:
-            outcomes.append(
-                RuleOutcome(rule=rule, status=RuleStatus.OPEN, detail="not a true/false result")
-            )
+            append(RuleOutcome(rule, RuleStatus.OPEN, "not a true/false result"))
     return outcomes

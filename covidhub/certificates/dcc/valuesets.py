@@ -9,7 +9,7 @@ copies, e.g. a full RAT device list (`test-manf.json`) downloaded from a gateway
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -59,6 +59,24 @@ MAX_VALUE_SET_CODES: Final = 20_000
 """Far above the longest real list (the RAT device list had about 1,000 devices)."""
 
 
+class CodeList(list[str]):
+    """A value set's codes as CertLogic sees them (a JSON array), with membership answered
+    from a set: rules ask "is this device in the list" on every scan, and the antigen-test
+    device list holds a thousand codes. Built once per release, never changed."""
+
+    __slots__ = ("_members",)
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        super().__init__(codes)
+        self._members = frozenset(self)
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            return value in self._members
+        except TypeError:  # an unhashable operand is in no list of codes
+            return False
+
+
 class ValueSetInvalid(DccError):
     """A value-set file is not in the EU value-set format. Code: `value_set_invalid`."""
 
@@ -92,7 +110,7 @@ class ValueSets:
     by_name: Mapping[str, ValueSet]
     vaccine_encodings: Mapping[str, VaccineEncoding]
     version: str = PACKAGED_VERSION
-    codes_by_id: Mapping[str, list[str]] = field(default_factory=dict)
+    codes_by_id: Mapping[str, CodeList] = field(default_factory=dict)
     """Every value set's codes by valueSetId: CertLogic's `external.valueSets`."""
     dates_by_id: Mapping[str, str] = field(default_factory=dict)
 
@@ -140,6 +158,83 @@ def value_set_document_check(document: object) -> str:
     return value_set_id
 
 
+JRC_DEVICE_SYSTEM: Final = "https://covid-19-diagnostics.jrc.ec.europa.eu/devices"
+TEST_MANF_ID: Final = "covid-19-lab-test-manufacturer-and-name"
+
+
+def _jrc_day(value: object, *, what: str) -> date:
+    """The day of a JRC time ("2021-05-10 13:04:00 CET"): the list changes by day."""
+    try:
+        return date.fromisoformat(_text(value, what=what)[:10])
+    except ValueError as error:
+        raise ValueSetInvalid(f"{what} is not a date.", code="value_set_invalid") from error
+
+
+def value_set_from_jrc_devices(document: object, *, today: date) -> dict[str, Any]:
+    """The EU antigen-test device value set from the JRC database's HSC common list
+    (`{"extracted_on", "deviceList": [{"id_device", "commercial_name", "manufacturer":
+    {"name"}, "hsc_list_history": [{"list_date", "in_common_list"}]}]}`), as the EU
+    gateway derives it: every device with a list history, named "manufacturer, product",
+    active as its latest history entry up to `today` says (a device whose only entries
+    lie ahead is not active yet), `validUntil` the date of an entry still ahead. Devices
+    without a history never were on the list and are left out. `ValueSetInvalid` if the
+    document is not in that format.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("deviceList"), list):
+        raise ValueSetInvalid("A JRC device list has a deviceList.", code="value_set_invalid")
+    devices = document["deviceList"]
+    if not 0 < len(devices) <= MAX_VALUE_SET_CODES:
+        raise ValueSetInvalid("The deviceList is empty or too long.", code="value_set_invalid")
+    values: dict[str, Any] = {}
+    for device in devices:
+        if not isinstance(device, dict):
+            raise ValueSetInvalid("A device is not an object.", code="value_set_invalid")
+        code = _text(device.get("id_device"), what="id_device")
+        manufacturer = device.get("manufacturer")
+        name = _text(
+            manufacturer.get("name") if isinstance(manufacturer, dict) else None,
+            what=f"{code}: manufacturer.name",
+        )
+        product = _text(device.get("commercial_name"), what=f"{code}: commercial_name")
+        history = device.get("hsc_list_history") or []
+        if not isinstance(history, list):
+            raise ValueSetInvalid(f"{code}: a bad hsc_list_history.", code="value_set_invalid")
+        entries = []
+        for entry in history:
+            if not isinstance(entry, dict) or not isinstance(entry.get("in_common_list"), bool):
+                raise ValueSetInvalid(f"{code}: a bad history entry.", code="value_set_invalid")
+            day = _jrc_day(entry.get("list_date"), what=f"{code}: list_date")
+            entries.append((day, entry["in_common_list"]))
+        if not entries:
+            continue
+        entries.sort(key=lambda item: item[0])
+        past = [item for item in entries if item[0] <= today]
+        value: dict[str, Any] = {
+            "display": f"{name}, {product}",
+            "lang": "en",
+            "active": past[-1][1] if past else False,
+            "system": JRC_DEVICE_SYSTEM,
+            "version": (past[-1][0] if past else entries[0][0]).isoformat(),
+        }
+        if entries[-1][0] > today:
+            value["validUntil"] = entries[-1][0].isoformat()
+        values[code] = value
+    if not values:
+        raise ValueSetInvalid("No device has a list history.", code="value_set_invalid")
+    extracted = document.get("extracted_on")
+    return {
+        "valueSetId": TEST_MANF_ID,
+        "valueSetDate": _jrc_day(extracted, what="extracted_on").isoformat()
+        if extracted is not None
+        else today.isoformat(),
+        "valueSetValues": values,
+    }
+
+
+def is_jrc_device_list(document: object) -> bool:
+    return isinstance(document, dict) and "deviceList" in document and "valueSetId" not in document
+
+
 def _value_set_from(document: Mapping[str, Any]) -> ValueSet:
     return ValueSet(
         value_set_id=document["valueSetId"],
@@ -183,7 +278,7 @@ def value_sets_from_documents(
         vaccine_encodings=_vaccine_encodings_from(encoding) if encoding else {},
         version=version,
         codes_by_id={
-            vs_id: list(document["valueSetValues"])
+            vs_id: CodeList(document["valueSetValues"])
             for vs_id, document in documents.items()
             if vs_id != VACCINE_ENCODING_ID
         },

@@ -15,7 +15,9 @@ from typing import Any, Final
 
 from . import codes
 
-DDCC_CANONICAL: Final = "http://worldhealthorganization.github.io/ddcc"
+DDCC_CANONICAL: Final = "http://smart.who.int/ddcc"
+"""The canonical of the WHO DDCC implementation guide (1.0.0): profiles, extensions and
+the composition category code system live under it."""
 DDCC_TITLE: Final = "Digital Documentation of COVID-19 Certificate (DDCC)"
 # Deterministic resource ids: the same certificate gives the same document each time.
 _NAMESPACE: Final = uuid.UUID("6f1f3a4e-0c55-4a59-9a55-1f3c2b7d4e10")
@@ -152,7 +154,7 @@ def ddcc_vs_document(
             {
                 "coding": [
                     {
-                        "system": f"{DDCC_CANONICAL}/CodeSystem/DDCC-Composition-Category-CodeSystem",
+                        "system": f"{DDCC_CANONICAL}/CodeSystem/DDCCCompositionCategoryCodeSystem",
                         "code": "ddcc-vs",
                     }
                 ]
@@ -183,7 +185,8 @@ def ddcc_vs_document(
     patient = {
         "resourceType": "Patient",
         "meta": {"profile": [f"{profile}/DDCCPatient"]},
-        "name": [{"text": record.full_name, **_patient_name(record)}],
+        # The DDCC name slice: the official name with its text (what the paper DDCC shows).
+        "name": [{"use": "official", "text": record.full_name, **_patient_name(record)}],
         "birthDate": record.birth_date,
     }
     organization = {
@@ -197,7 +200,7 @@ def ddcc_vs_document(
         "meta": {"profile": [f"{profile}/DDCCImmunization"]},
         "extension": [
             {
-                "url": f"{profile}/DDCCVaccineBrand",
+                "url": f"{profile}/DDCCEventBrand",
                 "valueCoding": {"system": codes.EU_PRODUCT_SYSTEM, "code": record.product},
             },
             {
@@ -208,16 +211,15 @@ def ddcc_vs_document(
                 },
             },
             {
-                "url": f"{profile}/DDCCCountryOfVaccination",
+                "url": f"{profile}/DDCCCountryOfEvent",
                 "valueCode": codes.country_alpha3(record.country),
             },
         ],
         "status": "completed",
+        # One coding (the profile allows one): the ICD-11 vaccine the WHO list names. The
+        # EU vaccine type (SNOMED `vp`) is what this ICD-11 platform code says.
         "vaccineCode": {
-            "coding": [
-                {"system": codes.ICD11_SYSTEM, "code": codes.vaccine_icd11(record.product)},
-                {"system": codes.SNOMED_SYSTEM, "code": record.prophylaxis},
-            ]
+            "coding": [{"system": codes.ICD11_SYSTEM, "code": codes.vaccine_icd11(record.product)}]
         },
         "patient": {"reference": patient_ref},
         "occurrenceDateTime": record.vaccinated_on,

@@ -268,6 +268,9 @@ def test_checkpoint_rules_agree_with_the_server(
             assert {o["identifier"]: o["status"] for o in ours["outcomes"]} == {
                 line.identifier: line.status for line in server.rules
             }, (purpose, certificate.kind)
+            # Both say which value sets the rules were evaluated with.
+            assert server.value_sets_version == "packaged-2.12.0"
+            assert server.value_sets_version in ours["note"]
             seen.add(ours["verdict"])
     assert {"passed", "failed"} <= seen  # the cases tell the two apart
 

@@ -13,10 +13,12 @@ import pytest
 from covidhub.certificates.dcc.certlogic import (
     CertLogicError,
     DateTime,
+    certlogic_compile,
     certlogic_evaluate,
-    certlogic_validate,
     plus_time,
 )
+from covidhub.certificates.dcc.certlogic_validation import certlogic_validate
+from covidhub.certificates.dcc.valuesets import CodeList
 
 SUITES = Path(__file__).resolve().parent / "data" / "certlogic"
 
@@ -77,6 +79,58 @@ def _same(actual: Any, expected: Any) -> bool:
 @pytest.mark.parametrize(("expression", "data", "expected"), EVALUATION_CASES)
 def test_evaluation_suite(expression, data, expected):
     assert _same(certlogic_evaluate(expression, data), expected)
+
+
+def _as_code_lists(value: Any) -> Any:
+    """`value` with every non-empty array of strings as a `CodeList`, the form in which
+    value sets reach the rules."""
+    if isinstance(value, list):
+        items = [_as_code_lists(item) for item in value]
+        return CodeList(items) if items and all(type(i) is str for i in items) else items
+    if isinstance(value, dict):
+        return {key: _as_code_lists(item) for key, item in value.items()}
+    return value
+
+
+def _as_lists(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_as_lists(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_lists(item) for key, item in value.items()}
+    return value
+
+
+def _outcome(evaluate: Any, data: Any) -> Any:
+    try:
+        return ("value", _as_lists(evaluate(data)))
+    except CertLogicError:
+        return ("error", None)
+
+
+@pytest.mark.parametrize(("expression", "data", "expected"), EVALUATION_CASES)
+def test_evaluation_suite_with_arrays_as_value_set_code_lists(expression, data, expected):
+    """The set-backed `in` of a value set answers as the array it stands for."""
+    compiled = certlogic_compile(expression)
+    assert _same(_outcome(compiled, _as_code_lists(data)), _outcome(compiled, data))
+    assert _same(_as_lists(compiled(_as_code_lists(data))), expected)
+
+
+def test_a_compiled_expression_gives_the_same_result_on_every_run():
+    """The engine compiles a rule once and runs it on every scan: each suite expression,
+    compiled once, is run on all of its cases' data, forwards and then backwards, and
+    must give what compiling afresh for each run gives (no state kept between runs)."""
+    by_expression: dict[str, list[Any]] = {}
+    for case in EVALUATION_CASES:
+        expression, data, _expected = case.values
+        by_expression.setdefault(json.dumps(expression, sort_keys=True), []).append(data)
+    runs = 0
+    for text, datas in by_expression.items():
+        compiled = certlogic_compile(json.loads(text))
+        for data in [*datas, *reversed(datas)]:
+            fresh = certlogic_compile(json.loads(text))
+            assert _outcome(compiled, data) == _outcome(fresh, data), text
+            runs += 1
+    assert runs == 2 * len(EVALUATION_CASES)
 
 
 @pytest.mark.parametrize(("expression", "issues"), VALIDATION_CASES)

@@ -24,6 +24,7 @@ from covidhub.certificates.services import (
     certificate_issue_vaccination,
     uvci_revoke,
 )
+from covidhub.certificates.tests.ddcc_profile import ddcc_vs_issues
 
 pytestmark = pytest.mark.django_db
 
@@ -173,14 +174,81 @@ def test_ddcc_vs_is_a_valid_fhir_document_saying_what_the_dcc_says(login, citize
     assert (applied.doseNumberPositiveInt, applied.seriesDosesPositiveInt) == (dcc["dn"], dcc["sd"])
     assert applied.targetDisease[0].coding[0].code == "RA01"
     extensions = {ext.url.rsplit("/", 1)[-1]: ext for ext in immunization.extension}
-    assert extensions["DDCCVaccineBrand"].valueCoding.code == dcc["mp"]
+    assert extensions["DDCCEventBrand"].valueCoding.code == dcc["mp"]
     assert extensions["DDCCVaccineMarketAuthorization"].valueCoding.code == dcc["ma"]
-    assert extensions["DDCCCountryOfVaccination"].valueCode == "VNM"
+    assert extensions["DDCCCountryOfEvent"].valueCode == "VNM"
     assert immunization.vaccineCode.coding[0].code == "XM0GQ8"  # mRNA vaccine
     patient = resources[immunization.patient.reference]
     assert str(patient.birthDate) == _hcert(two_doses)["dob"]
     # The same certificate gives the same document (resource ids are derived, not random).
     assert _api(login(citizen), two_doses, "ddcc-vs").json() == document
+    # And it meets the WHO DDCC:VS profiles, which fhir.resources does not know.
+    assert ddcc_vs_issues(document) == []
+
+
+def test_the_ddcc_profile_check_catches_what_the_profiles_forbid(login, citizen, two_doses):
+    """Control: each breach of a profile rule is named (so the check above can fail)."""
+    document = _api(login(citizen), two_doses, "ddcc-vs").json()
+    assert ddcc_vs_issues(document) == []
+
+    def broken(change: Any) -> list[str]:
+        copy = json.loads(json.dumps(document))
+        change(copy)
+        Bundle.model_validate(copy)  # still valid FHIR R4: only the profile is broken
+        return ddcc_vs_issues(copy)
+
+    composition = 0
+    patient, immunization = 1, 3
+
+    def second_coding(d: Any) -> None:
+        d["entry"][immunization]["resource"]["vaccineCode"]["coding"].append(
+            {"system": "http://snomed.info/sct", "code": "1119349007"}
+        )
+
+    def old_brand_url(d: Any) -> None:
+        d["entry"][immunization]["resource"]["extension"][0]["url"] = (
+            "http://worldhealthorganization.github.io/ddcc/StructureDefinition/DDCCVaccineBrand"
+        )
+
+    def no_official_name(d: Any) -> None:
+        del d["entry"][patient]["resource"]["name"][0]["use"]
+
+    def second_section(d: Any) -> None:
+        sections = d["entry"][composition]["resource"]["section"]
+        sections.append(json.loads(json.dumps(sections[0])))
+
+    def no_location(d: Any) -> None:
+        del d["entry"][immunization]["resource"]["location"]
+
+    def other_title(d: Any) -> None:
+        d["entry"][composition]["resource"]["title"] = "Vaccination certificate"
+
+    def dangling_subject(d: Any) -> None:
+        d["entry"][composition]["resource"]["subject"]["reference"] = "urn:uuid:nobody"
+
+    def no_publication_link(d: Any) -> None:
+        d["link"] = []
+
+    def old_category(d: Any) -> None:
+        d["entry"][composition]["resource"]["category"][0]["coding"][0]["system"] = (
+            "http://worldhealthorganization.github.io/ddcc/CodeSystem/"
+            "DDCC-Composition-Category-CodeSystem"
+        )
+
+    expected = {
+        second_coding: "vaccineCode.coding 1..1",
+        old_brand_url: "extension[vaccineBrand] 1..1",
+        no_official_name: "use official",
+        second_section: "exactly the vaccination section",
+        no_location: "location.display",
+        other_title: "title is fixed",
+        dangling_subject: "'urn:uuid:nobody' must resolve to Patient",
+        no_publication_link: "link[hcid]",
+        old_category: "ddcc-vs",
+    }
+    for change, message in expected.items():
+        issues = broken(change)
+        assert any(message in issue for issue in issues), (change.__name__, issues)
 
 
 def test_only_live_vaccination_certificates_have_other_formats(

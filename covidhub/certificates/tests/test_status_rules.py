@@ -151,7 +151,7 @@ def test_preview_query_count_does_not_grow_with_people(
 
 
 def test_each_rule_version_compiles_to_certlogic_run_by_the_verifier_engine():
-    from covidhub.certificates.dcc.certlogic import certlogic_validate
+    from covidhub.certificates.dcc.certlogic_validation import certlogic_validate
     from covidhub.certificates.status_rules import status_clauses, status_rules_logic
 
     rules = StatusRules(green_negative_test_hours=24)

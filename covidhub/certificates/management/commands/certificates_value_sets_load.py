@@ -1,4 +1,5 @@
-"""Load EU DCC value-set files (e.g. a new antigen-test device list) as a new release."""
+"""Load EU DCC value-set files (e.g. a new antigen-test device list, in the EU value-set
+format or as the JRC HSC common list JSON) as a new release."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from covidhub.certificates.dcc.valuesets import is_jrc_device_list
 from covidhub.certificates.value_sets import release_version_label, value_sets_release_load
 from covidhub.core.errors import DomainError
 
@@ -16,7 +18,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 def value_set_files_read(paths: list[Path]) -> list[Any]:
     """The JSON documents of the given files and of the *.json files in given folders
-    (files without a valueSetId, such as the value-set file schema, are left out)."""
+    (in folders, files that are neither a value set nor a JRC device list, such as the
+    value-set file schema, are left out)."""
     documents: list[Any] = []
     for path in paths:
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
@@ -27,7 +30,10 @@ def value_set_files_read(paths: list[Path]) -> list[Any]:
                 document = json.loads(file.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 raise CommandError(f"{file}: not JSON ({error})") from error
-            if path.is_dir() and not (isinstance(document, dict) and "valueSetId" in document):
+            if path.is_dir() and not (
+                (isinstance(document, dict) and "valueSetId" in document)
+                or is_jrc_device_list(document)
+            ):
                 continue
             documents.append(document)
     return documents

@@ -206,7 +206,8 @@
     shown.failed = outcomes.filter(function (o) { return o.status === "failed"; });
     shown.open = outcomes.filter(function (o) { return o.status === "open"; });
     var label = document.querySelector("#purpose option:checked");
-    shown.note = message("rules_version", { purpose: label ? label.textContent : purpose, version: set.version });
+    shown.note = message("rules_version", { purpose: label ? label.textContent : purpose, version: set.version }) +
+      " " + message("value_sets_version", { version: (lists.valuesets && lists.valuesets.version) || "?" });
   }
 
   async function onSubmit(event) {
