@@ -227,6 +227,14 @@ log_min_messages = warning
             line.split("|")[0]: int(line.split("|")[1]) for line in cluster.sql(query).splitlines()
         }
 
+    def batches(self, cluster: Cluster) -> tuple[int, int]:
+        """Probe rows of batch A (written before T) and of batch B (after T)."""
+        a, b = cluster.sql(
+            "SELECT count(*) FILTER (WHERE key LIKE 'A-%') || ' ' || "
+            "count(*) FILTER (WHERE key LIKE 'B-%') FROM core_benchprobe"
+        ).split()
+        return int(a), int(b)
+
     def audit_digest(self, cluster: Cluster, target: str) -> str:
         row = "id::text || action || object_type || object_id || details::text || at::text"
         query = f"SELECT count(*) || ':' || md5(coalesce(string_agg({row}, '|' ORDER BY id), ''))"
@@ -248,10 +256,12 @@ log_min_messages = warning
         target = self.source.sql("SELECT now()::text")
         at_target = self.counts(self.source)
         digest = self.audit_digest(self.source, target)
+        batches_at_target = self.batches(self.source)
         time.sleep(1.5)
         self.write("B")
         self.source.sql("DELETE FROM core_benchprobe WHERE key LIKE 'A-%'")  # the mistake
         after = self.counts(self.source)
+        batches_after = self.batches(self.source)
         # Close the WAL segment so that it is archived now, not at archive_timeout.
         self.source.sql("SELECT pg_switch_wal()")
         wait_for(
@@ -293,6 +303,7 @@ log_min_messages = warning
 
         restored = self.counts(self.restored)
         restored_digest = self.audit_digest(self.restored, target)
+        batches_restored = self.batches(self.restored)
         refused = False
         try:
             self.restored.sql(
@@ -313,7 +324,13 @@ log_min_messages = warning
             ["audit append-only trigger on the restored cluster", "refuses UPDATE", "-",
              "refused" if refused else "ALLOWED", "ok" if refused else "FAILED"]
         )  # fmt: skip
-        lost_a = at_target["core_benchprobe"] - restored["core_benchprobe"]
+        self.rows.append(
+            ["probe rows of batch A (before T) / batch B (after T)",
+             "{} / {}".format(*batches_at_target), "{} / {}".format(*batches_after),
+             "{} / {}".format(*batches_restored),
+             "ok" if batches_restored == (BATCH, 0) else "FAILED"]
+        )  # fmt: skip
+        lost_a = BATCH - batches_restored[0]
         print()
         print(table(self.rows, ["check", "source at T", "source now", "restored", "result"]))
         print()
