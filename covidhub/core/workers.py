@@ -16,9 +16,12 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -58,6 +61,49 @@ def tasks_orphaned_requeue(*, now: datetime.datetime | None = None) -> int:
             )
     WorkerBeat.objects.filter(beat_at__lt=now - datetime.timedelta(days=1)).delete()
     return requeued
+
+
+def tasks_of_worker_requeue(worker_id: str) -> int:
+    """Give back the tasks left RUNNING under this (live) worker: after the database went
+    away mid-task, the task's outcome could not be recorded, and the worker goes on."""
+    with transaction.atomic():
+        running = DBTaskResult.objects.select_for_update(skip_locked=True).filter(
+            status=TaskResultStatus.RUNNING
+        )
+        mine = [t for t in running if t.worker_ids and t.worker_ids[-1] == worker_id]
+        for task in mine:
+            task.status = TaskResultStatus.READY
+            task.started_at = None
+            task.save(update_fields=["status", "started_at"])
+            logger.warning("task %s (%s) given back to the queue", task.pk, task.task_path)
+    return len(mine)
+
+
+def run_surviving_the_database(
+    worker: Any,
+    worker_id: str,
+    *,
+    pause: float = 2.0,
+    reconnect: Callable[[], None] = close_old_connections,
+) -> None:
+    """`worker.run()`, again after the database went away (a failover, a restart) instead of
+    the process dying with it; the task it was running goes back to the queue."""
+    while True:
+        try:
+            worker.run()
+            return  # stopped by a signal
+        except (OperationalError, InterfaceError):
+            logger.warning("the database went away: the worker waits for it", exc_info=True)
+        while True:
+            time.sleep(pause)
+            try:
+                reconnect()
+                tasks_of_worker_requeue(worker_id)
+                break
+            except (OperationalError, InterfaceError):
+                continue
+        if not worker.running:
+            return
 
 
 def beat_forever(worker_id: str, stop: threading.Event) -> None:

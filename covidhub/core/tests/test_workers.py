@@ -81,3 +81,31 @@ def test_a_message_left_sending_by_a_dead_worker_is_sent_again():
     recent.refresh_from_db()
     assert message.status == Message.Status.PENDING  # re-enqueued, the same UUID
     assert recent.status == Message.Status.SENDING  # may still be on its way
+
+
+def test_a_worker_survives_the_database_going_away_and_gives_its_task_back():
+    from django.db import OperationalError
+
+    from covidhub.core.workers import run_surviving_the_database
+
+    stranded = _claimed("host-4", seconds_ago=1)  # its outcome could not be recorded
+    other = _claimed("host-5", seconds_ago=1)  # another live worker's: left alone
+
+    class FlakyWorker:
+        running = True
+        runs = 0
+
+        def run(self) -> None:
+            self.runs += 1
+            if self.runs == 1:
+                raise OperationalError("the connection is closed")
+
+    worker = FlakyWorker()
+    # (Reconnecting would close the test's transaction: the worker's own does.)
+    run_surviving_the_database(worker, "host-4", pause=0, reconnect=lambda: None)
+
+    assert worker.runs == 2  # it went on instead of the process dying
+    stranded.refresh_from_db()
+    other.refresh_from_db()
+    assert stranded.status == TaskResultStatus.READY
+    assert other.status == TaskResultStatus.RUNNING

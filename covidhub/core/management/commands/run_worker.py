@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from covidhub.core.schedule import enqueue_due
-from covidhub.core.workers import beat_forever
+from covidhub.core.workers import beat_forever, run_surviving_the_database
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
-        worker.run()
+        run_surviving_the_database(worker, worker_id)
 
     def _schedule_forever(self) -> None:
         while True:
