@@ -114,6 +114,7 @@ def load_checkins(bench: Bench, *, total: int, days: int = 30) -> float:
     from django.db import connection
     from django.utils import timezone
 
+    from covidhub.core.partitions import partitions_cover
     from covidhub.declarations.models import CheckIn, Venue
     from covidhub.people.models import Person
 
@@ -125,6 +126,9 @@ def load_checkins(bench: Bench, *, total: int, days: int = 30) -> float:
     start = now - datetime.timedelta(days=days)
     span = int((now - start).total_seconds())
     table = CheckIn._meta.db_table
+    # PostgreSQL: one partition a day (covidhub.core.partitions), as a deployment that has
+    # run for `days` days has them; without them the rows would all sit in DEFAULT.
+    partitions_cover(table, since=timezone.localdate(start), until=timezone.localdate(now))
     rng = random.Random(2021)
     with connection.cursor() as cursor:
         for index in TRACE_INDEXES:

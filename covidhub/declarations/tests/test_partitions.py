@@ -16,6 +16,7 @@ from covidhub.core.partitions import (
     is_partitioned,
     partition_list,
     partition_name,
+    partitions_cover,
     partitions_maintain,
 )
 from covidhub.declarations.models import CheckIn, DailyTally, Declaration, FollowUp
@@ -85,6 +86,17 @@ def test_maintenance_gives_back_dated_rows_in_default_their_partition(
     assert partitions_maintain()[CHECKINS] == [name]
     assert _where(CHECKINS, checkin.pk) == name
     assert partitions_maintain()[CHECKINS] == []
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_covers_its_past_days_once():
+    today = timezone.localdate()
+    since = today - datetime.timedelta(days=3)
+    made = partitions_cover(CHECKINS, since=since, until=today)
+    assert made == [
+        partition_name(SPECS[CHECKINS], since + datetime.timedelta(days=n)) for n in range(3)
+    ]
+    assert partitions_cover(CHECKINS, since=since, until=today) == []
 
 
 @pytest.mark.postgres
