@@ -40,6 +40,7 @@ from covidhub.certificates.facts import (
 )
 from covidhub.certificates.keystore import signer_current, trust_list_changed
 from covidhub.certificates.models import IssuedCertificate, Revocation, SigningKey
+from covidhub.certificates.signals import certificates_revoked
 from covidhub.certificates.storage import (
     certificate_store_with_audit,
     issued_audit_event,
@@ -339,6 +340,9 @@ def _revoke(
     certificate.revoked_at = now
     certificate.revocation_reason = reason[:200]
     certificate.save(update_fields=["revoked_at", "revocation_reason"])
+    certificates_revoked.send(
+        sender=IssuedCertificate, certificates=IssuedCertificate.objects.filter(pk=certificate.pk)
+    )
     Revocation.objects.get_or_create(
         kind=Revocation.Kind.UVCI,
         value=certificate.uvci.upper(),
@@ -425,9 +429,15 @@ def signing_key_revoke(*, kid: str, reason: str, actor: Any) -> int:
         status=SigningKey.Status.RETIRED, updated_at=timezone.now()
     )
     trust_list_changed()
+    moment = timezone.now()
     hit = IssuedCertificate.objects.filter(kid=value, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revocation_reason=reason[:200]
+        revoked_at=moment, revocation_reason=reason[:200]
     )
+    if hit:
+        certificates_revoked.send(
+            sender=IssuedCertificate,
+            certificates=IssuedCertificate.objects.filter(kid=value, revoked_at=moment),
+        )
     audit_record(
         actor=actor, action="certificates.key.revoked", details={"kid": value, "certificates": hit}
     )

@@ -35,6 +35,8 @@ _PREFIXES: dict[tuple[str, ...], str] = {
     ("vaccination",): "vaccination",
     ("certificates",): "certificates",
     ("staff", "people"): "people",
+    # Doses given elsewhere, imported as FHIR Immunizations: a vaccination write.
+    ("exchange", "inbound"): "vaccination",
 }
 # Paths every client may call whatever its scopes: who am I, and signing out.
 _OPEN: frozenset[tuple[str, ...]] = frozenset({("me",), ("auth", "logout")})

@@ -49,6 +49,7 @@ from covidhub.declarations.models import (
     Venue,
     VenueStaff,
 )
+from covidhub.declarations.signals import case_confirmed
 from covidhub.declarations.tokens import (
     KIND_CARD,
     QrRevoked,
@@ -838,6 +839,8 @@ def case_approve(*, actor: Any, case: Case) -> Case:
         obj=case,
         person_uuid=case.person.uuid,
     )
+    # In this transaction: the case report queued for the national systems commits with it.
+    case_confirmed.send(sender=Case, case=case, person=case.person)
     exposure_trace(case=case)
     return case
 

@@ -1,19 +1,25 @@
-"""The exchange's reconciliation for province administrators (staff sessions)."""
+"""The exchange's API: reconciliation for province administrators; the import of doses
+given elsewhere (FHIR Immunization files) for officers and machine clients holding the
+`vaccination:write` scope (covidhub.clients.scopes maps `exchange/inbound` to it)."""
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Schema
+from ninja import File, Form, Query, Schema, Status, UploadedFile
 
 from covidhub.accounts.api_auth import request_user, staff_auth
-from covidhub.core.api_base import BodyIn, Router
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.import_jobs import import_job_get_for_actor
+from covidhub.core.models import ImportJob
+from covidhub.exchange import inbound
 from covidhub.exchange.models import ExchangeRecord
 from covidhub.exchange.selectors import (
     exchange_may_manage,
@@ -66,6 +72,7 @@ class ExchangeRejectionOut(Schema):
 
 class ExchangeRetryIn(BodyIn):
     endpoint: str = ""
+    rejected: bool = False  # the rejected records too (the cause fixed meanwhile)
 
 
 class ExchangeRetryOut(Schema):
@@ -137,8 +144,78 @@ def rejections(request: HttpRequest) -> QuerySet[ExchangeRecord]:
 @router.post(
     "/dead-letters/retry",
     response=ExchangeRetryOut,
-    summary="Put the dead letters (of one endpoint, or all) back in the outbox",
+    summary="Put the dead letters (of one endpoint, or all; rejected ones too if asked) back "
+    "in the outbox",
 )
 def dead_letters_retry(request: HttpRequest, payload: ExchangeRetryIn) -> ExchangeRetryOut:
     actor = _manager(request)
-    return ExchangeRetryOut(retried=exchange_records_retry(actor=actor, endpoint=payload.endpoint))
+    return ExchangeRetryOut(
+        retried=exchange_records_retry(
+            actor=actor, endpoint=payload.endpoint, rejected=payload.rejected
+        )
+    )
+
+
+class ExchangeInboundRowErrorOut(Schema):
+    row: int
+    field: str
+    message: str
+
+
+class ExchangeInboundImportOut(Schema):
+    job: UUID
+    status: str = choice_field(ImportJob.Status)
+    rows_total: int  # doses to apply after the check (the job's rows)
+    rows_done: int
+    rows: int  # doses read from the file
+    imported: int
+    already: int  # imported before (by their source's identifier), or our own
+    applied: bool
+    errors: list[ExchangeInboundRowErrorOut]
+
+
+def _inbound_out(job: ImportJob) -> ExchangeInboundImportOut:
+    report = inbound.inbound_report(job)
+    return ExchangeInboundImportOut(
+        job=job.uuid,
+        status=job.status,
+        rows_total=job.rows_total,
+        rows_done=job.rows_done,
+        rows=report.rows,
+        imported=report.imported,
+        already=report.already,
+        applied=report.applied,
+        errors=[ExchangeInboundRowErrorOut(**e.as_dict()) for e in report.errors],
+    )
+
+
+@router.post(
+    "/inbound/immunizations",
+    response={200: ExchangeInboundImportOut, 202: ExchangeInboundImportOut},
+    summary="Import doses given elsewhere: a FHIR Bundle (.json) or NDJSON (.ndjson) of "
+    "Immunization resources; a long file answers 202 and its job",
+)
+def inbound_import(
+    request: HttpRequest,
+    file: File[UploadedFile],  # type: ignore[type-arg]
+    source_name: Form[str] = "",
+) -> Any:
+    job = inbound.immunizations_import(
+        actor=request_user(request),
+        filename=file.name or "",
+        content=file.read(),
+        source_name=source_name[:150],
+    )
+    return Status(200 if job.finished else 202, _inbound_out(job))
+
+
+@router.get(
+    "/inbound/jobs/{uuid:job_uuid}",
+    response=ExchangeInboundImportOut,
+    summary="The progress and report of my import of doses (another account's: 404)",
+)
+def inbound_import_job(request: HttpRequest, job_uuid: UUID) -> ExchangeInboundImportOut:
+    job = import_job_get_for_actor(
+        actor=request_user(request), job_uuid=job_uuid, kind=inbound.IMPORT_JOB_KIND
+    )
+    return _inbound_out(job)

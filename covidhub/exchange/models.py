@@ -1,10 +1,13 @@
-"""The exchange outbox: one row per record (a dose, a released result) and national
-endpoint, written in the transaction that records it, and its fate at the partner."""
+"""The exchange outbox: one row per record (a dose, a released result, a confirmed case, a
+revoked certificate) and national endpoint, written in the transaction that records it,
+and its fate at the partner; and the doses imported from elsewhere, by their source's
+identifier."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +16,8 @@ class ExchangeRecord(models.Model):
     class Kind(models.TextChoices):
         DOSE = "dose", _("Vaccine dose")
         RESULT = "result", _("Test result")
+        CASE = "case", _("Case report")
+        REVOCATION = "revocation", _("Certificate revocation")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -57,3 +62,29 @@ class ExchangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_uuid} v{self.version} → {self.endpoint}"
+
+
+class InboundDose(models.Model):
+    """A dose imported from another system (a FHIR Immunization), by the identifier its
+    source gave it: importing the same record again finds it here and creates nothing."""
+
+    system = models.CharField(_("identifier system"), max_length=255)
+    value = models.CharField(_("identifier"), max_length=255)
+    dose = models.OneToOneField(
+        "vaccination.Dose", on_delete=models.CASCADE, related_name="+", verbose_name=_("dose")
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("imported dose")
+        verbose_name_plural = _("imported doses")
+        constraints = [
+            models.UniqueConstraint(fields=("system", "value"), name="exchange_inbound_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"

@@ -4,7 +4,8 @@ One batch at a time per endpoint: the rows are claimed (status `sending`, the at
 counted, and a lease: `next_attempt_at` moved past the backoff) and committed before the
 request, so that a worker killed between sending and marking leaves rows that the next run
 sends again. The partner deduplicates: every entry is a conditional update
-(`PUT Immunization?identifier=<system>|<record uuid>`), so a resent record updates what
+(`PUT Immunization?identifier=<system>|<record uuid>`, likewise Observation, Condition and
+DocumentReference), so a resent record updates what
 the first send created. A timeout, a refused connection or a 5xx puts the batch back with
 exponential backoff; after EXCHANGE_MAX_ATTEMPTS a record is a dead letter that an
 administrator retries (`services.exchange_records_retry`). A 4xx with an OperationOutcome
@@ -20,7 +21,7 @@ import logging
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,56 @@ def _results(pks: Iterable[int]) -> dict[int, Any]:
     )
 
 
+def _cases(pks: Iterable[int]) -> dict[int, Any]:
+    from covidhub.declarations.models import Case
+
+    return Case.objects.select_related("person__commune__parent__parent").in_bulk(list(pks))
+
+
+def _certificates(pks: Iterable[int]) -> dict[int, Any]:
+    from covidhub.certificates.models import IssuedCertificate
+
+    return (
+        IssuedCertificate.objects.select_related("person__commune__parent__parent")
+        .defer("payload", "hc1")
+        .in_bulk(list(pks))
+    )
+
+
+@dataclass(frozen=True)
+class _Kind:
+    load: Callable[[Iterable[int]], dict[int, Any]]
+    build: Callable[[Any, Any], dict[str, Any]]
+    resource_type: str
+    system: str
+
+
+K = ExchangeRecord.Kind
+KINDS: dict[str, _Kind] = {
+    K.DOSE: _Kind(
+        _doses,
+        lambda r, p: resources.immunization(r, person_uuid=p),
+        "Immunization",
+        codes.SID_DOSE,
+    ),
+    K.RESULT: _Kind(
+        _results,
+        lambda r, p: resources.observation(r, person_uuid=p, tube_uuid=r.tube_key),
+        "Observation",
+        codes.SID_RESULT,
+    ),
+    K.CASE: _Kind(
+        _cases, lambda r, p: resources.condition(r, person_uuid=p), "Condition", codes.SID_CASE
+    ),
+    K.REVOCATION: _Kind(
+        _certificates,
+        lambda r, p: resources.certificate_revocation(r, person_uuid=p),
+        "DocumentReference",
+        codes.SID_CERTIFICATE,
+    ),
+}
+
+
 def _linked(resource: dict[str, Any], person_uuid: Any) -> dict[str, Any]:
     """The resource as a transaction entry: no server id, the patient by its entry."""
     out = {k: v for k, v in resource.items() if k != "id"}
@@ -121,30 +172,23 @@ class Built:
 def bundle_build(rows: list[ExchangeRecord]) -> Built:
     """A FHIR `transaction` Bundle of the rows' records, each a conditional update by its
     stable identifier, with each person's Patient once (conditional update too)."""
-    doses = _doses(r.source_pk for r in rows if r.kind == ExchangeRecord.Kind.DOSE)
-    results = _results(r.source_pk for r in rows if r.kind == ExchangeRecord.Kind.RESULT)
+    loaded = {
+        kind: spec.load(r.source_pk for r in rows if r.kind == kind)
+        for kind, spec in KINDS.items()
+        if any(r.kind == kind for r in rows)
+    }
     entries: list[dict[str, Any]] = []
     owners: list[ExchangeRecord | None] = []
     missing: list[ExchangeRecord] = []
     people_done: set[Any] = set()
     for row in rows:
-        if row.kind == ExchangeRecord.Kind.DOSE:
-            record = doses.get(row.source_pk)
-            if record is None:
-                missing.append(row)
-                continue
-            resource = resources.immunization(record, person_uuid=record.person.uuid)
-            system, rtype = codes.SID_DOSE, "Immunization"
-        else:
-            record = results.get(row.source_pk)
-            if record is None:
-                missing.append(row)
-                continue
-            resource = resources.observation(
-                record, person_uuid=record.person.uuid, tube_uuid=record.tube_key
-            )
-            system, rtype = codes.SID_RESULT, "Observation"
+        spec = KINDS[row.kind]
+        record = loaded[row.kind].get(row.source_pk)
+        if record is None:
+            missing.append(row)
+            continue
         person = record.person
+        resource = spec.build(record, person.uuid)
         if person.uuid not in people_done:
             people_done.add(person.uuid)
             entries.append(
@@ -162,7 +206,10 @@ def bundle_build(rows: list[ExchangeRecord]) -> Built:
             {
                 "fullUrl": f"urn:uuid:{record.uuid}",
                 "resource": _linked(resource, person.uuid),
-                "request": {"method": "PUT", "url": f"{rtype}?identifier={system}|{record.uuid}"},
+                "request": {
+                    "method": "PUT",
+                    "url": f"{spec.resource_type}?identifier={spec.system}|{record.uuid}",
+                },
             }
         )
         owners.append(row)

@@ -28,3 +28,11 @@ def exchange_push_pending() -> dict[str, int]:
     """Send the queued doses and results to the national systems (kicked after each
     commit that queues some, and every minute by the scheduler)."""
     return exchange_drain()
+
+
+@task()
+def immunizations_import_run_task(job_uuid: str) -> str:
+    """Apply a long FHIR Immunization import, chunk by chunk (exchange.inbound)."""
+    from covidhub.exchange.inbound import immunizations_import_run
+
+    return str(immunizations_import_run(job_uuid=job_uuid).status)

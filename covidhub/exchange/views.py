@@ -1,4 +1,5 @@
-"""The province administrator's exchange page: reconciliation and dead letters."""
+"""The exchange's staff pages: the province administrator's reconciliation and dead
+letters; the officers' import of doses given elsewhere (FHIR Immunization files)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from covidhub.accounts.decorators import staff_required
+from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.areas.models import Area
-from covidhub.core.errors import InvalidInput
+from covidhub.core.errors import DomainError, InvalidInput
+from covidhub.core.import_jobs import import_job_get_for_actor
+from covidhub.exchange import inbound
 from covidhub.exchange.api import reconciliation_window
+from covidhub.exchange.forms import InboundImportForm
 from covidhub.exchange.models import ExchangeRecord
 from covidhub.exchange.outbox import endpoints
 from covidhub.exchange.selectors import (
@@ -88,8 +93,59 @@ def dead_letters_retry(request: HttpRequest) -> HttpResponse:
     if endpoint and endpoint not in {e.name for e in endpoints()}:
         messages.error(request, _("Unknown endpoint."))
         return redirect("exchange:reconciliation")
-    count = exchange_records_retry(actor=request.user, endpoint=endpoint)
+    count = exchange_records_retry(
+        actor=request.user, endpoint=endpoint, rejected=request.POST.get("rejected") == "1"
+    )
     messages.success(
         request, _("%(count)d records were put back in the outbox.") % {"count": count}
     )
     return redirect("exchange:reconciliation")
+
+
+@staff_required(*OFFICER_ROLES)
+@require_http_methods(["GET", "POST"])
+def inbound_import(request: HttpRequest) -> HttpResponse:
+    """Upload a FHIR Bundle or NDJSON of doses given elsewhere; a short file's report is
+    shown at once, a long one goes on in the background (its progress page)."""
+    form = InboundImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = inbound.immunizations_import(
+                actor=request.user,
+                filename=upload.name or "",
+                content=upload.read(),
+                source_name=form.cleaned_data["source_name"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            if not job.finished:
+                return redirect("exchange:import_job", job_uuid=job.uuid)
+            report = inbound.inbound_report(job).as_dict()
+    return render(
+        request,
+        "exchange/import.html",
+        {"form": form, "report": report},
+        status=400 if request.method == "POST" and report is None else 200,
+    )
+
+
+@staff_required(*OFFICER_ROLES)
+@require_GET
+def inbound_import_job(request: HttpRequest, job_uuid: str) -> HttpResponse:
+    """The progress of a long import, reloading itself until the job ends, then its
+    report (the actor's own job only: anyone else's is 404)."""
+    job = import_job_get_for_actor(
+        actor=request.user, job_uuid=job_uuid, kind=inbound.IMPORT_JOB_KIND
+    )
+    return render(
+        request,
+        "exchange/import_job.html",
+        {
+            "job": job,
+            "report": inbound.inbound_report(job).as_dict() if job.finished else None,
+            "refresh_seconds": 3,
+        },
+    )

@@ -21,6 +21,9 @@ SID_PERSON: Final = f"{NAMESPACE}/sid/person"  # the platform's person UUID
 SID_DOSE: Final = f"{NAMESPACE}/sid/dose"
 SID_RESULT: Final = f"{NAMESPACE}/sid/test-result"
 SID_TUBE: Final = f"{NAMESPACE}/sid/tube-barcode"
+SID_CASE: Final = f"{NAMESPACE}/sid/case"  # a confirmed case's UUID
+SID_CERTIFICATE: Final = f"{NAMESPACE}/sid/certificate"  # an issued certificate's UUID
+SID_UVCI: Final = f"{NAMESPACE}/sid/dcc-uvci"  # the EU DCC unique certificate identifier
 SID_LAB: Final = f"{NAMESPACE}/sid/lab-code"
 SID_SITE: Final = f"{NAMESPACE}/sid/site"  # a sampling or vaccination site's UUID
 # Administrative units: the General Statistics Office's codes (Quyết định 124/2004/QĐ-TTg).
@@ -30,6 +33,13 @@ EXT_POOL_SIZE: Final = f"{NAMESPACE}/StructureDefinition/specimen-pool-size"
 # The eHealth Network's DCC value sets (vaccines-covid-19-names, -auth-holders).
 CS_DCC_PRODUCT: Final = f"{NAMESPACE}/CodeSystem/ehn-dcc-vaccine-product"
 CS_DCC_MANUFACTURER: Final = f"{NAMESPACE}/CodeSystem/ehn-dcc-manufacturer"
+# The three kinds of EU DCC (the payload's v/t/r groups).
+CS_DCC_TYPE: Final = f"{NAMESPACE}/CodeSystem/dcc-type"
+DCC_TYPE_DISPLAY: Final = {
+    "v": "EU Digital COVID Certificate: vaccination",
+    "t": "EU Digital COVID Certificate: test",
+    "r": "EU Digital COVID Certificate: recovery",
+}
 
 ID_SYSTEMS: Final = {"cccd": SID_CCCD, "cmnd": SID_CMND, "passport": SID_PASSPORT}
 
@@ -39,6 +49,9 @@ OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation
 V2_0443: Final = "http://terminology.hl7.org/CodeSystem/v2-0443"
 V2_0074: Final = "http://terminology.hl7.org/CodeSystem/v2-0074"
 ORGANIZATION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/organization-type"
+CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/condition-category"
 LOINC: Final = "http://loinc.org"
 SNOMED: Final = "http://snomed.info/sct"
 CVX: Final = "http://hl7.org/fhir/sid/cvx"

@@ -414,6 +414,114 @@ def specimen(tube: Any, *, subject_uuid: Any | None) -> Resource:
     return _drop_empty(resource)
 
 
+# Case reports and certificate revocations (the exchange's other records) -------------
+
+
+def condition(case: Any, *, person_uuid: Any) -> Resource:
+    """`declarations.Case` as a Condition: COVID-19 (SNOMED CT), confirmed once a second
+    officer approved it, with the positive result that proposed it as evidence (by its
+    identifier: the partner received it as an Observation)."""
+    verification = {"confirmed": "confirmed", "rejected": "refuted"}.get(case.status, "provisional")
+    resource: Resource = {
+        "resourceType": "Condition",
+        "id": str(case.uuid),
+        "meta": {"lastUpdated": instant(case.updated_at)},
+        "identifier": [{"system": codes.SID_CASE, "value": str(case.uuid)}],
+        "clinicalStatus": {"coding": [{"system": codes.CONDITION_CLINICAL, "code": "active"}]},
+        "verificationStatus": {
+            "coding": [{"system": codes.CONDITION_VERIFICATION, "code": verification}]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": codes.CONDITION_CATEGORY,
+                        "code": "problem-list-item",
+                        "display": "Problem List Item",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [_coding(codes.SNOMED, codes.SCT_COVID19)], "text": "COVID-19"},
+        "subject": _ref("Patient", str(person_uuid)),
+        "onsetDateTime": case.onset_date.isoformat(),
+        "recordedDate": instant(case.decided_at or case.created_at),
+    }
+    if case.source == "testing" and case.source_reference:
+        resource["evidence"] = [
+            {
+                "detail": [
+                    {
+                        "type": "Observation",
+                        "identifier": {"system": codes.SID_RESULT, "value": case.source_reference},
+                    }
+                ]
+            }
+        ]
+    return _drop_empty(resource)
+
+
+def certificate_revocation(certificate: Any, *, person_uuid: Any) -> Resource:
+    """A revoked `certificates.IssuedCertificate` as the DocumentReference of the DCC,
+    `entered-in-error` (or `superseded` when a new certificate replaced it), its UVCI as
+    the master identifier and the record it certified as the related context."""
+    kind = certificate.kind
+    if kind == "v":
+        related = {
+            "type": "Immunization",
+            "identifier": {"system": codes.SID_DOSE, "value": certificate.source_id},
+        }
+    else:
+        related = {
+            "type": "Observation",
+            "identifier": {
+                "system": codes.SID_RESULT,
+                "value": certificate.source_id.partition(":")[0],
+            },
+        }
+    return _drop_empty(
+        {
+            "resourceType": "DocumentReference",
+            "id": str(certificate.uuid),
+            "meta": {"lastUpdated": instant(certificate.revoked_at)},
+            "masterIdentifier": {"system": codes.SID_UVCI, "value": certificate.uvci},
+            "identifier": [{"system": codes.SID_CERTIFICATE, "value": str(certificate.uuid)}],
+            "status": "superseded" if certificate.superseded_by_id else "entered-in-error",
+            "type": {
+                "coding": [
+                    {
+                        "system": codes.CS_DCC_TYPE,
+                        "code": kind,
+                        "display": codes.DCC_TYPE_DISPLAY[kind],
+                    }
+                ],
+                "text": codes.DCC_TYPE_DISPLAY[kind],
+            },
+            "subject": _ref("Patient", str(person_uuid)),
+            "date": instant(certificate.revoked_at),
+            "description": f"Revoked: {certificate.revocation_reason}"
+            if certificate.revocation_reason
+            else "Revoked",
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "application/cbor",
+                        "title": certificate.uvci,
+                        "creation": instant(certificate.issued_at),
+                    }
+                }
+            ],
+            "context": {
+                "period": {
+                    "start": instant(certificate.issued_at),
+                    "end": instant(certificate.revoked_at),
+                },
+                "related": [related],
+            },
+        }
+    )
+
+
 def operation_outcome(*, code: str, diagnostics: str, severity: str = "error") -> Resource:
     return {
         "resourceType": "OperationOutcome",

@@ -5,7 +5,9 @@ event per person (INSERT … SELECT; on PostgreSQL the same statement, reading t
 once), retest appointments for pool-positive and invalid outcomes, case reports for
 positive individuals, and a notification pending on every Result
 (`notified_version < version`) that the notify task turns into messages and signals after
-the commit.
+the commit. The results are announced inside the transaction
+(`results_recorded_announce`, also called by an amendment), for the subscribers that must
+commit with them (the exchange outbox).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from covidhub.audit.models import AuditEvent
@@ -232,8 +234,23 @@ def results_release(
                 [at, *params],
             )
     _follow_ups(follow)
+    if created:
+        released = Result.objects.all()
+        if import_batch_id is not None:
+            released = released.filter(tube_result__import_batch_id=import_batch_id)
+        else:
+            released = released.filter(tube_result_id__in=tube_result_ids or [])
+        results_recorded_announce(results=released)
     notify_enqueue(count=created)
     return created
+
+
+def results_recorded_announce(*, results: QuerySet[Result]) -> None:
+    """Tell the subscribers, inside the recording transaction, which results now have a
+    new version (released, or amended): the one place where that is announced."""
+    from covidhub.testing.signals import results_recorded
+
+    results_recorded.send(sender=Result, results=results)
 
 
 def _follow_ups(rows: list[FollowUp]) -> None:

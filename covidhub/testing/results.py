@@ -39,6 +39,7 @@ from covidhub.testing.release import (
     case_reports_create,
     notify_enqueue,
     outcome_for,
+    results_recorded_announce,
     results_release,
 )
 from covidhub.testing.scope import labs_for_actor, role_of, sampling_sites_for_actor
@@ -320,6 +321,7 @@ def _apply_amendment(actor: Any, tube_result: TubeResult, amendment: Amendment, 
             details={"amendment": str(amendment.uuid)},
         )
     Result.objects.bulk_update(results, ["outcome", "version", "amended_at"])
+    results_recorded_announce(results=Result.objects.filter(tube_result=tube_result))
     retest_appointments_create(result_rows=retests)
     Appointment.objects.filter(
         retest_of_id__in=not_retest, status=Appointment.Status.BOOKED

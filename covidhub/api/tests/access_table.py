@@ -157,6 +157,9 @@ PAGES: dict[str, Entry | Exempt] = {
     "staff/vaccination/import/jobs/<uuid:job_uuid>/": Entry(
         "import_job", frozenset({"commune_officer"}), own_only=True
     ),
+    "staff/exchange/import/jobs/<uuid:job_uuid>/": Entry(
+        "inbound_import_job", frozenset({"commune_officer"}), own_only=True
+    ),
     "certificates/<uuid:certificate_uuid>/": Entry("certificate", CITIZEN, "citizen"),
     "certificates/<uuid:certificate_uuid>/qr/": Entry("certificate", CITIZEN, "citizen"),
     "certificates/<uuid:certificate_uuid>/pdf/<str:size>/": Entry(
@@ -363,6 +366,9 @@ API: dict[str, Entry | Exempt] = {
     "GET /vaccination/staff/people/{person_uuid}": Entry("person", OFFICERS),
     "GET /vaccination/staff/registrations/import-jobs/{job_uuid}": Entry(
         "import_job", frozenset({"commune_officer"}), own_only=True
+    ),
+    "GET /exchange/inbound/jobs/{job_uuid}": Entry(
+        "inbound_import_job", frozenset({"commune_officer"}), own_only=True
     ),
     "POST /vaccination/staff/people/{person_uuid}/doses-elsewhere": Entry("person", OFFICERS),
     "POST /vaccination/staff/doses/{dose_uuid}/void": Entry(

@@ -564,7 +564,7 @@ def _correction(world: World, placement: str) -> Target:
     return Target({"request_uuid": str(request.uuid)}, world.secrets(placement))
 
 
-def _import_job(world: World, placement: str) -> Target:
+def _import_job(world: World, placement: str, kind: str = "vaccination.registration") -> Target:
     """A registration list's background job: the officer's own (``own``), a colleague's
     otherwise."""
     from covidhub.accounts.models import User
@@ -574,8 +574,13 @@ def _import_job(world: World, placement: str) -> Target:
         actor = world.actors["commune_officer"]
     else:
         actor = User.objects.create(username=f"x-officer-{placement}", kind=User.Kind.STAFF)
-    job = ImportJob.objects.create(kind="vaccination.registration", actor=actor, rows_total=0)
+    job = ImportJob.objects.create(kind=kind, actor=actor, rows_total=0)
     return Target({"job_uuid": str(job.uuid)}, [])
+
+
+def _inbound_import_job(world: World, placement: str) -> Target:
+    """An import of doses from a FHIR file (covidhub.exchange.inbound), the same way."""
+    return _import_job(world, placement, kind="exchange.immunizations")
 
 
 def _lab_import_job(world: World, placement: str) -> Target:
@@ -652,6 +657,7 @@ BUILDERS: dict[str, Callable[[World, str], Target]] = {
     "lot_with_site": _with_second("lot", _lot_site_body),
     "vaccination_session_with_person": _with_second("vaccination_session", _session_person_body),
     "import_job": _import_job,
+    "inbound_import_job": _inbound_import_job,
     "lab_import_job": _lab_import_job,
     "correction": _correction,
     "person": _person,

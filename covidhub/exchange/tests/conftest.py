@@ -8,6 +8,11 @@ from typing import Any
 
 import pytest
 
+from covidhub.certificates.tests.conftest import (  # noqa: F401 - fixtures
+    _certificate_caches,
+    signing_key,
+    vaccination_facts,
+)
 from covidhub.exchange.tests.double import NationalDouble
 from covidhub.fhir.tests.conftest import (  # noqa: F401 - fixtures
     make_records,
@@ -16,6 +21,17 @@ from covidhub.fhir.tests.conftest import (  # noqa: F401 - fixtures
     validate,
     worker_user,
 )
+from covidhub.testing.tests.conftest import (  # noqa: F401 - fixtures
+    collected_tube,
+    lab,
+    pcr_session,
+    sampler,
+    site,
+    technician,
+    technician2,
+)
+
+KINDS = ["dose", "result", "case", "revocation"]
 
 
 @pytest.fixture
@@ -34,7 +50,7 @@ def endpoint(double: NationalDouble, settings: Any, monkeypatch: pytest.MonkeyPa
         {
             "name": "nvp",
             "url": double.url,
-            "kinds": ["dose", "result"],
+            "kinds": KINDS,
             "token_env": "EXCHANGE_TEST_TOKEN",
         }
     ]
@@ -42,3 +58,13 @@ def endpoint(double: NationalDouble, settings: Any, monkeypatch: pytest.MonkeyPa
     settings.EXCHANGE_BACKOFF_SECONDS = 10
     settings.EXCHANGE_MAX_ATTEMPTS = 4
     return endpoint_get("nvp")
+
+
+@pytest.fixture
+def two_endpoints(settings: Any) -> list[str]:
+    """Two national endpoints taking every kind (nothing is sent in these tests)."""
+    settings.EXCHANGE_ENDPOINTS = [
+        {"name": "nvp", "url": "http://127.0.0.1:9/fhir", "kinds": KINDS},
+        {"name": "ehb", "url": "http://127.0.0.1:9/fhir", "kinds": KINDS},
+    ]
+    return ["ehb", "nvp"]

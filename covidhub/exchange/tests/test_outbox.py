@@ -18,7 +18,7 @@ from covidhub.exchange.selectors import exchange_reconciliation
 from covidhub.exchange.services import exchange_records_retry
 from covidhub.exchange.tests.double import NationalDouble
 from covidhub.testing.models import Result
-from covidhub.testing.signals import result_released
+from covidhub.testing.release import results_recorded_announce
 from covidhub.vaccination.models import Dose
 from covidhub.vaccination.signals import dose_recorded
 
@@ -36,8 +36,9 @@ def _day(make_person: Callable[..., Any], make_records: Callable[..., Any], peop
             for dose in made["doses"]:
                 dose_recorded.send(sender=Dose, dose=dose, person=person)
         with transaction.atomic():
-            for result in made["results"]:
-                result_released.send(sender=Result, result=result, person=person)
+            results_recorded_announce(
+                results=Result.objects.filter(pk__in=[r.pk for r in made["results"]])
+            )
         doses += made["doses"]
         results += made["results"]
     return doses, results
@@ -191,3 +192,92 @@ def test_nothing_is_queued_without_an_endpoint(
     settings.EXCHANGE_ENDPOINTS = []
     _day(make_person, make_records, people=1)
     assert not ExchangeRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_kind_of_a_demo_day_reaches_the_double_exactly_once(
+    endpoint: Any,
+    double: NationalDouble,
+    make_person: Callable[..., Any],
+    make_records: Callable[..., Any],
+    make_staff: Callable[..., Any],
+    collected_tube: Callable[..., Any],
+    technician: Any,
+    lab: Any,
+    commune_officer: Any,
+    area_tree: dict[str, Any],
+    signing_key: Any,
+    vaccination_facts: Callable[..., Any],
+    province_admin: Any,
+    validate: Callable[[dict[str, Any]], Any],
+) -> None:
+    """Doses, results, case reports and revocations, each recorded by its service, sent
+    through timeouts, 500s and a rejection that the administrator retries once the cause
+    is fixed: the double holds each record once and reconciliation shows 0 lost."""
+    from covidhub.certificates.services import certificate_issue_vaccination, certificate_revoke
+    from covidhub.declarations.services import case_approve, case_propose
+    from covidhub.testing.results import tube_result_record
+
+    second_officer = make_staff("officer2", "commune_officer", area_tree["commune"])
+    people = [make_person(id_number=f"0300850{n:05d}", id_type="cccd") for n in range(5)]
+    doses = []
+    for person in people:
+        made = make_records(person, doses=2, results=0)
+        with transaction.atomic():
+            for dose in made["doses"]:
+                dose_recorded.send(sender=Dose, dose=dose, person=person)
+        doses += made["doses"]
+    for group, value in (
+        (people[:2], "positive"),  # a positive pool: two pool-positive results
+        ([people[2]], "positive"),
+        ([people[3]], "negative"),
+        ([people[4]], "negative"),
+    ):
+        tube = collected_tube(group)
+        tube_result_record(actor=technician, lab=lab, barcode=tube.barcode, value=value)
+    cases = []
+    for person in people[2:4]:
+        case = case_propose(actor=commune_officer, person=person, onset_date=timezone.localdate())
+        cases.append(case_approve(actor=second_officer, case=case))
+    certificates = [certificate_issue_vaccination(facts=vaccination_facts(p)) for p in people[:3]]
+    for certificate in certificates[:2]:
+        certificate_revoke(certificate=certificate, reason="dose_voided", actor=province_admin)
+    results = list(Result.objects.all())
+    expected = {
+        "Immunization": {str(d.uuid) for d in doses},
+        "Observation": {str(r.uuid) for r in results},
+        "Condition": {str(c.uuid) for c in cases},
+        "DocumentReference": {str(c.uuid) for c in certificates[:2]},
+    }
+    total = sum(len(v) for v in expected.values())
+    assert total == 10 + 5 + 2 + 2
+    assert ExchangeRecord.objects.count() == total  # one endpoint: one row per record
+
+    double.commands = ["timeout", "error500", "reject:1", "accept", "error500", "timeout"]
+    now = _drain(endpoint, timezone.now(), batch=4)
+    rejected = ExchangeRecord.objects.get(status=S.REJECTED)
+    assert rejected.reason == "Mã lô vắc xin không có trong danh mục"
+    rows = exchange_reconciliation(
+        actor=province_admin,
+        day_from=timezone.localdate() - datetime.timedelta(days=90),
+        day_to=timezone.localdate(),
+    )
+    assert sum(r.unsent for r in rows) == 1  # the rejection is visible, not lost
+
+    # The partner fixed its catalogue; the administrator sends the rejected one again.
+    assert exchange_records_retry(actor=province_admin, rejected=True) == 1
+    _drain(endpoint, now)
+
+    for rtype, keys in expected.items():
+        assert double.keys(rtype) == keys, rtype
+    assert set(double.creates.values()) == {1}  # resends updated, never duplicated
+    for bundle in double.received:
+        validate(bundle)
+    rows = exchange_reconciliation(
+        actor=province_admin,
+        day_from=timezone.localdate() - datetime.timedelta(days=90),
+        day_to=timezone.localdate(),
+    )
+    assert sum(r.counts.get(S.ACCEPTED, 0) for r in rows) == total
+    assert sum(r.unsent for r in rows) == 0
+    assert {r.kind for r in rows} == {"dose", "result", "case", "revocation"}

@@ -11,7 +11,7 @@ from django.db import transaction
 from covidhub.audit.models import AuditEvent
 from covidhub.exchange.models import ExchangeRecord
 from covidhub.testing.models import Result
-from covidhub.testing.signals import result_released
+from covidhub.testing.release import results_recorded_announce
 from covidhub.vaccination.models import Dose
 from covidhub.vaccination.signals import dose_recorded
 
@@ -25,8 +25,9 @@ def queued(endpoint: Any, make_person: Callable[..., Any], make_records: Callabl
     with transaction.atomic():
         for dose in made["doses"]:
             dose_recorded.send(sender=Dose, dose=dose, person=person)
-        for result in made["results"]:
-            result_released.send(sender=Result, result=result, person=person)
+        results_recorded_announce(
+            results=Result.objects.filter(pk__in=[r.pk for r in made["results"]])
+        )
     ExchangeRecord.objects.filter(kind="result").update(
         status=ExchangeRecord.Status.DEAD, last_error="HTTP 500"
     )

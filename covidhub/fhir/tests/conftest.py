@@ -174,6 +174,8 @@ FHIR_MODELS = {
     "Specimen": "specimen",
     "Organization": "organization",
     "Location": "location",
+    "Condition": "condition",
+    "DocumentReference": "documentreference",
     "Bundle": "bundle",
     "OperationOutcome": "operationoutcome",
     "CapabilityStatement": "capabilitystatement",
