@@ -21,17 +21,16 @@ SOURCE_SYSTEM = "https://tiemchungcovid19.gov.vn/sid/immunization"
 HOME_COMMUNE = "10507"  # Phường Cẩm Thượng
 
 
-def _bundle(people: list[Any], today: datetime.date) -> bytes:
+def _bundle(rows: list[tuple[tuple[str, str], str, str]], today: datetime.date) -> bytes:
+    """rows: ((id_type, id_number), CVX code, the source's identifier) of each dose."""
     entries: list[dict[str, Any]] = []
-    for n, person in enumerate(people, start=1):
+    for n, ((id_type, id_number), cvx, identifier) in enumerate(rows, start=1):
         entries.append(
             {
                 "fullUrl": f"urn:uuid:demo-patient-{n}",
                 "resource": {
                     "resourceType": "Patient",
-                    "identifier": [
-                        {"system": codes.ID_SYSTEMS[person.id_type], "value": person.id_number}
-                    ],
+                    "identifier": [{"system": codes.ID_SYSTEMS[id_type], "value": id_number}],
                 },
             }
         )
@@ -39,12 +38,9 @@ def _bundle(people: list[Any], today: datetime.date) -> bytes:
             {
                 "resource": {
                     "resourceType": "Immunization",
-                    "identifier": [{"system": SOURCE_SYSTEM, "value": f"DEMO-{person.uuid}"}],
+                    "identifier": [{"system": SOURCE_SYSTEM, "value": identifier}],
                     "status": "completed",
-                    # The first person's vaccine is not in the catalogue: a refused row.
-                    "vaccineCode": {
-                        "coding": [{"system": codes.CVX, "code": "999" if n == 1 else "208"}]
-                    },
+                    "vaccineCode": {"coding": [{"system": codes.CVX, "code": cvx}]},
                     "patient": {"reference": f"urn:uuid:demo-patient-{n}"},
                     "occurrenceDateTime": (today - datetime.timedelta(days=120)).isoformat(),
                     "performer": [{"actor": {"display": "Trạm Y tế xã Đại Đồng, tỉnh Bắc Ninh"}}],
@@ -62,25 +58,27 @@ def exchange_seed(**context: Any) -> list[str]:
     officer = User.objects.filter(username="xa").first()
     if officer is None or ImportJob.objects.filter(kind=IMPORT_JOB_KIND).exists():
         return []
-    people = list(
-        # Not anyone in the vaccination story (registered, booked or vaccinated here).
-        Person.objects.filter(
-            commune__code=HOME_COMMUNE,
-            id_type="cccd",
-            managed_by__isnull=True,
+    with_cccd = Person.objects.filter(commune__code=HOME_COMMUNE, id_type="cccd").exclude(
+        id_number=""
+    )
+    # Not anyone in the vaccination story (registered, booked or vaccinated here).
+    fresh = list(
+        with_cccd.filter(
             vaccination_doses__isnull=True,
             vaccination_bookings__isnull=True,
             vaccination_registration__isnull=True,
-        )
-        .exclude(id_number="")
-        .order_by("id")[:3]
+        ).order_by("id")[:2]
     )
-    if not people:
-        return []
+    rows = [(("cccd", p.id_number), "208", f"DEMO-{p.uuid}") for p in fresh]
+    # And a refused row: a vaccine code the catalogue does not know.
+    anyone = with_cccd.order_by("id").first()
+    rows.append(
+        (("cccd", anyone.id_number if anyone else "030085999999"), "999", "DEMO-UNKNOWN-CODE")
+    )
     job = immunizations_import(
         actor=officer,
         filename="nen-tang-quoc-gia.json",
-        content=_bundle(people, timezone.localdate()),
+        content=_bundle(rows, timezone.localdate()),
         source_name=NATIONAL,
     )
     return [f"exchange: {job.created_count} doses imported from {NATIONAL} (FHIR)"]
