@@ -268,11 +268,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+def server_code_loaded() -> None:
+    """Import the URLconf (every app's views, the API's schemas) and load both languages'
+    catalogues now, once, rather than in the live server's first request: on a busy machine
+    that import took 16 s, longer than a page may take to load, and the first page of a
+    browser test file timed out while later ones passed."""
+    from django.urls import reverse
+    from django.utils.translation import trans_real
+
+    reverse("healthz")
+    for language in ("vi", "en"):
+        trans_real.translation(language)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Any:
     """Debian's Chromium driven by Playwright (which cannot download its own browser here)."""
     from playwright.sync_api import sync_playwright
 
+    server_code_loaded()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

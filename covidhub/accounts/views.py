@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +29,7 @@ from covidhub.core import request_context
 from covidhub.core.errors import DomainError
 from covidhub.core.monitoring import rate_limit_refused
 from covidhub.core.phones import phone_masked
+from covidhub.core.qr import qr_svg_inline
 
 SIGNIN_PHONE = "covidhub_signin_phone"
 SIGNIN_NEXT = "covidhub_signin_next"
@@ -179,9 +179,7 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             return _complete_staff_login(request, user, device)
         form.add_error("token", _("The code is wrong. Check the time on your phone and try again."))
-    qr_svg = segno.make(device.config_url, error="m").svg_inline(
-        scale=4, title=_("Authenticator QR code")
-    )
+    qr_svg = qr_svg_inline(device.config_url, title=_("Authenticator QR code"), scale=4)
     import base64
 
     secret = base64.b32encode(device.bin_key).decode()

@@ -9,6 +9,7 @@ from pathlib import Path
 import segno
 from django.conf import settings
 
+from covidhub.core.qr import qr_code_svg_inline
 from covidhub.core.text import nfc
 
 
@@ -17,10 +18,8 @@ def install_url() -> str:
 
 
 def qr_svg(url: str) -> str:
-    """Inline SVG (no XML declaration), scalable, dark modules on white."""
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
-    return out.getvalue().decode()
+    """Inline SVG that scales with its box (covidhub.core.qr), dark modules on white."""
+    return qr_code_svg_inline(segno.make(url, error="m"), scale=6, border=2)
 
 
 def qr_png(url: str, *, scale: int = 10) -> bytes:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from covidhub.accounts.decorators import staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.certificates import selectors, services
-from covidhub.certificates.dcc import qr_svg
+from covidhub.certificates.dcc import qr_svg_page
 from covidhub.certificates.pdf import PDF_SIZES, certificate_pdf, certificate_rows
 from covidhub.core.errors import NotFound
 from covidhub.people.selectors import person_get_for_actor, person_list_for_actor
@@ -82,6 +82,6 @@ def print_qr(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
             "certificate": certificate,
             "title": title,
             "rows": rows,
-            "qr": qr_svg(hc1_text=certificate.hc1, scale=8, border=4).decode().split("?>", 1)[-1],
+            "qr": qr_svg_page(hc1_text=certificate.hc1, scale=8, border=4),
         },
     )

@@ -31,7 +31,7 @@ from covidhub.certificates import (
 )
 from covidhub.certificates.acceptance import VERIFIER_COUNTRY, acceptance_rules_document
 from covidhub.certificates.api import verification_audit
-from covidhub.certificates.dcc import qr_svg
+from covidhub.certificates.dcc import qr_svg_page
 from covidhub.certificates.forms import (
     AcceptanceRulesForm,
     RevokeForm,
@@ -85,7 +85,7 @@ def detail(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
             "certificate": certificate,
             "title": title,
             "rows": rows,
-            "qr": qr_svg(hc1_text=certificate.hc1, scale=4, border=4).decode().split("?>", 1)[-1],
+            "qr": qr_svg_page(hc1_text=certificate.hc1, scale=4, border=4),
         },
     )
 
@@ -101,7 +101,7 @@ def qr_full(request: HttpRequest, certificate_uuid: str) -> HttpResponse:
         "certificates/qr_full.html",
         {
             "certificate": certificate,
-            "qr": qr_svg(hc1_text=certificate.hc1, scale=8, border=4).decode().split("?>", 1)[-1],
+            "qr": qr_svg_page(hc1_text=certificate.hc1, scale=8, border=4),
         },
     )
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES
 from covidhub.core.errors import DomainError
+from covidhub.core.qr import qr_svg_inline
 from covidhub.declarations import selectors, services
 from covidhub.declarations.forms import (
     EXPOSURE_LABELS,
@@ -64,10 +64,6 @@ def testing_register_url() -> str:
         return reverse("testing:register")
     except NoReverseMatch:
         return reverse("core:task_pending", args=["test_register"])
-
-
-def _qr_svg(text: str, *, title: str, scale: int = 6) -> str:
-    return segno.make(text, error="m").svg_inline(scale=scale, title=title)
 
 
 # Citizens ------------------------------------------------------------------------------
@@ -152,7 +148,7 @@ def personal_qr(request: HttpRequest, person_uuid: str) -> HttpResponse:
             "token": token,
             "expires_at": expires_at,
             "refresh_in": max(10, int(left) - QR_REFRESH_MARGIN_SECONDS),
-            "svg": _qr_svg(token, title=_("Personal QR code"), scale=8),
+            "svg": qr_svg_inline(token, title=_("Personal QR code"), scale=8),
         },
     )
 
@@ -171,7 +167,7 @@ def personal_card(request: HttpRequest, person_uuid: str) -> HttpResponse:
         {
             "person": person,
             "expires_at": expires_at,
-            "svg": _qr_svg(token, title=_("Personal QR code"), scale=6),
+            "svg": qr_svg_inline(token, title=_("Personal QR code"), scale=6),
         },
     )
 
@@ -306,7 +302,7 @@ def venue_detail(request: HttpRequest, venue_uuid: str) -> HttpResponse:
             "staff": selectors.venue_staff_list(venue=venue) if can_manage else [],
             "staff_form": staff_form,
             "url": venue_url(venue),
-            "svg": _qr_svg(venue_url(venue), title=_("Venue QR code"), scale=5),
+            "svg": qr_svg_inline(venue_url(venue), title=_("Venue QR code"), scale=5),
         },
     )
 

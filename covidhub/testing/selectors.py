@@ -84,7 +84,7 @@ def appointment_queryset_for_account(*, account: Any) -> QuerySet[Appointment]:
 def appointment_get_for_account(*, account: Any, appointment_uuid: Any) -> Appointment:
     appointment = (
         Appointment.objects.filter(person__managed_by=account, uuid=parse_uuid(appointment_uuid))
-        .select_related("person", "slot__site", "testing_round")
+        .select_related("person", "slot__site__commune__parent", "testing_round")
         .first()
     )
     if appointment is None:

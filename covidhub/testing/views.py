@@ -7,7 +7,6 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.areas.models import Area
 from covidhub.core import request_context
 from covidhub.core.errors import DomainError, NotFound
+from covidhub.core.qr import qr_svg_inline
 from covidhub.core.replicas import reads_from_replica
 from covidhub.people.selectors import household_of
 from covidhub.testing import collection, imports, registration, results, selectors
@@ -140,8 +140,15 @@ def _uuid_or_none(value: str) -> Any:
         return None
 
 
-def _qr_svg(text: str, title: str) -> str:
-    return segno.make(text, error="m").svg_inline(scale=6, title=title)
+MOVE_CHOICES = 12
+
+
+def _slots_to_move_to(item: Any) -> list[Slot]:
+    """The other open slots of the booked slot's district, soonest first (the province's
+    whole list was one select whose lines a phone cut off before the time)."""
+    commune = item.slot.site.commune
+    area = commune.parent or commune
+    return list(selectors.slot_queryset_open(area=area).exclude(pk=item.slot_id)[:MOVE_CHOICES])
 
 
 @citizen_required
@@ -178,8 +185,8 @@ def appointment(request: HttpRequest, appointment_uuid: str) -> HttpResponse:
         {
             "appointment": item,
             "code": appointment_code_display(item.code),
-            "qr_svg": _qr_svg(item.qr_text, _("Appointment QR code")),
-            "slots": selectors.slots_open_for_booking() if item.kind == "slot" else [],
+            "qr_svg": qr_svg_inline(item.qr_text, title=_("Appointment QR code")),
+            "slots": _slots_to_move_to(item) if item.kind == "slot" and item.slot else [],
         },
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -24,8 +25,11 @@ def _set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
 
 class RegistrationForm(forms.Form):
     person = forms.ChoiceField(label=_("Who is registering"))
+    # Radio buttons: a group's name is a sentence, which a select cut off on a phone.
     priority_group = forms.ChoiceField(
-        label=_("Priority group (Resolution 21/NQ-CP)"), choices=PriorityGroup.choices
+        label=_("Priority group (Resolution 21/NQ-CP)"),
+        choices=PriorityGroup.choices,
+        widget=forms.RadioSelect,
     )
     occupation = forms.CharField(label=_("Occupation"), max_length=100, required=False)
     preferred_site = forms.ModelChoiceField(
@@ -77,8 +81,16 @@ class ScreeningForm(forms.Form):
         return {q.key: bool(self.cleaned_data.get(f"a_{q.key}")) for q in SCREENING_CHECKLIST}
 
 
+def _lot_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
+    """Lots as radio buttons (a select cut the lot number and expiry off on a phone); the
+    only lot of a site is chosen already."""
+    _set_choices(field, choices)
+    if len(choices) == 1:
+        field.initial = choices[0][0]
+
+
 class DoseForm(forms.Form):
-    lot = forms.ChoiceField(label=_("Lot"))
+    lot = forms.ChoiceField(label=_("Lot"), widget=forms.RadioSelect)
     override_reason = forms.CharField(
         label=_("Officer's override (only to continue a series with another vaccine)"),
         max_length=300,
@@ -87,7 +99,7 @@ class DoseForm(forms.Form):
 
     def __init__(self, *args: Any, allocations: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(
+        _lot_choices(
             self.fields["lot"],
             [
                 (
@@ -96,7 +108,7 @@ class DoseForm(forms.Form):
                     % {
                         "vaccine": a.lot.vaccine.name,
                         "number": a.lot.number,
-                        "date": a.lot.expiry_date.strftime("%d/%m/%Y"),
+                        "date": formats.date_format(a.lot.expiry_date, "SHORT_DATE_FORMAT"),
                         "left": a.doses_left,
                     },
                 )
@@ -106,13 +118,13 @@ class DoseForm(forms.Form):
 
 
 class WastageForm(forms.Form):
-    lot = forms.ChoiceField(label=_("Lot"))
+    lot = forms.ChoiceField(label=_("Lot"), widget=forms.RadioSelect)
     doses = forms.IntegerField(label=_("Doses wasted"), min_value=1)
     reason = forms.ChoiceField(label=_("Reason"), choices=StockWastage.Reason.choices)
 
     def __init__(self, *args: Any, allocations: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(
+        _lot_choices(
             self.fields["lot"],
             [(str(a.lot.uuid), f"{a.lot.vaccine.name} — {a.lot.number}") for a in allocations],
         )

@@ -40,7 +40,7 @@ from .payload import (
     hcert_build_vaccination,
     hcert_issuable_check,
 )
-from .qr import qr_matrix, qr_png, qr_svg
+from .qr import qr_matrix, qr_png, qr_svg, qr_svg_page
 from .schema import SchemaIssue, hcert_schema_check, hcert_schema_issues
 from .signing import hc1_issue, hcert_sign
 from .uvci import uvci_checksum_character, uvci_generate, uvci_validate
@@ -99,6 +99,7 @@ __all__ = [
     "qr_matrix",
     "qr_png",
     "qr_svg",
+    "qr_svg_page",
     "signer_from_keys",
     "signer_load",
     "trust_list_build",

@@ -10,6 +10,8 @@ import io
 
 import segno
 
+from covidhub.core.qr import qr_code_svg_inline
+
 
 def _qr(hc1_text: str, mask: int | None = None) -> segno.QRCode:
     return segno.make_qr(hc1_text, error="q", boost_error=False, mode="alphanumeric", mask=mask)
@@ -20,6 +22,11 @@ def qr_svg(*, hc1_text: str, scale: int = 4, border: int = 4) -> bytes:
     buffer = io.BytesIO()
     _qr(hc1_text).save(buffer, kind="svg", scale=scale, border=border, xmldecl=True)
     return buffer.getvalue()
+
+
+def qr_svg_page(*, hc1_text: str, scale: int = 4, border: int = 4) -> str:
+    """The same code inline in a page, scaled to its box (see covidhub.core.qr)."""
+    return qr_code_svg_inline(_qr(hc1_text), scale=scale, border=border)
 
 
 def qr_png(*, hc1_text: str, scale: int = 4, border: int = 4, mask: int | None = None) -> bytes:

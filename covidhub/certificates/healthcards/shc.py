@@ -217,10 +217,10 @@ def jws_from_qr_texts(texts: list[str]) -> str:
 def qr_svg(*, text: str, scale: int = 4, border: int = 4) -> str:
     """An inline SVG of one `shc:/` text: the prefix in byte mode, the digits numeric,
     error correction L (the specification's choice, so that a card fits one code)."""
-    import io
-
     import segno
     from segno import consts
+
+    from covidhub.core.qr import qr_code_svg_inline
 
     prefix, _separator, digits = text.rpartition("/")
     segments: Any = [(prefix + "/", consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)]
@@ -229,9 +229,7 @@ def qr_svg(*, text: str, scale: int = 4, border: int = 4) -> str:
         error="l",
         boost_error=False,
     )
-    buffer = io.BytesIO()
-    code.save(buffer, kind="svg", scale=scale, border=border, xmldecl=False)
-    return buffer.getvalue().decode()
+    return qr_code_svg_inline(code, scale=scale, border=border)
 
 
 @dataclass(frozen=True)

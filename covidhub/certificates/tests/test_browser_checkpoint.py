@@ -1,8 +1,9 @@
 """In Chromium: the public checkpoint verifier (no account) syncs the trust and revocation
 lists, then verifies with the network cut — the page itself served by its service worker —
 a valid certificate (green, name and birth date only) and refuses a tampered, a revoked
-and a garbled one; it keeps nothing personal, says how old its data is, warns past 24 hours
-and refuses past the configured maximum; in Vietnamese and English, at 390 and 1366 px."""
+and a garbled one; it keeps nothing personal (and shows nothing of the previous person
+while the next code is checked), says how old its data is, warns past 24 hours and refuses
+past the configured maximum; in Vietnamese and English, at 390 and 1366 px."""
 
 from __future__ import annotations
 
@@ -45,18 +46,18 @@ def _tampered(text: str) -> str:
 
 
 def _check(page: Any, text: str) -> Any:
+    """Submit a text and return the verdict shown for it: a new verdict element, never the
+    one of the previous check (the page verifies asynchronously; reading the box too early
+    read the previous person's verdict)."""
     field = page.locator("#qr-text")
     field.fill(text)
-    previous = page.evaluate("() => window.__checks = (window.__checks || 0) + 1")
     page.evaluate(
-        "(n) => { const box = document.getElementById('result'); box.dataset.round = n; }",
-        previous,
+        "() => { window.__previousVerdict = document.querySelector('#result .verdict'); }"
     )
     field.press("Enter")
     page.wait_for_function(
-        "(n) => { const v = document.querySelector('#result .verdict'); "
-        "return v && document.getElementById('result').dataset.round == n; }",
-        arg=previous,
+        "() => { const v = document.querySelector('#result .verdict');"
+        " return v !== null && v !== window.__previousVerdict; }"
     )
     assert field.input_value() == ""  # the text of a person's code is not kept in the field
     return page.locator("#result .verdict")
@@ -137,6 +138,35 @@ def test_checkpoint_verifies_offline_and_keeps_nothing(
 
     page.set_viewport_size({"width": 1366, "height": 900})
     assert _no_horizontal_scroll(page)
+
+
+def test_a_new_check_hides_the_previous_verdict_at_once(
+    page, live_server, signing_key, make_person, vaccination_facts
+):
+    """While the next code is verified, the screen shows nothing of the previous person:
+    the verification is held open here, as a slow phone holds it."""
+    person = make_person(full_name="Lã Thị Hằng", birth="02/02/1990")
+    good = certificate_issue_vaccination(facts=vaccination_facts(person, on=_days_ago(30)))
+    page.goto("/verifier/")
+    page.wait_for_selector(READY)
+    assert _check(page, good.hc1).get_attribute("class") == "verdict valid"
+
+    page.evaluate(
+        "() => { const verify = window.covidhubDcc.verifyHc1;"
+        " window.covidhubDcc.verifyHc1 = (...args) => new Promise((resolve) => {"
+        " window.__release = () => resolve(verify(...args)); }); }"
+    )
+    field = page.locator("#qr-text")
+    field.fill("HC1:NOT A CERTIFICATE")
+    field.press("Enter")
+    page.wait_for_function("() => typeof window.__release === 'function'")
+    assert page.locator("#result").inner_text() == ""
+    assert page.locator("#result .verdict").count() == 0
+    page.evaluate("() => window.__release()")
+    verdict = page.locator("#result .verdict")
+    verdict.wait_for()
+    assert verdict.get_attribute("class") == "verdict invalid"
+    assert "Lã Thị Hằng" not in page.locator("#result").inner_text()
 
 
 def _age_data(page: Any, hours: float) -> None:

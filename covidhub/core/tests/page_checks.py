@@ -11,9 +11,10 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-# Runs in the browser: horizontal overflow, headings and card titles that wrap one word per
-# line, every text a reader sees (with option texts, placeholders, labels for screen
-# readers and the title), and every address the page points to.
+# Runs in the browser: horizontal overflow, content cut off inside the page, headings and card
+# titles that wrap one word per line, buttons styled as the main action, every text a reader
+# sees (with option texts, placeholders, labels for screen readers and the title), and every
+# address the page points to.
 PAGE_FACTS = """() => {
   const lang = document.documentElement.lang;
   const skip = 'script, style, noscript, template, code, pre, kbd, samp, [translate="no"], '
@@ -53,6 +54,58 @@ PAGE_FACTS = """() => {
   for (const el of document.querySelectorAll('[href], [src], form[action]')) {
     urls.push(el.href || el.src || el.action || '');
   }
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + ' ' + JSON.stringify((el.innerText || el.getAttribute('aria-label') || '').trim().slice(0, 50));
+  // Cut off without the page scrolling: a box that hides what overflows it, a select whose
+  // shown choice is wider than the select, an SVG of a fixed size drawn in a box of another
+  // (no viewBox: the drawing is cropped, or blank space is left beside and under it).
+  const cut = [];
+  for (const el of document.querySelectorAll('body *')) {
+    // A text field scrolls its own value, as it should.
+    if (!seen(el) || el.clientWidth <= 1 || el.matches('input, textarea, select')) continue;
+    const style = getComputedStyle(el);
+    const hides = style.overflowX === 'hidden' || style.overflowX === 'clip'
+      || style.textOverflow === 'ellipsis';
+    if (hides && el.scrollWidth > el.clientWidth + 1) cut.push('cut off: ' + name(el));
+    // On a desktop a table is seen whole: no region of the page scrolls sideways there.
+    const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
+    if (scrolls && window.innerWidth >= 1024 && el.scrollWidth > el.clientWidth + 1) {
+      cut.push('scrolls sideways inside the page: ' + name(el).slice(0, 60));
+    }
+  }
+  const measure = document.createElement('canvas').getContext('2d');
+  for (const el of document.querySelectorAll('select')) {
+    const option = el.options[el.selectedIndex];
+    if (!seen(el) || el.multiple || el.size > 1 || !option) continue;
+    const style = getComputedStyle(el);
+    measure.font = style.font;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+    if (measure.measureText(option.text.trim()).width > room) {
+      cut.push('cut off: select #' + el.id + ' shows ' + JSON.stringify(option.text.trim().slice(0, 60)));
+    }
+  }
+  for (const svg of document.querySelectorAll('svg:not([viewBox])')) {
+    const w = parseFloat(svg.getAttribute('width')), h = parseFloat(svg.getAttribute('height'));
+    const box = svg.getBoundingClientRect();
+    if (seen(svg) && w && h && (Math.abs(box.width - w) > 1 || Math.abs(box.height - h) > 1)) {
+      cut.push('an SVG of ' + w + 'x' + h + ' without a viewBox drawn in ' + Math.round(box.width)
+        + 'x' + Math.round(box.height) + ' (cropped or blank space): '
+        + ((svg.querySelector('title') || {}).textContent || ''));
+    }
+  }
+  // The look of the main action (the green of a submit button) on a button that cancels,
+  // refuses or removes something.
+  const probe = document.createElement('span');
+  probe.style.background = 'var(--green)';
+  document.body.appendChild(probe);
+  const primary = getComputedStyle(probe).backgroundColor;
+  probe.remove();
+  const mainLooking = [];
+  for (const el of document.querySelectorAll('button, a.button, input[type="submit"]')) {
+    if (seen(el) && getComputedStyle(el).backgroundColor === primary) {
+      mainLooking.push((el.innerText || el.value || '').trim());
+    }
+  }
   return {
     scrollWidth: document.documentElement.scrollWidth,
     width: document.documentElement.clientWidth,
@@ -60,6 +113,8 @@ PAGE_FACTS = """() => {
     texts: texts,
     wrapped: wrapped,
     urls: urls,
+    cut: cut,
+    mainLooking: mainLooking,
   };
 }"""
 
@@ -69,6 +124,10 @@ ENGLISH_ON_VI = re.compile(
     r"\b(?:Select|Submit|Save|Cancel|Search|Booking|Status|Sign in|Sign out|Delete|Edit"
     r"|Download|Upload|Required|Loading|Error|Previous|Next|Total|Today|Yesterday|None"
     r"|True|False|the|and|your|with|this|from|days ago|Page \d)\b"
+)
+# A button that undoes or refuses something is never styled as the page's main action.
+UNDOING = re.compile(
+    r"^(?:Cancel|Reject|Decline|Delete|Remove|Withdraw|Hủy|Huỷ|Từ chối|Xóa|Xoá|Gỡ|Rút khỏi)\b"
 )
 SNAKE_CASE = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")
 SNAKE_LIST = re.compile(r"[a-z]+(?:_[a-z0-9]+)+(?:[,/ ]+[a-z]+(?:_[a-z0-9]+)*)+")
@@ -149,6 +208,9 @@ def page_problems(facts: dict[str, Any], *, language: str, port: int) -> list[st
             problems.append(f"untranslated: Vietnamese {fragment!r} on an English page")
     for piece in sorted(p for p in pieces if SNAKE_CASE.fullmatch(p) or SNAKE_LIST.fullmatch(p)):
         problems.append(f"raw enum value {piece!r}")
+    for label in facts["mainLooking"]:
+        if UNDOING.match(label):
+            problems.append(f"{label!r} looks like the main action (make it secondary or danger)")
     for url in facts["urls"]:
         parts = urlsplit(url)
         if parts.hostname in LOCAL_HOSTS and (parts.port or 80) != port:
@@ -165,4 +227,5 @@ def layout_problems(facts: dict[str, Any], *, width: int) -> list[str]:
         problems.append(f"{width}px: scrolls sideways ({facts['scrollWidth']}px wide)")
     for title in facts["wrapped"]:
         problems.append(f"{width}px: one word per line: {title!r}")
+    problems += [f"{width}px: {cut}" for cut in facts["cut"]]
     return problems

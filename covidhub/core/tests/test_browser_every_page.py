@@ -113,8 +113,9 @@ def demo_province(django_db_setup: Any, django_db_blocker: Any) -> Any:
 def browser() -> Any:
     from playwright.sync_api import sync_playwright
 
-    from conftest import CHROMIUM
+    from conftest import CHROMIUM, server_code_loaded
 
+    server_code_loaded()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

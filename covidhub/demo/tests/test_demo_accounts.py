@@ -57,6 +57,22 @@ def test_every_demo_account_is_listed_has_a_code_and_reaches_its_work(seeded, lo
             assert response.status_code == 200, (user.username, link.url_name)
 
 
+def test_every_address_the_readme_names_exists():
+    """A new user types what the README says: each address in it is a page of ours (it
+    named `/testing/` and `/vaccination/`, which answered 404)."""
+    from django.urls import Resolver404, resolve
+
+    paths = set(re.findall(r"`(/[^`\s]*)`", README.read_text(encoding="utf-8")))
+    assert {"/staff/testing/sampling/", "/testing/register/", "/vaccination/me/"} <= paths
+    missing = []
+    for path in sorted(paths):
+        try:
+            resolve(path)
+        except Resolver404:
+            missing.append(path)
+    assert missing == []
+
+
 def test_sampler_signs_in_with_the_readme_password_and_printed_code(seeded):
     client = Client()
     response = client.post(

@@ -52,7 +52,7 @@ def test_citizen_registers_and_books_staff_vaccinate_citizen_sees_the_dose(
     page = citizen_context.new_page()
     page.goto("/vaccination/register/")
     assert axe_violations(page) == []
-    page.locator("select[name=priority_group]").select_option("g05")
+    page.locator("input[name=priority_group][value=g05]").check()
     page.locator("input[name=occupation]").fill("Kế toán")
     page.locator("input[name=q_chronic]").check()
     page.locator("main form button.button").click()
@@ -75,7 +75,7 @@ def test_citizen_registers_and_books_staff_vaccinate_citizen_sees_the_dose(
     staff.locator("input[name=outcome][value=vaccinate]").check()
     staff.locator("main form button.button").click()
     staff.wait_for_url("**/dose/")
-    staff.locator("select[name=lot]").select_option(str(allocation.lot.uuid))
+    staff.locator(f"input[name=lot][value='{allocation.lot.uuid}']").check()
     staff.locator("main form button.button").click()
     staff.wait_for_url(f"**/staff/vaccination/sites/{site.uuid}/")
     assert staff.get_by_role("cell", name=citizen_person.full_name).is_visible()

@@ -218,6 +218,10 @@
     if (!text) return;
     state.seq += 1;
     var seq = state.seq;
+    // The previous person's verdict goes at once: while this one is checked (WebCrypto is
+    // asynchronous) the screen must not show a green result that belongs to someone else.
+    clearTimeout(state.clearTimer);
+    clearResult();
     var result = await check(text);
     if (seq === state.seq) show(result);
   }
