@@ -132,6 +132,33 @@ def area_tree_build() -> dict[str, Any]:
     }
 
 
+def second_province_build() -> dict[str, Any]:
+    """A second province beside the `area_tree`, with official codes: Hà Nội → Quận Ba
+    Đình → Phường Phúc Xá."""
+    from covidhub.areas.models import Area
+    from covidhub.areas.services import UnitRow, area_tree_load
+
+    area_tree_load(
+        rows=[
+            UnitRow(1, "01", "Thành phố Hà Nội", "thành phố trung ương"),
+            UnitRow(2, "001", "Quận Ba Đình", "quận", "01"),
+            UnitRow(3, "00001", "Phường Phúc Xá", "phường", "001"),
+        ]
+    )
+    return {
+        "other_province": Area.objects.get(level=1, code="01"),
+        "other_province_district": Area.objects.get(level=2, code="001"),
+        "other_province_commune": Area.objects.get(level=3, code="00001"),
+    }
+
+
+@pytest.fixture
+def two_provinces(area_tree: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """The `area_tree` and a second province, both served (COVIDHUB_PROVINCES=30,01)."""
+    settings.PROVINCES = ["30", "01"]
+    return {**area_tree, **second_province_build()}
+
+
 @pytest.fixture
 def make_person(area_tree: dict[str, Any]) -> Callable[..., Any]:
     from covidhub.people.services import person_create

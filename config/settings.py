@@ -460,7 +460,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Province ----------------------------------------------------------------------------
-PROVINCE_CODE = env_str("PROVINCE_CODE", "30")
+# The provinces this deployment serves, by official code (two digits): their areas are
+# loaded, their communes are the ones people may register in, the portal publishes each of
+# them, and a national officer sees all of them. The first is the portal's home page.
+# PROVINCE_CODE is the older single-province spelling, read when the list is not set.
+PROVINCES = env_list("COVIDHUB_PROVINCES", [env_str("PROVINCE_CODE", "30")])
+for _code in PROVINCES:
+    if not (len(_code) == 2 and _code.isdigit()):
+        raise ImproperlyConfigured(
+            f"COVIDHUB_PROVINCES: {_code!r} is not a province's two-digit official code"
+        )
+if not PROVINCES or len(set(PROVINCES)) != len(PROVINCES):
+    raise ImproperlyConfigured("COVIDHUB_PROVINCES must name each province once")
+PROVINCE_CODE = PROVINCES[0]  # the home province (covidhub.areas.served.home_province_code)
 SUPPORT_PHONE = env_str("SUPPORT_PHONE", "02203.897.353")
 PLATFORM_NAME = env_str("PLATFORM_NAME", "covidhub Hải Dương")
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -70,6 +71,7 @@ class Role(models.TextChoices):
     COMMUNE_OFFICER = "commune_officer", _("Commune health officer")
     DISTRICT_OFFICER = "district_officer", _("District health officer")
     PROVINCE_OFFICER = "province_officer", _("Province health officer")
+    NATIONAL_OFFICER = "national_officer", _("National health officer")
     AGENCY_HEAD = "agency_head", _("Agency head")
     PORTAL_EDITOR = "portal_editor", _("Portal editor")
     ADMINISTRATOR = "administrator", _("Administrator")
@@ -83,6 +85,21 @@ AREA_ROLES: dict[str, int] = {
     Role.ADMINISTRATOR: 1,
     Role.PORTAL_EDITOR: 1,
 }
+# Roles whose scope is every province the deployment serves (settings.PROVINCES): given
+# without an area, and holding in each served province what the implied roles hold there.
+NATIONAL_ROLES: dict[str, tuple[str, ...]] = {
+    Role.NATIONAL_OFFICER: (Role.PROVINCE_OFFICER,),
+}
+
+
+def roles_with_implied(roles: Iterable[str]) -> frozenset[str]:
+    """The roles given and the roles a national role among them implies."""
+    held = set(roles)
+    for role in list(held):
+        held.update(NATIONAL_ROLES.get(role, ()))
+    return frozenset(held)
+
+
 # Roles scoped to a unit that a capability defines (a site, a lab, an agency).
 UNIT_ROLES: dict[str, str] = {
     Role.SAMPLER: "site",
@@ -107,7 +124,8 @@ def unit_kinds_for(role: str) -> tuple[str, ...]:
 
 
 class RoleAssignment(models.Model):
-    """A staff member's role, scoped to an area or to one unit (site, lab, agency).
+    """A staff member's role, scoped to an area or to one unit (site, lab, agency), or, for
+    a national role, to every served province (no area).
 
     Units belong to capabilities above this app, so they are referenced by kind and UUID;
     each capability's selectors filter by the UUIDs an actor holds.
@@ -140,8 +158,15 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("role assignments")
         constraints = [
             models.CheckConstraint(
-                condition=Q(area__isnull=False) | Q(unit_uuid__isnull=False),
+                condition=Q(area__isnull=False)
+                | Q(unit_uuid__isnull=False)
+                | Q(role__in=["national_officer"]),
                 name="role_has_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(area__isnull=True, unit_uuid__isnull=True),
+                name="role_assignment_national_unique",
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "area"],

@@ -1,4 +1,4 @@
-"""What part of the province a staff member may see.
+"""What part of the served provinces a staff member may see.
 
 Selectors that return people or their health data filter through these helpers; an
 object outside the actor's scope is then simply not found (404), never "forbidden", so
@@ -8,13 +8,21 @@ that its existence is not revealed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q
 
 from covidhub.accounts.authcache import auth_cached
-from covidhub.accounts.models import AREA_ROLES, Role, RoleAssignment, User
+from covidhub.accounts.models import (
+    AREA_ROLES,
+    NATIONAL_ROLES,
+    Role,
+    RoleAssignment,
+    User,
+    roles_with_implied,
+)
+from covidhub.areas.served import served_paths
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,13 @@ class Scope:
     roles: frozenset[str] = frozenset()
     area_paths: tuple[str, ...] = ()
     units: dict[str, frozenset[uuid.UUID]] = field(default_factory=dict)
+    # Roles held only through a national role (not granted themselves): not what the audit
+    # names the actor as.
+    implied: frozenset[str] = frozenset()
+
+    @property
+    def national(self) -> bool:
+        return self.has_role(*NATIONAL_ROLES)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -54,6 +69,9 @@ def actor_scope(actor: Any) -> Scope:
     scope: Scope = auth_cached(
         scope_cache_key(actor.pk), lambda: _scope_load(actor), copy_value=False
     )
+    if scope.national:
+        # Outside the cache: the served provinces are a setting, not a row.
+        scope = replace(scope, area_paths=_widest(set(scope.area_paths) | set(served_paths())))
     actor._covidhub_scope = scope
     return scope
 
@@ -72,13 +90,18 @@ def _scope_load(actor: Any) -> Scope:
             paths.add(assignment.area.path)
         if assignment.unit_uuid is not None:
             units.setdefault(assignment.unit_kind, set()).add(assignment.unit_uuid)
-    # A path inside another adds nothing: keep the widest.
-    widest = tuple(sorted(p for p in paths if not any(p != q and p.startswith(q) for q in paths)))
+    held = roles_with_implied(roles)
     return Scope(
-        roles=frozenset(roles),
-        area_paths=widest,
+        roles=held,
+        area_paths=_widest(paths),
         units={k: frozenset(v) for k, v in units.items()},
+        implied=held - roles,
     )
+
+
+def _widest(paths: set[str]) -> tuple[str, ...]:
+    """A path inside another adds nothing: keep the widest."""
+    return tuple(sorted(p for p in paths if not any(p != q and p.startswith(q) for q in paths)))
 
 
 def area_path_q(scope: Scope, field_name: str, *, roles: tuple[str, ...] = OFFICER_ROLES) -> Q:
@@ -93,4 +116,5 @@ def area_path_q(scope: Scope, field_name: str, *, roles: tuple[str, ...] = OFFIC
 
 def primary_role(scope: Scope) -> str:
     order = [r.value for r in Role]
-    return min(scope.roles, key=order.index) if scope.roles else ""
+    held = scope.roles - scope.implied
+    return min(held, key=order.index) if held else ""

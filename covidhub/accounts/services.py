@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from covidhub.accounts.models import (
     AREA_ROLES,
+    NATIONAL_ROLES,
     UNIT_ROLES,
     ApiToken,
     PhoneCode,
@@ -342,6 +343,11 @@ def role_scope_check(
     if role in AREA_ROLES:
         if area is None or area.level != AREA_ROLES[role]:
             raise InvalidInput(_("This role must be given for an area of the right level."))
+    elif role in NATIONAL_ROLES:
+        if area is not None or unit_uuid is not None:
+            raise InvalidInput(
+                _("A national role covers every served province: give it without an area.")
+            )
     elif role in UNIT_ROLES:
         if unit_uuid is None or unit_kind not in unit_kinds_for(role):
             raise InvalidInput(
@@ -360,9 +366,10 @@ def role_assign(
     unit_uuid: uuid.UUID | None = None,
     granted_by: User | None = None,
 ) -> RoleAssignment:
-    """Give a staff member a role in an area of the right level, or in one unit."""
+    """Give a staff member a role in an area of the right level, in one unit, or (a national
+    role) in every served province."""
     role_scope_check(user=user, role=role, area=area, unit_kind=unit_kind, unit_uuid=unit_uuid)
-    if role in AREA_ROLES:
+    if role in AREA_ROLES or role in NATIONAL_ROLES:
         assignment, _created = RoleAssignment.objects.get_or_create(
             user=user, role=role, area=area, unit_uuid=None, defaults={"granted_by": granted_by}
         )

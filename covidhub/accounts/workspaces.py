@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 
+from covidhub.accounts.models import roles_with_implied
+
 
 @dataclass(frozen=True)
 class WorkspaceLink:
@@ -24,6 +26,7 @@ def register_workspace_link(link: WorkspaceLink) -> None:
 
 
 def workspace_links_for(roles: frozenset[str]) -> list[WorkspaceLink]:
+    roles = roles_with_implied(roles)  # a national officer works as a province officer
     return sorted(
         (link for link in _links if roles.intersection(link.roles)), key=lambda link: link.order
     )

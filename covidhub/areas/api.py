@@ -6,6 +6,7 @@ from ninja import Schema
 
 from covidhub.areas.models import Area
 from covidhub.areas.selectors import area_search
+from covidhub.areas.served import served_q
 from covidhub.core.api_base import Router
 
 router = Router(tags=["areas"])
@@ -31,11 +32,12 @@ class AreaOut(Schema):
 def areas(
     request: HttpRequest, q: str = "", level: int | None = None, parent: str | None = None
 ) -> QuerySet[Area]:
+    """The served provinces' units (COVIDHUB_PROVINCES): what a form may name."""
     if parent:
-        qs = Area.objects.filter(parent__code=parent, dissolved_on__isnull=True).select_related(
-            "parent"
-        )
+        qs = Area.objects.filter(
+            served_q(), parent__code=parent, dissolved_on__isnull=True
+        ).select_related("parent")
         if level:
             qs = qs.filter(level=level)
         return qs
-    return area_search(query=q, level=level, limit=None)
+    return area_search(query=q, level=level, limit=None).filter(served_q())

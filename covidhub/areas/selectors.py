@@ -65,6 +65,21 @@ def commune_by_code(code: str) -> Area | None:
     )
 
 
+_provinces_by_code: LocalCache[Area] = LocalCache("areas.province_by_code", ttl_seconds=300)
+
+
+def province_of_path(path: str) -> Area | None:
+    """The province at the top of a materialised path ("30/288/10507/" → Hải Dương),
+    cached per process like `commune_by_code`."""
+    code = path.split("/", 1)[0]
+    if not code:
+        return None
+    return _provinces_by_code.get_or_load(
+        code, lambda: Area.objects.filter(code=code, level=Area.Level.PROVINCE).first()
+    )
+
+
 def areas_cache_clear(*args: object, **kwargs: object) -> None:
     """After the tree changed in this process (loader, dissolution, admin)."""
     _communes_by_code.clear()
+    _provinces_by_code.clear()

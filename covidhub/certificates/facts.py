@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from covidhub.people.models import Person
 
+# The issuer when the person's province is not known (a deployment serving several
+# provinces names each person's own Department of Health: `issuer_of`).
 DEFAULT_ISSUER: Final = "Sở Y tế tỉnh Hải Dương"
 RECOVERY_VALID_FROM_DAY: Final = 11
 RECOVERY_VALID_UNTIL_DAY: Final = 180
@@ -30,7 +32,7 @@ class VaccinationFacts:
     total_doses: int
     vaccination_date: date
     country: str = "VN"
-    issuer: str = DEFAULT_ISSUER
+    issuer: str = ""  # empty: the person's province's Department of Health (issuer_of)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class TestFacts:
     rat_device: str = ""
     testing_centre: str = ""
     country: str = "VN"
-    issuer: str = DEFAULT_ISSUER
+    issuer: str = ""  # empty: the person's province's Department of Health (issuer_of)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,18 @@ class RecoveryFacts:
     source_id: str
     first_positive_on: date
     country: str = "VN"
-    issuer: str = DEFAULT_ISSUER
+    issuer: str = ""  # empty: the person's province's Department of Health (issuer_of)
 
 
 type Facts = VaccinationFacts | TestFacts | RecoveryFacts
+
+
+def issuer_of(person: Person) -> str:
+    """The Department of Health of the person's province: "Sở Y tế tỉnh Hải Dương",
+    "Sở Y tế thành phố Hà Nội"."""
+    from covidhub.areas.selectors import province_of_path
+
+    province = province_of_path(person.commune_path or "")
+    if province is None:
+        return DEFAULT_ISSUER
+    return f"Sở Y tế {province.name[:1].lower()}{province.name[1:]}"

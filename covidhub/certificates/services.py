@@ -37,6 +37,7 @@ from covidhub.certificates.facts import (
     RecoveryFacts,
     TestFacts,
     VaccinationFacts,
+    issuer_of,
 )
 from covidhub.certificates.keystore import signer_current, trust_list_changed
 from covidhub.certificates.models import IssuedCertificate, Revocation, SigningKey
@@ -88,7 +89,7 @@ def _build(facts: Facts, *, now: datetime, uvci: str | None = None) -> _Built:
         "family_name": family,
         "given_name": given,
         "date_of_birth": birth,
-        "issuer": facts.issuer,
+        "issuer": facts.issuer or issuer_of(facts.person),
         "country": facts.country,
         "uvci": uvci,
     }

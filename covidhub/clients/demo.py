@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from covidhub.accounts.models import User
 from covidhub.areas.models import Area
+from covidhub.areas.served import home_province_code
 from covidhub.clients import services
 from covidhub.clients.models import MachineClient
 from covidhub.clients.units import unit_source
@@ -20,7 +19,7 @@ LAB_SYSTEM = "Hệ thống xét nghiệm của CDC (demo)"
 
 def clients_seed(**context: Any) -> list[str]:
     admin = User.objects.filter(username="admin").first()
-    province = Area.objects.filter(level=Area.Level.PROVINCE, code=settings.PROVINCE_CODE).first()
+    province = Area.objects.filter(level=Area.Level.PROVINCE, code=home_province_code()).first()
     if admin is None or province is None:
         return []
     lines: list[str] = []

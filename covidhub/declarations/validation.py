@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.areas.models import Area
 from covidhub.areas.selectors import commune_by_code
+from covidhub.areas.served import commune_refusal
 from covidhub.core.errors import InvalidInput
 from covidhub.core.phones import phone_normalise
 from covidhub.core.text import nfc
@@ -98,8 +99,8 @@ def declaration_input_clean(raw: dict[str, Any]) -> DeclarationInput:
     commune = _commune(raw.get("commune"))
     if commune is None:
         fail("commune", _("Choose the commune or ward where you are staying."))
-    elif commune.dissolved_on is not None:
-        fail("commune", _("This commune no longer exists; choose the one it merged into."))
+    elif (refusal := commune_refusal(commune)) is not None:
+        fail("commune", refusal)
 
     address_line = _text(raw, "address_line")
     if not address_line:
@@ -201,8 +202,8 @@ def venue_input_clean(raw: dict[str, Any]) -> VenueInput:
     commune = _commune(raw.get("commune"))
     if commune is None:
         fail("commune", _("Choose the venue's commune or ward."))
-    elif commune.dissolved_on is not None:
-        fail("commune", _("This commune no longer exists; choose the one it merged into."))
+    elif (refusal := commune_refusal(commune)) is not None:
+        fail("commune", refusal)
     contact_name = _text(raw, "contact_name")
     if not contact_name:
         fail("contact_name", _("Enter the name of a contact person."))

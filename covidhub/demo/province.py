@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from covidhub.accounts.models import User
-from covidhub.areas.models import Area
+from covidhub.areas.served import served_communes
 from covidhub.core.models import Setting
 from covidhub.core.text import fold_ascii, icao_transliterate
 from covidhub.demo import names
@@ -222,11 +222,8 @@ def _insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[object, 
 
 def province_generate(*, people: int, log: io.TextIOBase | None = None) -> dict[str, float]:
     """Make sure the first `people` synthetic people exist; return counts and the rate."""
-    communes = list(
-        Area.objects.filter(level=Area.Level.COMMUNE, dissolved_on__isnull=True).values_list(
-            "id", "path"
-        )
-    )
+    # The served provinces' communes only: people are never registered outside them.
+    communes = list(served_communes().order_by("path").values_list("id", "path"))
     if not communes:
         raise RuntimeError("load the areas first (manage.py load_areas)")
     wanted_chunks = (people + CHUNK - 1) // CHUNK

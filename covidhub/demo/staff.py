@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from covidhub.accounts.models import Role, User
+from covidhub.accounts.models import NATIONAL_ROLES, Role, User
 from covidhub.accounts.services import role_assign
 from covidhub.areas.models import Area
 from covidhub.core.phones import phone_display
@@ -40,6 +40,8 @@ STAFF = [
     DemoStaff("xa", "Trạm Y tế P. Cẩm Thượng", Role.COMMUNE_OFFICER, 3, HOME_COMMUNE),
     DemoStaff("xa2", "Trạm Y tế P. Bình Hàn", Role.COMMUNE_OFFICER, 3, NEIGHBOUR_COMMUNE),
     DemoStaff("bientap", "Biên tập cổng thông tin", Role.PORTAL_EDITOR, 1, "30"),
+    # Every province the deployment serves (COVIDHUB_PROVINCES): no area of its own.
+    DemoStaff("quocgia", "Chuyên viên Bộ Y tế", Role.NATIONAL_OFFICER, None, None),
 ]
 
 CITIZENS = [
@@ -106,6 +108,8 @@ def staff_seed() -> list[str]:
         if spec.area_code is not None and spec.area_level is not None:
             area = Area.objects.get(level=spec.area_level, code=spec.area_code)
             role_assign(user=user, role=spec.role, area=area)
+        elif spec.role in NATIONAL_ROLES:
+            role_assign(user=user, role=spec.role)
         lines.append(demo_login_line(spec.username, spec.role))
     return lines
 

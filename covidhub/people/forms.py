@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from covidhub.areas.models import Area
+from covidhub.areas.served import served_communes, served_province_codes
 from covidhub.core.errors import InvalidInput
 from covidhub.people.identity import IdType, Sex
 from covidhub.people.models import Person
@@ -13,16 +13,20 @@ from covidhub.people.validation import PersonInput, person_input_clean
 
 
 def commune_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Communes grouped by district, for a select that works without JavaScript."""
+    """The served provinces' communes grouped by district, for a select that works without
+    JavaScript (with several provinces, each district is named with its province)."""
+    several = len(served_province_codes()) > 1
     groups: dict[str, list[tuple[str, str]]] = {}
     for commune in (
-        Area.objects.filter(level=Area.Level.COMMUNE, dissolved_on__isnull=True)
-        .select_related("parent")
-        .order_by("parent__name", "name")
+        served_communes()
+        .select_related("parent", "parent__parent")
+        .order_by("parent__parent__name", "parent__name", "name")
     ):
-        groups.setdefault(commune.parent.name if commune.parent else "", []).append(
-            (commune.code, commune.name)
-        )
+        district = commune.parent
+        label = district.name if district else ""
+        if several and district is not None and district.parent is not None:
+            label = f"{district.name} – {district.parent.name}"
+        groups.setdefault(label, []).append((commune.code, commune.name))
     return list(groups.items())
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from covidhub.areas.models import Area
+from covidhub.areas.served import commune_refusal
 from covidhub.core.cleaning import InvalidText, text_clean
 from covidhub.core.dates import PartialDate, partial_date_parse
 from covidhub.core.errors import InvalidInput
@@ -78,8 +79,8 @@ def person_input_clean(raw: dict[str, Any]) -> PersonInput:
         ).first()
     if commune is None or commune.level != Area.Level.COMMUNE:
         fail("commune", _("Choose the commune or ward of residence."))
-    elif commune.dissolved_on is not None:
-        fail("commune", _("This commune no longer exists; choose the one it merged into."))
+    elif (refusal := commune_refusal(commune)) is not None:
+        fail("commune", refusal)
 
     id_type = _text(raw, "id_type").lower()
     id_number = _text(raw, "id_number")

@@ -22,6 +22,7 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 
 from covidhub.areas.models import Area
+from covidhub.areas.served import is_served, served_provinces
 from covidhub.core.spreadsheets import csv_safe
 from covidhub.portal import selectors
 from covidhub.portal.models import AreaPopulation, StatCell
@@ -57,7 +58,7 @@ def scope_areas(code: str) -> list[Area]:
     """The areas of a data file: the province and its districts, or a district and its
     communes. Empty when the code names neither."""
     parent = Area.objects.filter(level__lt=Area.Level.COMMUNE, code=code).first()
-    if parent is None:
+    if parent is None or not is_served(parent):
         return []
     children = list(Area.objects.filter(parent=parent).order_by("name"))
     return [parent, *children]
@@ -174,11 +175,7 @@ def daily_json(areas: list[Area], *, recent: bool = False) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def summary_json() -> bytes:
-    province = Area.objects.filter(level=1, code=settings.PROVINCE_CODE).first()
-    day = selectors.stats_latest_day()
-    if province is None or day is None:
-        return json.dumps({"day": None}).encode()
+def _summary(province: Area, day: datetime.date) -> dict[str, Any]:
     today = {d.day: d for d in selectors.area_series(area=province, since=day, until=day)}[day]
     coverage = selectors.coverage_for(areas=[province], day=day)[province.pk]
     figures: dict[str, Any] = {}
@@ -192,7 +189,17 @@ def summary_json() -> bytes:
     figures["coverage_dose1_pct"] = coverage.dose1.value
     figures["coverage_full_pct"] = coverage.full.value
     figures["coverage_booster_pct"] = coverage.booster.value
+    return {"area": {"code": province.code, "name": province.name}, **figures}
+
+
+def summary_json() -> bytes:
+    """The home province's key figures of the latest day at the top level (as when a
+    deployment served one province) and, under "provinces", every served province's."""
+    provinces = served_provinces()
+    day = selectors.stats_latest_day()
+    if not provinces or day is None:
+        return json.dumps({"day": None}).encode()
+    each = [_summary(province, day) for province in provinces]
     return json.dumps(
-        {"area": {"code": province.code, "name": province.name}, "day": day.isoformat(), **figures},
-        ensure_ascii=False,
+        {**each[0], "day": day.isoformat(), "provinces": each}, ensure_ascii=False
     ).encode()

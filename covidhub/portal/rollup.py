@@ -25,6 +25,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from covidhub.areas.models import Area
+from covidhub.areas.served import home_province_code
 from covidhub.core.metrics import DailyCount, daily_count_sources
 from covidhub.people.models import Person
 from covidhub.portal import cache as portal_cache
@@ -55,7 +56,8 @@ class AreaTree:
         rows = list(Area.objects.values_list("id", "level", "parent_id", "code").order_by("path"))
         level = {pk: lvl for pk, lvl, _p, _c in rows}
         parent: dict[int, int | None] = {pk: p for pk, _l, p, _c in rows}
-        provinces = [(code != settings.PROVINCE_CODE, pk) for pk, lvl, _p, code in rows if lvl == 1]
+        home = home_province_code()
+        provinces = [(code != home, pk) for pk, lvl, _p, code in rows if lvl == 1]
         province = min(provinces)[1] if provinces else None
         children: dict[int, list[int]] = defaultdict(list)
         for pk, _lvl, p, _c in rows:

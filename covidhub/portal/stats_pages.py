@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from covidhub.areas.models import Area
+from covidhub.areas.served import home_province_code
 from covidhub.portal import formatting, selectors
 from covidhub.portal.charts import Series
 from covidhub.portal.selectors import Coverage, DayFigures, Figure, Rate
@@ -45,7 +46,9 @@ class ChartData:
 
 def area_url(area: Area) -> str:
     if area.level == Area.Level.PROVINCE:
-        return reverse("portal:home")
+        if area.code == home_province_code():
+            return reverse("portal:home")
+        return reverse("portal:province", args=[area.code])
     if area.level == Area.Level.DISTRICT:
         return reverse("portal:district", args=[area.code])
     return reverse("portal:commune", args=[area.code])

@@ -5,6 +5,7 @@ from covidhub.portal import staff_views, views
 app_name = "portal"
 urlpatterns: list[URLPattern] = [
     path("portal/", views.home, name="home"),
+    path("portal/provinces/<str:code>/", views.province, name="province"),
     path("portal/districts/<str:code>/", views.district, name="district"),
     path("portal/communes/<str:code>/", views.commune, name="commune"),
     path(

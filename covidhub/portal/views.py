@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from covidhub.areas import served
 from covidhub.areas.models import Area
 from covidhub.core import request_context
 from covidhub.core.errors import InvalidInput
@@ -108,13 +109,26 @@ def _cached_file(
     return response
 
 
-def _province() -> Area:
-    area = Area.objects.filter(level=Area.Level.PROVINCE, code=settings.PROVINCE_CODE).first()
-    if area is None:
-        area = Area.objects.filter(level=Area.Level.PROVINCE).order_by("code").first()
+def _province(code: str | None = None) -> Area:
+    """A served province (the home province when no code is given), or 404."""
+    code = code or served.home_province_code()
+    if code not in served.served_province_codes():
+        raise Http404
+    area = Area.objects.filter(level=Area.Level.PROVINCE, code=code).first()
     if area is None:
         raise Http404
     return area
+
+
+def _province_picker(current: Area) -> list[dict[str, Any]]:
+    """The served provinces as links, when there is more than one to choose from."""
+    provinces = served.served_provinces()
+    if len(provinces) < 2:
+        return []
+    return [
+        {"area": p, "url": stats_pages.area_url(p), "current": p.pk == current.pk}
+        for p in provinces
+    ]
 
 
 def _announcements(language: str, limit: int) -> list[Announcement]:
@@ -139,6 +153,7 @@ def home(request: HttpRequest) -> HttpResponse:
             announcements=_announcements(language, ANNOUNCEMENTS_ON_HOME),
             guides=guides.GUIDES,
             is_home=True,
+            provinces=_province_picker(area),
             **extra,
         )
         return render(request, "portal/area.html", context)
@@ -146,16 +161,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return cached_page(request, "home", build)
 
 
+@require_GET
+@reads_from_replica
+def province(request: HttpRequest, code: str) -> HttpResponse:
+    """A served province's figures (the home province's are also the portal's home page,
+    with the announcements)."""
+    return _area_page(request, Area.Level.PROVINCE, code)
+
+
 def _area_page(request: HttpRequest, level: int, code: str) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
         area = Area.objects.filter(level=level, code=code).select_related("parent").first()
-        if area is None:
+        if area is None or not served.is_served(area):
             raise Http404
         language = _language()
         context = stats_pages.stats_context(area=area, language=language)
         context.update(
             parent=area.parent,
             parent_url=stats_pages.area_url(area.parent) if area.parent else "",
+            is_province=area.level == Area.Level.PROVINCE,
+            provinces=_province_picker(area) if area.level == Area.Level.PROVINCE else [],
             **extra,
         )
         return render(request, "portal/area.html", context)
@@ -186,7 +211,7 @@ def chart(request: HttpRequest, level: int, code: str, kind: str, language: str)
 
         area = Area.objects.filter(level=level, code=code).first()
         day = stats_latest_day()
-        if area is None or day is None:
+        if area is None or day is None or not served.is_served(area):
             return b""  # not found (cached as such)
         data = stats_pages.chart_data(area=area, day=day, kind=kind, language=language)
         svg = charts.chart_svg(
@@ -430,14 +455,15 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 @reads_from_replica
 def data_index(request: HttpRequest) -> HttpResponse:
     def build(extra: dict[str, Any]) -> HttpResponse:
-        province = _province()
-        districts = list(Area.objects.filter(parent=province).order_by("name"))
+        provinces = [
+            (province, list(Area.objects.filter(parent=province).order_by("name")))
+            for province in served.served_provinces()
+        ]
         return render(
             request,
             "portal/data.html",
             {
-                "province": province,
-                "districts": districts,
+                "provinces": provinces,
                 "columns": opendata.COLUMNS,
                 "site_url": settings.SITE_URL,
                 **extra,

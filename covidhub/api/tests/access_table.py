@@ -175,15 +175,14 @@ PAGES: dict[str, Entry | Exempt] = {
         "certificate", OFFICERS
     ),
     "staff/certificates/print/<uuid:certificate_uuid>/qr/": Entry("certificate", OFFICERS),
-    # Machine clients: the province's administrators manage every one.
-    "staff/clients/<uuid:client_uuid>/": Entry(
-        "machine_client", frozenset({"administrator"}), province_wide=True
-    ),
+    # Machine clients: the province's administrators manage every one granted within their
+    # province (another served province's clients are its administrators').
+    "staff/clients/<uuid:client_uuid>/": Entry("machine_client", frozenset({"administrator"})),
     "staff/clients/<uuid:client_uuid>/secret/": Entry(
-        "machine_client", frozenset({"administrator"}), method="POST", province_wide=True
+        "machine_client", frozenset({"administrator"}), method="POST"
     ),
     "staff/clients/<uuid:client_uuid>/revoke/": Entry(
-        "machine_client", frozenset({"administrator"}), method="POST", province_wide=True
+        "machine_client", frozenset({"administrator"}), method="POST"
     ),
     "staff/certificates/keys/<uuid:key_uuid>/retire/": Entry(
         "signing_key", frozenset({"administrator"}), method="POST", province_wide=True

@@ -5,7 +5,11 @@ Placements (relative to the actors, who all work in Phường Cẩm Thượng or
 - ``own``: in the actors' commune, owned by the signed-in citizen, at their units;
 - ``other_citizen``: same commune and units, owned by another citizen;
 - ``neighbour``: the neighbouring commune of the same district, its own units;
-- ``far``: a commune of another district, its own units.
+- ``far``: a commune of another district, its own units;
+- ``other_province``: a commune of a second served province (Hà Nội), its own units.
+
+The deployment serves both provinces (settings.PROVINCES); a province's roles reach their
+own province only, the national officer's reach both.
 
 Every person gets a name and CCCD of their own, so that a response can be searched for
 the bytes that identify them.
@@ -21,14 +25,15 @@ from typing import Any
 
 from django.utils import timezone
 
-PLACEMENTS = ("own", "other_citizen", "neighbour", "far")
+PLACEMENTS = ("own", "other_citizen", "neighbour", "far", "other_province")
 
 # How far each actor reaches: the placements whose objects they may legitimately see.
 REACH: dict[str, tuple[str, ...]] = {
     "citizen": ("own",),
     "commune": ("own", "other_citizen"),
     "district": ("own", "other_citizen", "neighbour"),
-    "province": PLACEMENTS,
+    "province": ("own", "other_citizen", "neighbour", "far"),
+    "national": PLACEMENTS,
 }
 
 # Each role the matrix signs in as, and its reach.
@@ -44,6 +49,7 @@ ROLES: dict[str, str] = {
     "province_officer": "province",
     "portal_editor": "province",
     "administrator": "province",
+    "national_officer": "national",
 }
 
 _PEOPLE = {
@@ -51,12 +57,14 @@ _PEOPLE = {
     "other_citizen": ("Lê Văn Người Khác", "030085000102", "+84912000102"),
     "neighbour": ("Phạm Thị Hàng Xóm", "030185000103", "+84912000103"),
     "far": ("Đỗ Văn Huyện Xa", "030085000104", "+84912000104"),
+    "other_province": ("Vũ Thị Tỉnh Khác", "001185000105", "+84912000105"),
 }
 _COMMUNE = {
     "own": "commune",
     "other_citizen": "commune",
     "neighbour": "neighbour_commune",
     "far": "far_commune",
+    "other_province": "other_province_commune",
 }
 
 
@@ -130,7 +138,7 @@ def world_build(*, tree: dict[str, Any], make_staff: Callable[..., Any]) -> Worl
             relationship="self",
         )
     units: dict[str, Units] = {}
-    for key in ("commune", "neighbour_commune", "far_commune"):
+    for key in ("commune", "neighbour_commune", "far_commune", "other_province_commune"):
         area = tree[key]
         units[key] = Units(
             site=Site.objects.create(name=f"Điểm lấy mẫu {area.code}", commune=area),
@@ -163,6 +171,7 @@ def world_build(*, tree: dict[str, Any], make_staff: Callable[..., Any]) -> Worl
         "province_officer": make_staff("m-province", "province_officer", tree["province"]),
         "portal_editor": make_staff("m-editor", "portal_editor", tree["province"]),
         "administrator": make_staff("m-admin", "administrator", tree["province"]),
+        "national_officer": make_staff("m-national", "national_officer"),
     }
     return World(
         tree=tree,
@@ -770,8 +779,16 @@ def _acceptance_rules(world: World, placement: str) -> Target:
 def _machine_client(world: World, placement: str) -> Target:
     from covidhub.clients.services import client_register
 
+    actor = world.actors["administrator"]
+    if placement == "other_province":
+        # Registered by that province's own administrator.
+        from covidhub.accounts.models import User
+        from covidhub.accounts.services import role_assign
+
+        actor = User.objects.create(username="x-admin-other-province", kind=User.Kind.STAFF)
+        role_assign(user=actor, role="administrator", area=world.tree["other_province"])
     credentials = client_register(
-        actor=world.actors["administrator"],
+        actor=actor,
         name=f"Hệ thống {placement}",
         kind="national",
         access={"people": "read"},

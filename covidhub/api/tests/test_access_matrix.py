@@ -180,8 +180,17 @@ def _page_call(client: Client, route: str, entry: Entry, aim: Target) -> Any:
 
 
 @pytest.fixture
-def world(area_tree: dict[str, Any], make_staff: Any) -> World:
-    return world_build(tree=area_tree, make_staff=make_staff)
+def world(two_provinces: dict[str, Any], make_staff: Any) -> World:
+    return world_build(tree=two_provinces, make_staff=make_staff)
+
+
+def _sees(entry: Entry) -> frozenset[str]:
+    """The table's roles, and a national role wherever a role it implies is there (it holds
+    that role in every served province: NATIONAL_ROLES)."""
+    from covidhub.accounts.models import NATIONAL_ROLES
+
+    extra = {role for role, implied in NATIONAL_ROLES.items() if entry.sees.intersection(implied)}
+    return entry.sees | extra
 
 
 def _clients(world: World) -> dict[str, Client]:
@@ -198,7 +207,7 @@ def _check(world: World, entry: Entry, call: Any) -> list[str]:
         reach = REACH[ROLES[role]]
         for placement in PLACEMENTS:
             aim = targets[placement]
-            allowed = role in entry.sees and (entry.province_wide or placement in reach)
+            allowed = role in _sees(entry) and (entry.province_wide or placement in reach)
             if entry.own_only:
                 allowed = allowed and placement == "own"
             savepoint = transaction.savepoint_create()

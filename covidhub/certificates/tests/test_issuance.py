@@ -51,6 +51,21 @@ def test_vaccination_round_trip(signing_key, make_person, vaccination_facts):
     ).exists()
 
 
+def test_the_issuer_is_the_persons_province(
+    signing_key, make_person, vaccination_facts, two_provinces
+):
+    """A deployment serving several provinces: each certificate names the Department of
+    Health of the person's own province."""
+    hai_duong = make_person(full_name="Nguyễn Văn Hải")
+    ha_noi = make_person(full_name="Trần Văn Nội", commune=two_provinces["other_province_commune"])
+    issued = {
+        person.full_name: certificate_issue_vaccination(facts=vaccination_facts(person))
+        for person in (hai_duong, ha_noi)
+    }
+    assert issued["Nguyễn Văn Hải"].payload["v"][0]["is"] == "Sở Y tế tỉnh Hải Dương"
+    assert issued["Trần Văn Nội"].payload["v"][0]["is"] == "Sở Y tế thành phố Hà Nội"
+
+
 def test_year_only_birth_is_written_as_year(signing_key, make_person, vaccination_facts):
     person = make_person(birth="1950")
     certificate = certificate_issue_vaccination(facts=vaccination_facts(person))

@@ -40,6 +40,7 @@ STAFF_PERSONAS = {
     "tiemchung": "vaccinator",
     "diemtiem": "site_manager",
     "sotttt": "agency_head",
+    "quocgia": "national_officer",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -327,6 +328,7 @@ PAGES: dict[str, Page] = {
     "certificates:acceptance_rules_preview": Page("tinh", _acceptance_draft),
     "certificates:rules_preview": Page("tinh", _draft_rules),
     "portal:home": Page(ANON),
+    "portal:province": Page(ANON, lambda: {"code": "30"}),
     "portal:district": Page(ANON, lambda: {"code": HOME_DISTRICT}),
     "portal:commune": Page(ANON, lambda: {"code": HOME_COMMUNE}),
     "portal:embed": Page(ANON),

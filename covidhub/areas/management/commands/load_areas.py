@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from covidhub.areas.served import served_province_codes
 from covidhub.areas.services import area_tree_load
 from covidhub.areas.sources import province_codes, rows_from_gso_file, rows_from_package
 from covidhub.core.errors import DomainError
@@ -13,12 +14,17 @@ from covidhub.core.errors import DomainError
 
 class Command(BaseCommand):
     help = (
-        "Load administrative units: from the vietnam-provinces package (default, Hải Dương) "
-        "or from a GSO list exported as CSV/XLSX. Running it again changes nothing."
+        "Load administrative units: from the vietnam-provinces package (default: every "
+        "province the deployment serves, COVIDHUB_PROVINCES) or from a GSO list exported as "
+        "CSV/XLSX. Running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--province", default="30", help="province code (package source)")
+        parser.add_argument(
+            "--province",
+            action="append",
+            help="a province code (package source; repeat for several); default: the served ones",
+        )
         parser.add_argument("--file", type=Path, help="a GSO list as .csv or .xlsx")
         parser.add_argument(
             "--valid-from",
@@ -36,7 +42,9 @@ class Command(BaseCommand):
             if options["file"]:
                 rows = rows_from_gso_file(path=options["file"])
             else:
-                rows = rows_from_package(province_code=options["province"])
+                rows = []
+                for code in options["province"] or served_province_codes():
+                    rows += rows_from_package(province_code=code)
             if options["dissolve_missing"] and not options["valid_from"]:
                 raise CommandError("--dissolve-missing needs --valid-from")
             report = area_tree_load(
