@@ -270,6 +270,7 @@ def alert_action(request: HttpRequest, alert_uuid: str) -> HttpResponse:
         if request.POST.get("action") == "take":
             alert_take(actor=request.user, alert=alert)
             messages.success(request, _("You own this alert until it is closed."))
+            return redirect("homecare:alert_detail", alert_uuid=alert.uuid)
         else:
             form = AlertCloseForm(request.POST)
             if not form.is_valid():
