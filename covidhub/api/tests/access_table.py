@@ -197,6 +197,7 @@ PAGES: dict[str, Entry | Exempt] = {
     "staff/certificates/status-rules/<int:version>/": Entry(
         "status_rules", OFFICERS, province_wide=True
     ),
+    "portal/provinces/<str:code>/": PUBLIC_AREA,
     "portal/districts/<str:code>/": PUBLIC_AREA,
     "portal/communes/<str:code>/": PUBLIC_AREA,
     "portal/charts/<int:level>/<str:code>/<slug:kind>.<str:language>.svg": PUBLIC_AREA,
