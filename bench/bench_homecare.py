@@ -1,0 +1,176 @@
+"""Home-care figures beside a bare Django view in the same run:
+
+- self-check submission over HTTP (bearer token, a new client key each time) against
+  `/_bench/insert`, a bare view that inserts one row (target: ≥ 50 % of its throughput);
+- self-checks that all carry a warning sign: the alert and its SMS rows are written in the
+  check's own transaction, so an alert is on the station's list when the response returns;
+  its p99 is the time from submission to the alert and the SMS outbox row (target ≤ 1 s),
+  and the bench checks that every warning check has its alert and SMS;
+- the station's list (`/api/v1/homecare/station`) of a commune with 20,000 people under care,
+  read by the district officer (target p99 ≤ 500 ms).
+
+    .venv/bin/python bench/bench_homecare.py [--households 300] [--under-care 20000]
+        [--duration 10] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Bench
+
+HOME = "10507"
+
+
+def build(bench: Bench, *, households: int, under_care: int) -> dict[str, Any]:
+    """Households with a bearer token and an open F0 order each, `under_care` more people
+    under care in the home commune, an on-duty officer and a district officer's token."""
+    bench.django_setup()
+    from django.utils import timezone
+
+    from covidhub.accounts.models import Role, RoleAssignment, User
+    from covidhub.accounts.services import api_token_issue
+    from covidhub.areas.models import Area
+    from covidhub.core.text import fold_ascii, icao_transliterate
+    from covidhub.homecare.models import CareOrder, StationDuty
+    from covidhub.homecare.protocol import protocol_active
+    from covidhub.people.models import Person
+
+    home = Area.objects.get(level=Area.Level.COMMUNE, code=HOME)
+    district = home.parent
+    protocol = protocol_active()
+    today = timezone.localdate()
+    users = User.objects.bulk_create(
+        [
+            User(username=f"hc-bench-{i}", phone=f"+8492{i:07d}", kind=User.Kind.CITIZEN)
+            for i in range(households)
+        ],
+        batch_size=2000,
+    )
+    name = "Nguyễn Văn Theo Dõi"
+
+    def person(i: int, user: Any = None) -> Person:
+        return Person(
+            full_name=name,
+            search_name=fold_ascii(name),
+            icao_name=icao_transliterate(name),
+            birth_year=1960 + i % 40,
+            sex="M" if i % 2 else "F",
+            commune=home,
+            commune_path=home.path,
+            phone=f"+8493{i:07d}",
+            managed_by=user,
+            relationship=Person.Relationship.SELF if user else "",
+        )
+
+    people = Person.objects.bulk_create(
+        [person(i, user) for i, user in enumerate(users)]
+        + [person(households + i) for i in range(under_care)],
+        batch_size=2000,
+    )
+
+    def order(i: int, p: Person) -> CareOrder:
+        start = today - datetime.timedelta(days=i % 9)
+        return CareOrder(
+            person=p,
+            kind=CareOrder.Kind.HOME_CARE if i % 4 else CareOrder.Kind.QUARANTINE,
+            source=CareOrder.Source.TESTING,
+            protocol=protocol,
+            commune=home,
+            commune_path=home.path,
+            start_date=start,
+            onset_date=start,
+            planned_end=start + datetime.timedelta(days=10),
+            risk=1 + i % 3,
+            last_check_at=timezone.now() - datetime.timedelta(hours=i % 30),
+        )
+
+    orders = CareOrder.objects.bulk_create(
+        [order(i, p) for i, p in enumerate(people)], batch_size=2000
+    )
+    lines = [
+        f"{api_token_issue(user=user, label='bench').token} {o.uuid}"
+        for user, o in zip(users, orders[:households], strict=True)
+    ]
+    data_file = bench.var_dir / "homecare-rows.txt"
+    data_file.write_text("\n".join(lines) + "\n")
+    os.environ["BENCH_HOMECARE_FILE"] = str(data_file)
+    duty = User.objects.create(username="hc-duty", kind=User.Kind.STAFF, phone="+84912000555")
+    RoleAssignment.objects.create(user=duty, role=Role.COMMUNE_OFFICER, area=home)
+    StationDuty.objects.create(commune=home, commune_path=home.path, user=duty)
+    officer = User.objects.create(username="hc-district", kind=User.Kind.STAFF)
+    RoleAssignment.objects.create(user=officer, role=Role.DISTRICT_OFFICER, area=district)
+    return {
+        "token": api_token_issue(user=officer, label="bench").token,
+        "under_care": CareOrder.objects.filter(commune=home, status="open").count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=300)
+    parser.add_argument("--under-care", type=int, default=20_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    with Bench("homecare") as bench:
+        bench.seed(2000)
+        built = build(bench, households=args.households, under_care=args.under_care)
+        common = {"connections": args.connections, "duration": args.duration, "threads": 2}
+        from covidhub.homecare.models import CareAlert, SelfCheck
+        from covidhub.notifications.models import Message
+
+        baseline = bench.wrk(
+            name="baseline: bare view that inserts one row",
+            path="/_bench/insert",
+            method="POST",
+            **common,
+        )
+        submit = bench.wrk(
+            name="self-check submit (API, bearer token, new client key)",
+            path="/api/v1/homecare/orders",
+            lua="bench/lua/homecare_check.lua",
+            **common,
+        )
+        os.environ["BENCH_HOMECARE_SPO2"] = "92"
+        warnings = bench.wrk(
+            name="self-check with a warning sign: alert + SMS outbox in its transaction",
+            path="/api/v1/homecare/orders",
+            lua="bench/lua/homecare_check.lua",
+            **common,
+        )
+        station = bench.wrk(
+            name=f"station list, {built['under_care']:,} people under care (district officer)",
+            path=f"/api/v1/homecare/station?commune={HOME}",
+            headers={"Authorization": f"Bearer {built['token']}"},
+            **common,
+        )
+        warned = SelfCheck.objects.exclude(warning_signs=[]).count()
+        alerts = CareAlert.objects.count()
+        sms = Message.objects.filter(
+            channel="sms", dedupe_key__startswith="homecare:alert:"
+        ).count()
+        bench.report(
+            [baseline, submit, warnings, station],
+            notes={
+                "self-check / insert baseline (target ≥ 50 %)": (
+                    f"{submit.requests_per_second / baseline.requests_per_second:.0%}"
+                    if baseline.requests_per_second
+                    else "n/a"
+                ),
+                "warning checks, alerts, SMS queued (must be equal)": f"{warned}, {alerts}, {sms}",
+                "submission → alert and SMS outbox, p99 (target ≤ 1 s)": f"{warnings.p99_ms:.0f} ms",
+                "station list p99 (target ≤ 500 ms)": f"{station.p99_ms:.0f} ms",
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()
