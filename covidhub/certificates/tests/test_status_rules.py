@@ -142,10 +142,26 @@ def test_versions_preview_and_activation(
 def test_preview_query_count_does_not_grow_with_people(
     signing_key, make_person, vaccination_facts, province_admin, django_assert_max_num_queries
 ):
-    for index in range(6):
-        person = make_person(full_name="Người Thứ " + "ABCDEF"[index])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def preview_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            status_rules_preview(actor=province_admin, candidate=StatusRules(yellow_one_dose=False))
+        return len(captured.captured_queries)
+
+    names = iter("ABCDEFGHIJKL")
+    for _index in range(3):
+        person = make_person(full_name="Người Thứ " + next(names))
         certificate_issue_vaccination(facts=vaccination_facts(person, dose=1, total=2))
-    # + the health measures' three queries (cases, isolation, pools), as constant.
+    preview_queries()  # once for what is cached per process (the rules in force, protocols)
+    few = preview_queries()
+    for _index in range(9):
+        person = make_person(full_name="Người Thứ " + next(names))
+        certificate_issue_vaccination(facts=vaccination_facts(person, dose=1, total=2))
+    # Four times the people, the same statements: the certificates, and each health-measure
+    # provider's one query (cases, isolation, pools, home-care releases), as constant.
+    assert preview_queries() == few
     with django_assert_max_num_queries(9):
         status_rules_preview(actor=province_admin, candidate=StatusRules(yellow_one_dose=False))
 
