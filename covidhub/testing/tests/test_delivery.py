@@ -255,8 +255,12 @@ def test_amendment_needs_a_second_technician_and_tells_the_person(
     released.refresh_from_db()
     assert released.outcome == "positive" and released.version == 2
     assert CaseReport.objects.filter(result=released, withdrawn_at__isnull=True).exists()
-    corrections = Message.objects.filter(user=citizen, channel="inapp").order_by("created_at")
+    # The result's notice and its correction; home care's own notice of the order that the
+    # positive result opened is told apart by its key (covidhub.homecare).
+    messages = Message.objects.filter(user=citizen, channel="inapp").order_by("created_at")
+    corrections = messages.exclude(dedupe_key__startswith="homecare:")
     assert corrections.count() == 2
+    assert messages.filter(dedupe_key__startswith="homecare:order:").count() == 1
     assert AuditEvent.objects.filter(action="testing.result.amended").count() == 1
     # The old document's QR now says it was superseded.
     assert client.get(f"/api/v1/testing/verify/{old_token}").json()["status"] == "superseded"
