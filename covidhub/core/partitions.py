@@ -455,5 +455,6 @@ def partitions_drop_before(
             cursor.execute(f"DROP TABLE {quote(partition.name)}")
         dropped.append(partition)
     if dropped:
-        logger.info("partitions: dropped %s", ", ".join(p.name for p in dropped))
+        tables = ", ".join(partition.name for partition in dropped)
+        logger.info("partitions: dropped %s", tables)
     return dropped

@@ -42,7 +42,7 @@ class ExchangeReconciliationRowOut(Schema):
     day: datetime.date
     commune_path: str
     endpoint: str
-    kind: ExchangeRecord.Kind
+    kind: str = choice_field(ExchangeRecord.Kind)
     pending: int
     sending: int
     accepted: int
@@ -61,10 +61,10 @@ class ExchangeReconciliationOut(Schema):
 class ExchangeRejectionOut(Schema):
     uuid: UUID
     endpoint: str
-    kind: ExchangeRecord.Kind
+    kind: str = choice_field(ExchangeRecord.Kind)
     record_uuid: UUID
     day: datetime.date
-    status: ExchangeRecord.Status
+    status: str = choice_field(ExchangeRecord.Status)
     reason: str
     last_error: str
     attempts: int

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Schema
 
 from covidhub.accounts.api_auth import citizen_auth, request_user, staff_auth
-from covidhub.core.api_base import BodyIn, Router
+from covidhub.core.api_base import BodyIn, Router, choice_field
 from covidhub.homecare import selectors
 from covidhub.homecare.models import CareAlert, CareOrder, SelfCheck, Symptom
 from covidhub.homecare.services.checks import self_check_submit
@@ -25,15 +25,19 @@ router = Router(tags=["homecare"])
 class HomecareOrderOut(Schema):
     uuid: UUID
     person_uuid: UUID
-    person_name: str = Field(alias="person.full_name")
-    kind: CareOrder.Kind
-    place: CareOrder.Place
-    status: CareOrder.Status
+    person_name: str
+    kind: str = choice_field(CareOrder.Kind)
+    place: str = choice_field(CareOrder.Place)
+    status: str = choice_field(CareOrder.Status)
     start_date: datetime.date
     planned_end: datetime.date
     risk: int
     last_check_at: datetime.datetime | None
     released_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_person_name(order: CareOrder) -> str:
+        return order.person.full_name
 
 
 class HomecareCheckIn(BodyIn):
@@ -90,12 +94,16 @@ class HomecareAlertCloseIn(BodyIn):
 
 class HomecareAlertOut(Schema):
     uuid: UUID
-    order_uuid: UUID = Field(alias="order.uuid")
-    status: CareAlert.Status
+    order_uuid: UUID
+    status: str = choice_field(CareAlert.Status)
     signs: list[str]
     due_at: datetime.datetime
     outcome: str
     closed_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_order_uuid(alert: CareAlert) -> UUID:
+        return alert.order.uuid
 
 
 @router.get(
