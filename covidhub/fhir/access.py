@@ -11,7 +11,7 @@
   their areas, as `people.selectors.person_queryset_for_actor` decides for every page.
 
 Every clinical resource is visible through its patient: an Immunization, Observation,
-DiagnosticReport or Specimen is found only when its person is (`people_for`); anything
+DiagnosticReport, Specimen or Condition is found only when its person is (`people_for`); anything
 else answers 404, so that its existence is not revealed.
 """
 
@@ -87,6 +87,9 @@ CAPABILITY_OF = {
     "Observation": "testing",
     "DiagnosticReport": "testing",
     "Specimen": "testing",
+    # The confirmed case followed at home: it follows from a positive result (as the
+    # vital signs of its self-checks are Observations, read under the same scope).
+    "Condition": "testing",
 }
 
 

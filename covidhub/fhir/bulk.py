@@ -37,6 +37,7 @@ from covidhub.fhir.capability import EXPORT_TYPES
 from covidhub.fhir.errors import BadRequest, Forbidden, NotFound, TooMany
 from covidhub.fhir.models import ExportJob
 from covidhub.fhir.search import instant_parse
+from covidhub.homecare.models import CareOrder, SelfCheck
 from covidhub.people.models import Person
 from covidhub.testing.models import Result, Sample, Tube
 from covidhub.vaccination.models import Dose
@@ -235,6 +236,8 @@ _PATIENT_ROWS = rows.PATIENT
 _DOSE_ROWS = rows.Shape(*rows.IMMUNIZATION.lookups, "person__uuid")
 _RESULT_ROWS = rows.Shape(*rows.RESULT.lookups, "person__uuid", "sample__tube__uuid")
 _TUBE_ROWS = rows.Shape(*rows.SPECIMEN.lookups, "subject_key")
+_CHECK_ROWS = rows.Shape(*rows.SELF_CHECK.lookups, "order__person__uuid")
+_CONDITION_ROWS = rows.Shape(*rows.CARE_CONDITION.lookups, "person__uuid")
 
 
 def _patients(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
@@ -325,12 +328,59 @@ def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
         )
 
 
+def _vital_signs(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
+    """Each vital sign of the home-care self-checks (an Observation each)."""
+    make = _CHECK_ROWS.row
+    queryset = (
+        SelfCheck.objects.filter(
+            paths_q(paths, "order__person__commune_path"), _since_q(job, "created_at")
+        )
+        .order_by("id")
+        .values_list(*_CHECK_ROWS.lookups)
+    )
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        check = make(values)
+        person_uuid = check.order.person.uuid
+        for resource in resources.vital_signs(check, person_uuid=person_uuid):
+            yield "homecare.selfcheck", resource["id"], person_uuid, resource
+
+
+def _conditions(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
+    """The confirmed cases followed at home (F0 home-care orders)."""
+    make = _CONDITION_ROWS.row
+    queryset = (
+        CareOrder.objects.filter(
+            paths_q(paths, "person__commune_path"),
+            _since_q(job, "updated_at"),
+            kind=CareOrder.Kind.HOME_CARE,
+        )
+        .order_by("id")
+        .values_list(*_CONDITION_ROWS.lookups)
+    )
+    for values in queryset.iterator(chunk_size=CHUNK_ROWS):
+        order = make(values)
+        person_uuid = order.person.uuid
+        yield (
+            "homecare.careorder",
+            str(order.uuid),
+            person_uuid,
+            resources.care_condition(order, person_uuid=person_uuid),
+        )
+
+
+def _observations(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
+    """Test results, then the vital signs of home-care self-checks."""
+    yield from _result_rows(job, paths, resources.observation)
+    yield from _vital_signs(job, paths)
+
+
 WRITERS: dict[str, Callable[[ExportJob, tuple[str, ...]], Iterator[Written]]] = {
     "Patient": _patients,
     "Immunization": _immunizations,
-    "Observation": lambda job, paths: _result_rows(job, paths, resources.observation),
+    "Observation": _observations,
     "DiagnosticReport": lambda job, paths: _result_rows(job, paths, resources.diagnostic_report),
     "Specimen": _specimens,
+    "Condition": _conditions,
 }
 
 

@@ -23,13 +23,23 @@ _PARAM_TYPES = {
     "date": "date",
     "collected": "date",
     "code": "token",
+    "onset-date": "date",
+    "clinical-status": "token",
 }
-EXPORT_TYPES = ("Patient", "Immunization", "Observation", "DiagnosticReport", "Specimen")
+EXPORT_TYPES = (
+    "Patient",
+    "Immunization",
+    "Observation",
+    "DiagnosticReport",
+    "Specimen",
+    "Condition",
+)
 
 
 def capability_statement(*, base_url: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for name, spec in CLINICAL.items():
+    for name, sources in CLINICAL.items():
+        spec = sources[0]  # every source of a type takes the same parameters
         entry: dict[str, Any] = {
             "type": name,
             "interaction": [{"code": "read"}, {"code": "search-type"}],

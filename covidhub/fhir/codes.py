@@ -22,6 +22,9 @@ SID_DOSE: Final = f"{NAMESPACE}/sid/dose"
 SID_RESULT: Final = f"{NAMESPACE}/sid/test-result"
 SID_TUBE: Final = f"{NAMESPACE}/sid/tube-barcode"
 SID_CASE: Final = f"{NAMESPACE}/sid/case"  # a confirmed case's UUID
+SID_CARE_ORDER: Final = f"{NAMESPACE}/sid/care-order"  # a home-care order's UUID (F0)
+# A self-check's vital sign: `<check UUID>-<vital>` (one check measures up to four).
+SID_SELF_CHECK_VITAL: Final = f"{NAMESPACE}/sid/self-check-vital"
 SID_CERTIFICATE: Final = f"{NAMESPACE}/sid/certificate"  # an issued certificate's UUID
 SID_UVCI: Final = f"{NAMESPACE}/sid/dcc-uvci"  # the EU DCC unique certificate identifier
 SID_LAB: Final = f"{NAMESPACE}/sid/lab-code"
@@ -53,6 +56,7 @@ CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-cli
 CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/condition-category"
 LOINC: Final = "http://loinc.org"
+UCUM: Final = "http://unitsofmeasure.org"
 SNOMED: Final = "http://snomed.info/sct"
 CVX: Final = "http://hl7.org/fhir/sid/cvx"
 ATC: Final = "http://www.whocc.no/atc"
@@ -76,6 +80,47 @@ LOINC_ANTIGEN: Final = (
 )
 LOINC_BY_TEST_TYPE: Final = {"pcr": LOINC_PCR, "rapid": LOINC_ANTIGEN}
 LOINC_VACCINATION_HISTORY: Final = ("11369-6", "History of Immunization Narrative")
+
+# Vital signs of a home-care self-check (the FHIR R4 vital-signs profiles): the check's
+# field, the id suffix, the LOINC codes (the first is the profile's required one), and the
+# UCUM unit (code, display).
+VITAL_SIGNS_PROFILE: Final = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+VITALS: Final = {
+    "temp": (
+        "temperature",
+        (("8310-5", "Body temperature"),),
+        ("Cel", "°C"),
+        "http://hl7.org/fhir/StructureDefinition/bodytemp",
+    ),
+    "spo2": (
+        "spo2",
+        (
+            ("2708-6", "Oxygen saturation in Arterial blood"),
+            ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+        ),
+        ("%", "%"),
+        "http://hl7.org/fhir/StructureDefinition/oxygensat",
+    ),
+    "pulse": (
+        "pulse",
+        (("8867-4", "Heart rate"),),
+        ("/min", "beats/minute"),
+        "http://hl7.org/fhir/StructureDefinition/heartrate",
+    ),
+    "resp": (
+        "breathing_rate",
+        (("9279-1", "Respiratory rate"),),
+        ("/min", "breaths/minute"),
+        "http://hl7.org/fhir/StructureDefinition/resprate",
+    ),
+}
+# The self-check's warning sign that marks each vital as outside its range, and how.
+VITAL_WARNINGS: Final = {
+    "temp": ("temperature_high", ("H", "High")),
+    "spo2": ("spo2_low", ("L", "Low")),
+    "pulse": ("pulse_abnormal", ("A", "Abnormal")),
+    "resp": ("breathing_fast", ("H", "High")),
+}
 
 # SNOMED CT qualifier values of the outcome (the DCC test-result value set uses the first two).
 SCT_DETECTED: Final = ("260373001", "Detected")

@@ -1,9 +1,10 @@
 """Patient/$everything: the patient and every record of theirs in a fixed, small number of
 statements, whatever the number of records.
 
-Three reads (on a standby inside `reads_from_replica`): the patient through the reader's
-scope, their doses, and their results with each result's tube; the doses' and results'
-SQL is compiled once per connection (`CompiledRows`) and their rows are plain tuples made
+Five reads (on a standby inside `reads_from_replica`): the patient through the reader's
+scope, their doses, their results with each result's tube, their home-care self-checks
+(each measured vital sign an Observation) and their F0 home-care orders (each a
+Condition); the records' SQL is compiled once per connection (`CompiledRows`) and their rows are plain tuples made
 into attribute rows (`rows`), not model instances. Then the writes, on the primary: the
 staff look-up charge (free for a person already charged this hour) and one audit event
 naming the person and how many resources were read. The places that performed the
@@ -23,6 +24,7 @@ from covidhub.fhir import resources, rows
 from covidhub.fhir.access import Reader, people_for
 from covidhub.fhir.errors import NotFound
 from covidhub.fhir.selectors import lookups_charge, place_resources
+from covidhub.homecare.models import CareOrder, SelfCheck
 from covidhub.people.models import Person
 from covidhub.testing.compiled import CompiledRows
 from covidhub.testing.models import Result
@@ -44,6 +46,22 @@ _RESULTS = CompiledRows(
         Result.objects.filter(person_id=person_id)
         .order_by("collected_at", "id")
         .values_list(*rows.RESULT_WITH_TUBE.lookups)
+    ),
+    int,
+)
+_CHECKS = CompiledRows(
+    lambda person_id: (
+        SelfCheck.objects.filter(order__person_id=person_id)
+        .order_by("measured_at", "id")
+        .values_list(*rows.SELF_CHECK.lookups)
+    ),
+    int,
+)
+_CONDITIONS = CompiledRows(
+    lambda person_id: (
+        CareOrder.objects.filter(person_id=person_id, kind=CareOrder.Kind.HOME_CARE)
+        .order_by("start_date", "id")
+        .values_list(*rows.CARE_CONDITION.lookups)
     ),
     int,
 )
@@ -75,7 +93,8 @@ def patient_row(reader: Reader, key: uuid.UUID) -> Any:
 
 def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     """The patient and every record of theirs: doses, results (as Observation and
-    DiagnosticReport), their specimens, and the places that performed them; charged to a
+    DiagnosticReport), their specimens, the places that performed them, home-care
+    self-checks (vital-sign Observations) and confirmed cases followed at home (Condition); charged to a
     staff reader's look-up budget and audited once."""
     try:
         key = uuid.UUID(patient_id)
@@ -93,6 +112,15 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
         [rows.RESULT_WITH_TUBE.row(r) for r in _RESULTS.rows(person.id)]
         if reader.reads("Observation")
         else []
+    )
+    home_care = reader.reads("Condition")
+    checks = (
+        [rows.SELF_CHECK.row(r) for r in _CHECKS.rows(person.id)]
+        if home_care and reader.reads("Observation")
+        else []
+    )
+    conditions = (
+        [rows.CARE_CONDITION.row(r) for r in _CONDITIONS.rows(person.id)] if home_care else []
     )
     lookups_charge(reader, [person.uuid])
     person.commune = commune_get(person.commune_id)
@@ -113,6 +141,9 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
         tubes.setdefault(result.sample.tube_id, tube)
         lab_id = result.tube_result.lab_id
         places[("lab", lab_id) if lab_id is not None else ("testing_site", result.site_id)] = None
+    for check in checks:
+        bundle += resources.vital_signs(check, person_uuid=person.uuid)
+    bundle += [resources.care_condition(order, person_uuid=person.uuid) for order in conditions]
     bundle += reports
     # A pool's subject is left out by the builder (capacity > 1).
     bundle += [

@@ -414,6 +414,122 @@ def specimen(tube: Any, *, subject_uuid: Any | None) -> Resource:
     return _drop_empty(resource)
 
 
+# Home care: self-check vital signs and the confirmed case ------------------------------
+
+
+def vital_id(check_uuid: Any, vital: str) -> str:
+    return f"{check_uuid}-{vital}"
+
+
+def vital_sign(check: Any, *, vital: str, person_uuid: Any) -> Resource:
+    """One vital sign of a home-care `SelfCheck` as an Observation of the FHIR vital-signs
+    profile (`codes.VITALS[vital]`): category vital-signs, LOINC code, UCUM quantity; a
+    value the check's warning signs flagged carries its interpretation."""
+    field, loinc, (unit_code, unit), profile = codes.VITALS[vital]
+    value = getattr(check, field)
+    resource_id = vital_id(check.uuid, vital)
+    sign, interpretation = codes.VITAL_WARNINGS[vital]
+    return _drop_empty(
+        {
+            "resourceType": "Observation",
+            "id": resource_id,
+            "meta": {
+                "lastUpdated": instant(check.created_at),
+                "profile": [codes.VITAL_SIGNS_PROFILE, profile],
+            },
+            "identifier": [{"system": codes.SID_SELF_CHECK_VITAL, "value": resource_id}],
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": codes.OBSERVATION_CATEGORY,
+                            "code": "vital-signs",
+                            "display": "Vital Signs",
+                        }
+                    ],
+                    "text": "Vital Signs",
+                }
+            ],
+            "code": {
+                "coding": [_coding(codes.LOINC, pair) for pair in loinc],
+                "text": loinc[0][1],
+            },
+            "subject": _ref("Patient", str(person_uuid)),
+            "effectiveDateTime": instant(check.measured_at),
+            "issued": instant(check.created_at),
+            "valueQuantity": {
+                "value": float(value) if field == "temperature" else int(value),
+                "unit": unit,
+                "system": codes.UCUM,
+                "code": unit_code,
+            },
+            "interpretation": [{"coding": [_coding(codes.V3_INTERPRETATION, interpretation)]}]
+            if sign in (check.warning_signs or ())
+            else None,
+        }
+    )
+
+
+def vital_signs(check: Any, *, person_uuid: Any) -> list[Resource]:
+    """Every vital sign a self-check measured, in the order of `codes.VITALS`."""
+    return [
+        vital_sign(check, vital=vital, person_uuid=person_uuid)
+        for vital, (field, *_rest) in codes.VITALS.items()
+        if getattr(check, field) is not None
+    ]
+
+
+def care_condition(order: Any, *, person_uuid: Any) -> Resource:
+    """An F0's home-care order (`homecare.CareOrder`) as the confirmed case's Condition:
+    COVID-19 (SNOMED CT), onset on the order's first day of illness, active while under
+    care or referred, resolved (abatement) at the release; the positive result that opened
+    it, when one did, as evidence (by its identifier)."""
+    released = order.status == "released"
+    resource: Resource = {
+        "resourceType": "Condition",
+        "id": str(order.uuid),
+        "meta": {"lastUpdated": instant(order.updated_at)},
+        "identifier": [{"system": codes.SID_CARE_ORDER, "value": str(order.uuid)}],
+        "clinicalStatus": {
+            "coding": [
+                {"system": codes.CONDITION_CLINICAL, "code": "resolved" if released else "active"}
+            ]
+        },
+        "verificationStatus": {
+            "coding": [{"system": codes.CONDITION_VERIFICATION, "code": "confirmed"}]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": codes.CONDITION_CATEGORY,
+                        "code": "problem-list-item",
+                        "display": "Problem List Item",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [_coding(codes.SNOMED, codes.SCT_COVID19)], "text": "COVID-19"},
+        "subject": _ref("Patient", str(person_uuid)),
+        "onsetDateTime": (order.onset_date or order.start_date).isoformat(),
+        "abatementDateTime": instant(order.released_at) if released else None,
+        "recordedDate": instant(order.created_at),
+    }
+    if order.source == "testing" and order.source_reference:
+        resource["evidence"] = [
+            {
+                "detail": [
+                    {
+                        "type": "Observation",
+                        "identifier": {"system": codes.SID_RESULT, "value": order.source_reference},
+                    }
+                ]
+            }
+        ]
+    return _drop_empty(resource)
+
+
 # Case reports and certificate revocations (the exchange's other records) -------------
 
 

@@ -146,3 +146,26 @@ SPECIMEN = Shape("id", *_TUBE)
 # A result with its tube (Patient/$everything reads a person's results and specimens in
 # one query).
 RESULT_WITH_TUBE = Shape(*_RESULT, "sample__tube_id", *(f"sample__tube__{n}" for n in _TUBE))
+
+# A home-care self-check (its vital signs) and an F0's order (the confirmed case).
+SELF_CHECK = Shape(
+    "uuid",
+    "measured_at",
+    "created_at",
+    "temperature",
+    "spo2",
+    "pulse",
+    "breathing_rate",
+    "warning_signs",
+)
+CARE_CONDITION = Shape(
+    "uuid",
+    "status",
+    "source",
+    "source_reference",
+    "start_date",
+    "onset_date",
+    "released_at",
+    "created_at",
+    "updated_at",
+)

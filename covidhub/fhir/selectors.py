@@ -1,7 +1,9 @@
 """Reads of the FHIR surface: scoped through the reader's people, audited like every read.
 
-Each resource type has a scoped queryset (`*_for`), a builder call, and the search
-parameters it supports. Organization and Location describe public places (the sites
+Each resource type has one or more sources (`Clinical`: a table read through a scoped
+queryset `*_for`, a builder call, and the search parameters it supports); an Observation
+is a test result or one vital sign of a home-care self-check, and a search pages over all
+of a type's sources in one statement. Organization and Location describe public places (the sites
 listed on the booking pages) and are read by any authenticated reader.
 """
 
@@ -12,7 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -35,12 +47,20 @@ from covidhub.fhir.search import (
     unknown_params_refuse,
     uuid_q,
 )
+from covidhub.homecare.models import CareOrder, SelfCheck
 from covidhub.people.models import Person
 from covidhub.testing.models import Lab, Result, Sample, Site, Tube
 from covidhub.vaccination.models import Dose, VaccinationSite
 
 Resource = dict[str, Any]
-CLINICAL_TYPES = ("Patient", "Immunization", "Observation", "DiagnosticReport", "Specimen")
+CLINICAL_TYPES = (
+    "Patient",
+    "Immunization",
+    "Observation",
+    "DiagnosticReport",
+    "Specimen",
+    "Condition",
+)
 PLACE_TYPES = ("Organization", "Location")
 RESOURCE_TYPES = (*CLINICAL_TYPES, *PLACE_TYPES)
 
@@ -107,6 +127,19 @@ def results_for(reader: Reader) -> QuerySet[Result]:
     )
 
 
+def checks_for(reader: Reader) -> QuerySet[SelfCheck]:
+    return SelfCheck.objects.filter(order__person__in=people_for(reader)).annotate(
+        person_key=F("order__person__uuid")
+    )
+
+
+def care_conditions_for(reader: Reader) -> QuerySet[CareOrder]:
+    """F0 home-care orders (the confirmed cases; an F1's quarantine is no condition)."""
+    return CareOrder.objects.filter(
+        person__in=people_for(reader), kind=CareOrder.Kind.HOME_CARE
+    ).annotate(person_key=F("person__uuid"))
+
+
 def _tube_subject() -> Subquery:
     return Subquery(
         Sample.objects.filter(tube=OuterRef("pk"), status=Sample.Status.ACTIVE).values(
@@ -143,9 +176,17 @@ def _specimen(tube: Any) -> Resource:
     return resources.specimen(tube, subject_uuid=tube.subject_key if tube.capacity == 1 else None)
 
 
+def _uuid_id(resource_id: str) -> Q | None:
+    try:
+        return Q(uuid=uuid.UUID(resource_id))
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Clinical:
-    """How one clinical resource type is read and searched."""
+    """How one source of a clinical resource type (a table, one resource a row) is read and
+    searched. Every source of a type takes the same search parameters."""
 
     queryset: Callable[[Reader], QuerySet[Any]]
     build: Callable[[Any], Resource]
@@ -154,6 +195,8 @@ class Clinical:
     last_updated: str
     order: tuple[str, ...]
     action: str
+    # The row filter of a resource id of this source, None for an id of another source.
+    id_q: Callable[[str], Q | None] = _uuid_id
 
 
 def _patient_identifier(text: str) -> Q:
@@ -201,7 +244,85 @@ def _test_code(text: str) -> Q:
 
 _result_last_updated = Coalesce("amended_at", "released_at")
 
-CLINICAL: dict[str, Clinical] = {
+
+# Every row (an empty Q() would vanish from the OR of a search's alternatives).
+_EVERY = Q(pk__isnull=False)
+
+
+def _vital_id(vital: str) -> Callable[[str], Q | None]:
+    """`<check UUID>-<vital>` of this vital; None for any other id."""
+
+    def id_q(resource_id: str) -> Q | None:
+        head, _sep, suffix = resource_id.rpartition("-")
+        if suffix != vital:
+            return None
+        return _uuid_id(head)
+
+    return id_q
+
+
+def _vital_id_param(vital: str) -> Callable[[str], Q]:
+    id_q = _vital_id(vital)
+
+    def one(text: str) -> Q:
+        value = text.strip().rpartition("/")[2] if "/" in text else text.strip()
+        return id_q(value) or Q(pk__in=[])
+
+    return one
+
+
+def _vital_code(vital: str) -> Callable[[str], Q]:
+    """A LOINC code of this vital sign (or the vital-signs category) matches its rows."""
+    loinc = {code for code, _display in codes.VITALS[vital][1]}
+
+    def one(text: str) -> Q:
+        system, code = token_split(text)
+        if system not in (None, "", codes.LOINC) or code not in loinc:
+            return Q(pk__in=[])
+        return _EVERY
+
+    return one
+
+
+def _vital_source(vital: str) -> Clinical:
+    field = codes.VITALS[vital][0]
+    return Clinical(
+        queryset=lambda r: checks_for(r).filter(**{f"{field}__isnull": False}),
+        build=lambda check: resources.vital_sign(check, vital=vital, person_uuid=check.person_key),
+        person_of=lambda c: c.person_key,
+        params={
+            "_id": _vital_id_param(vital),
+            "patient": uuid_q("order__person__uuid", "Patient"),
+            "subject": uuid_q("order__person__uuid", "Patient"),
+            "date": date_q("measured_at"),
+            "code": _vital_code(vital),
+            "_lastUpdated": date_q("created_at"),
+        },
+        last_updated="created_at",
+        order=("measured_at", "id"),
+        action="fhir.observation.searched",
+        id_q=_vital_id(vital),
+    )
+
+
+def _condition_code(text: str) -> Q:
+    system, code = token_split(text)
+    if system in (None, "", codes.SNOMED) and code == codes.SCT_COVID19[0]:
+        return _EVERY
+    return Q(pk__in=[])
+
+
+def _clinical_status(text: str) -> Q:
+    _system, code = token_split(text)
+    if code == "resolved":
+        return Q(status=CareOrder.Status.RELEASED)
+    if code == "active":
+        return Q(status__in=(CareOrder.Status.OPEN, CareOrder.Status.REFERRED))
+    return Q(pk__in=[])
+
+
+CLINICAL: dict[str, tuple[Clinical, ...]] = {}
+_SOURCES: dict[str, Clinical | tuple[Clinical, ...]] = {
     "Patient": Clinical(
         queryset=patients_for,
         build=resources.patient,
@@ -232,21 +353,25 @@ CLINICAL: dict[str, Clinical] = {
         order=("administered_at", "id"),
         action="fhir.immunization.searched",
     ),
-    "Observation": Clinical(
-        queryset=lambda r: results_for(r).annotate(last_updated=_result_last_updated),
-        build=_observation,
-        person_of=lambda r: r.person_key,
-        params={
-            "_id": uuid_q("uuid", "Observation"),
-            "patient": uuid_q("person__uuid", "Patient"),
-            "subject": uuid_q("person__uuid", "Patient"),
-            "date": date_q("collected_at"),
-            "code": _test_code,
-            "_lastUpdated": date_q("last_updated"),
-        },
-        last_updated="last_updated",
-        order=("collected_at", "id"),
-        action="fhir.observation.searched",
+    # A test result, or one vital sign of a home-care self-check.
+    "Observation": (
+        Clinical(
+            queryset=lambda r: results_for(r).annotate(last_updated=_result_last_updated),
+            build=_observation,
+            person_of=lambda r: r.person_key,
+            params={
+                "_id": uuid_q("uuid", "Observation"),
+                "patient": uuid_q("person__uuid", "Patient"),
+                "subject": uuid_q("person__uuid", "Patient"),
+                "date": date_q("collected_at"),
+                "code": _test_code,
+                "_lastUpdated": date_q("last_updated"),
+            },
+            last_updated="last_updated",
+            order=("collected_at", "id"),
+            action="fhir.observation.searched",
+        ),
+        *(_vital_source(vital) for vital in codes.VITALS),
     ),
     "DiagnosticReport": Clinical(
         queryset=lambda r: results_for(r).annotate(last_updated=_result_last_updated),
@@ -278,7 +403,27 @@ CLINICAL: dict[str, Clinical] = {
         order=("collected_at", "id"),
         action="fhir.specimen.searched",
     ),
+    # The confirmed case followed at home (an F0's home-care order).
+    "Condition": Clinical(
+        queryset=care_conditions_for,
+        build=lambda o: resources.care_condition(o, person_uuid=o.person_key),
+        person_of=lambda o: o.person_key,
+        params={
+            "_id": uuid_q("uuid", "Condition"),
+            "patient": uuid_q("person__uuid", "Patient"),
+            "subject": uuid_q("person__uuid", "Patient"),
+            "onset-date": date_q("onset_date", as_date=True),
+            "clinical-status": _clinical_status,
+            "code": _condition_code,
+            "_lastUpdated": date_q("updated_at"),
+        },
+        last_updated="updated_at",
+        order=("onset_date", "id"),
+        action="fhir.condition.searched",
+    ),
 }
+for _type, _found in _SOURCES.items():
+    CLINICAL[_type] = _found if isinstance(_found, tuple) else (_found,)
 
 
 def _specimen_patient(text: str) -> Q:
@@ -293,39 +438,93 @@ def _specimen_patient(text: str) -> Q:
 
 def clinical_read(*, reader: Reader, resource_type: str, resource_id: str) -> Resource:
     """One clinical resource the reader may see (audited), else NotFound."""
-    spec = CLINICAL[resource_type]
-    key = _uuid(resource_id)
+    for spec in CLINICAL[resource_type]:
+        key = spec.id_q(resource_id)
+        if key is None:
+            continue
+        queryset = spec.queryset(reader)
+        if resource_type == "Immunization":
+            queryset = doses_for(reader)  # a voided dose reads as entered-in-error
+        row = queryset.filter(key).first()
+        if row is None:
+            continue
+        person_uuid = spec.person_of(row)
+        lookups_charge(reader, [person_uuid] if person_uuid else [])
+        audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
+        return spec.build(row)
+    raise NotFound()
+
+
+def _filtered(spec: Clinical, reader: Reader, params: QueryDict) -> QuerySet[Any]:
     queryset = spec.queryset(reader)
-    if resource_type == "Immunization":
-        queryset = doses_for(reader)  # a voided dose reads as entered-in-error
-    row = queryset.filter(uuid=key).first()
-    if row is None:
-        raise NotFound()
-    person_uuid = spec.person_of(row)
-    lookups_charge(reader, [person_uuid] if person_uuid else [])
-    audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
-    return spec.build(row)
+    for name, one in spec.params.items():
+        if name in params:
+            queryset = queryset.filter(combine(params, name, one))
+    return queryset
+
+
+def _page_of_sources(
+    sources: tuple[Clinical, ...], reader: Reader, params: QueryDict, paging: Paging
+) -> list[tuple[Clinical, Any]]:
+    """One page over several sources: the page's (time, source, key) in one UNION ALL
+    statement ordered and cut by the database, then each source's rows of the page by
+    key (one statement a source with rows on the page)."""
+    parts = [
+        _filtered(spec, reader, params)
+        .order_by()
+        .annotate(
+            sort_at=F(spec.order[0]),
+            source_no=Value(number, output_field=IntegerField()),
+            row_key=F("pk"),
+        )
+        .values_list("sort_at", "source_no", "row_key")
+        for number, spec in enumerate(sources)
+    ]
+    union = parts[0].union(*parts[1:], all=True).order_by("sort_at", "source_no", "row_key")
+    keys = list(union[paging.offset : paging.offset + paging.count + 1])
+    wanted: dict[int, list[Any]] = {}
+    for _at, number, key in keys:
+        wanted.setdefault(number, []).append(key)
+    loaded = {
+        (number, row.pk): row
+        for number, pks in wanted.items()
+        for row in sources[number].queryset(reader).filter(pk__in=pks)
+    }
+    return [
+        (sources[number], loaded[(number, key)])
+        for _at, number, key in keys
+        if (number, key) in loaded
+    ]
 
 
 def clinical_search(
     *, reader: Reader, resource_type: str, params: QueryDict
 ) -> tuple[list[Resource], Paging, bool]:
     """A page of matches (audited), the paging used, and whether more follow."""
-    spec = CLINICAL[resource_type]
-    unknown_params_refuse(params, frozenset(spec.params))
+    sources = CLINICAL[resource_type]
+    unknown_params_refuse(params, frozenset(sources[0].params))
     paging = paging_parse(params)
-    queryset = spec.queryset(reader)
-    for name, one in spec.params.items():
-        if name in params:
-            queryset = queryset.filter(combine(params, name, one))
-    rows = list(queryset.order_by(*spec.order)[paging.offset : paging.offset + paging.count + 1])
-    more = len(rows) > paging.count
-    rows = rows[: paging.count]
-    people = [spec.person_of(row) for row in rows]
+    if len(sources) == 1:
+        spec = sources[0]
+        queryset = _filtered(spec, reader, params)
+        found = [
+            (spec, row)
+            for row in queryset.order_by(*spec.order)[
+                paging.offset : paging.offset + paging.count + 1
+            ]
+        ]
+    else:
+        found = _page_of_sources(sources, reader, params, paging)
+    more = len(found) > paging.count
+    found = found[: paging.count]
+    people = [spec.person_of(row) for spec, row in found]
     if resource_type == "Patient" and "identifier" in params:
         lookups_charge(reader, people)  # a number typed in finds one person: a look-up
-    audit_reads(reader, spec.action, zip(rows, people, strict=True))
-    return [spec.build(row) for row in rows], paging, more
+    action = sources[0].action
+    audit_reads(
+        reader, action, [(row, person) for (_s, row), person in zip(found, people, strict=True)]
+    )
+    return [spec.build(row) for spec, row in found], paging, more
 
 
 # Organization and Location -----------------------------------------------------------

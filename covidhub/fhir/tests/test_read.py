@@ -36,6 +36,7 @@ def test_metadata_is_public_and_valid(client, validate):
         "Observation",
         "DiagnosticReport",
         "Specimen",
+        "Condition",
         "Organization",
         "Location",
     }

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from covidhub.fhir.tests.conftest import places, vaccines, worker_user  # noqa: F401 - fixtures
+from covidhub.fhir.tests.conftest import (  # noqa: F401 - fixtures
+    places,
+    vaccines,
+    validate,
+    worker_user,
+)
 
 _barcodes = itertools.count(1)
 
