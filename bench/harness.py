@@ -145,7 +145,8 @@ class Bench:
         self.name = name
         # BENCH_DATABASE names another database (a helper's own, on a shared server).
         self.database = os.environ.get("BENCH_DATABASE") or f"covidhub_bench_{name}"
-        self.port = free_port()
+        # BENCH_PORT: the server's port (a helper's own range on a shared machine).
+        self.port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_workers = web_workers
         self.blocking_threads = blocking_threads

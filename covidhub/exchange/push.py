@@ -16,15 +16,15 @@ puts the others back at once; when no entry is named, the whole batch is rejecte
 from __future__ import annotations
 
 import datetime
-import json
+import http.client
 import logging
 import re
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -32,7 +32,8 @@ from django.utils import timezone
 
 from covidhub.exchange.models import ExchangeRecord
 from covidhub.exchange.outbox import Endpoint
-from covidhub.fhir import codes, resources
+from covidhub.fhir import codes, resources, rows
+from covidhub.fhir.everything import communes_get
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,12 @@ def _claim(endpoint: Endpoint, batch: int, now: datetime.datetime) -> list[Excha
             status__in=(S.PENDING, S.SENDING),
             next_attempt_at__lte=now,
         ).order_by("next_attempt_at", "id")
-        rows = list(due.select_for_update(skip_locked=True)[:batch])
+        # Only what the push reads of a row (not its reason and errors, up to 1,500 bytes).
+        rows = list(
+            due.select_for_update(skip_locked=True).only("id", "kind", "source_pk", "attempts")[
+                :batch
+            ]
+        )
         if not rows:
             return []
         spent = [r.pk for r in rows if r.attempts >= settings.EXCHANGE_MAX_ATTEMPTS]
@@ -84,24 +90,41 @@ def _claim(endpoint: Endpoint, batch: int, now: datetime.datetime) -> list[Excha
 # Building the Bundle -------------------------------------------------------------------
 
 
+# Doses and results, the bulk of what is sent, are read as plain rows (`fhir.rows`), each
+# with its person's Patient columns: no model instance per record and related record; the
+# person's commune (with district and province) comes from the per-process area cache.
+_DOSE_ROWS = rows.Shape(
+    "id", *rows.IMMUNIZATION.lookups, *(f"person__{name}" for name in rows.PATIENT.lookups)
+)
+_RESULT_ROWS = rows.Shape(
+    "id",
+    *rows.RESULT.lookups,
+    "sample__tube__uuid",
+    *(f"person__{name}" for name in rows.PATIENT.lookups),
+)
+
+
+def _with_communes(found: dict[int, Any]) -> dict[int, Any]:
+    communes = communes_get(record.person.commune_id for record in found.values())
+    for record in found.values():
+        record.person.commune = communes.get(record.person.commune_id)
+    return found
+
+
 def _doses(pks: Iterable[int]) -> dict[int, Any]:
     from covidhub.vaccination.models import Dose
 
-    return Dose.objects.select_related(
-        "vaccine", "lot", "site", "person__commune__parent__parent"
-    ).in_bulk(list(pks))
+    make = _DOSE_ROWS.row
+    found = Dose.objects.filter(pk__in=list(pks)).values_list(*_DOSE_ROWS.lookups)
+    return _with_communes({row.id: row for row in map(make, found)})
 
 
 def _results(pks: Iterable[int]) -> dict[int, Any]:
     from covidhub.testing.models import Result
 
-    return (
-        Result.objects.select_related(
-            "site", "tube_result__lab", "sample__tube", "person__commune__parent__parent"
-        )
-        .annotate(tube_key=F("sample__tube__uuid"))
-        .in_bulk(list(pks))
-    )
+    make = _RESULT_ROWS.row
+    found = Result.objects.filter(pk__in=list(pks)).values_list(*_RESULT_ROWS.lookups)
+    return _with_communes({row.id: row for row in map(make, found)})
 
 
 def _cases(pks: Iterable[int]) -> dict[int, Any]:
@@ -138,7 +161,7 @@ KINDS: dict[str, _Kind] = {
     ),
     K.RESULT: _Kind(
         _results,
-        lambda r, p: resources.observation(r, person_uuid=p, tube_uuid=r.tube_key),
+        lambda r, p: resources.observation(r, person_uuid=p, tube_uuid=r.sample.tube.uuid),
         "Observation",
         codes.SID_RESULT,
     ),
@@ -227,32 +250,88 @@ class Answer:
     error: str
 
 
-def bundle_post(endpoint: Endpoint, bundle: dict[str, Any]) -> Answer:
-    """POST the Bundle to the endpoint's base URL; never raises."""
-    data = json.dumps(bundle, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = {
-        "Content-Type": "application/fhir+json",
-        "Accept": "application/fhir+json",
-    }
-    if endpoint.token:
-        headers["Authorization"] = f"Bearer {endpoint.token}"
-    # The URL is the operator's setting, checked to be http(s) by `outbox.endpoints`.
-    request = urllib.request.Request(endpoint.url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(  # noqa: S310 - the URL is the operator's setting
-            request, timeout=settings.EXCHANGE_TIMEOUT_SECONDS
-        ) as response:
-            return Answer(response.status, _json(response.read()), "")
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, _json(exc.read()), f"HTTP {exc.code}")
-    except (OSError, ValueError) as exc:  # timeouts, refused connections, bad URLs
-        return Answer(0, None, f"{type(exc).__name__}: {exc}"[:500])
+class Partner:
+    """One HTTP/1.1 keep-alive connection to an endpoint, reused by every batch of a drain
+    (a connection per request costs a handshake and a new server thread each time).
+
+    A request that finds the kept connection closed by the partner (idle timeout) before
+    any answer is sent again once on a new connection: safe, since every entry is a
+    conditional update by its stable identifier. A timeout or any other failure closes
+    the connection and is the batch's answer (status 0), as before."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        parts = urllib.parse.urlsplit(endpoint.url)
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._host = parts.hostname or ""
+        self._port = parts.port
+        self._https = parts.scheme == "https"
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        timeout = settings.EXCHANGE_TIMEOUT_SECONDS
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout)
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> Partner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def post(self, data: bytes) -> Answer:
+        headers = {
+            "Content-Type": "application/fhir+json",
+            "Accept": "application/fhir+json",
+        }
+        if self.endpoint.token:
+            headers["Authorization"] = f"Bearer {self.endpoint.token}"
+        for attempt in (1, 2):
+            reused = self._connection is not None
+            if self._connection is None:
+                self._connection = self._connect()
+            try:
+                self._connection.request("POST", self.path, body=data, headers=headers)
+                response = self._connection.getresponse()
+                raw = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self.close()
+                if reused and attempt == 1:
+                    continue  # the partner closed the idle connection: once more, anew
+                return Answer(0, None, f"{type(exc).__name__}: {exc}"[:500])
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                self.close()  # timeouts, refused connections, bad answers
+                return Answer(0, None, f"{type(exc).__name__}: {exc}"[:500])
+            if response.will_close:
+                self.close()
+            if 200 <= response.status < 300:
+                return Answer(response.status, _json(raw), "")
+            return Answer(response.status, _json(raw), f"HTTP {response.status}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def bundle_post(
+    endpoint: Endpoint, bundle: dict[str, Any], *, partner: Partner | None = None
+) -> Answer:
+    """POST the Bundle to the endpoint's base URL (over `partner`'s kept connection, else a
+    connection of its own); never raises."""
+    data = orjson.dumps(bundle)
+    if partner is not None:
+        return partner.post(data)
+    with Partner(endpoint) as own:
+        return own.post(data)
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
 
@@ -354,17 +433,25 @@ def _settle(built: Built, answer: Answer, now: datetime.datetime) -> dict[str, i
 
 
 def exchange_push(
-    *, endpoint: Endpoint, batch: int | None = None, now: datetime.datetime | None = None
+    *,
+    endpoint: Endpoint,
+    batch: int | None = None,
+    now: datetime.datetime | None = None,
+    partner: Partner | None = None,
 ) -> dict[str, int]:
-    """Send one batch of the endpoint's due records; the counts of what became of them
-    (all zero: nothing was due)."""
+    """Send one batch of the endpoint's due records (over `partner`'s kept connection when
+    given); the counts of what became of them (all zero: nothing was due)."""
     now = now or timezone.now()
     rows = _claim(endpoint, batch or settings.EXCHANGE_BATCH, now)
     if not rows:
         return {"accepted": 0, "rejected": 0, "failed": 0, "returned": 0}
     built = bundle_build(rows)
-    answer = bundle_post(endpoint, built.bundle) if any(built.owners) else Answer(200, None, "")
+    answer = (
+        bundle_post(endpoint, built.bundle, partner=partner)
+        if any(built.owners)
+        else Answer(200, None, "")
+    )
     if answer.status == 0 or answer.status >= 500:
-        partner = endpoint.name  # a national system's configured name, not a person's
-        logger.warning("exchange %s: %s (%d records)", partner, answer.error, len(rows))
+        system = endpoint.name  # a national system's configured name, not a person's
+        logger.warning("exchange %s: %s (%d records)", system, answer.error, len(rows))
     return _settle(built, answer, now)

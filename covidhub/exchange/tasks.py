@@ -9,17 +9,19 @@ def exchange_drain(*, max_batches: int = 1000) -> dict[str, int]:
     """Push every endpoint's due records, batch after batch, until none is due."""
     from covidhub.core.enqueue import kick_taken
     from covidhub.exchange.outbox import KICK_KEY, endpoints
-    from covidhub.exchange.push import exchange_push
+    from covidhub.exchange.push import Partner, exchange_push
 
     kick_taken(KICK_KEY)
     totals: dict[str, int] = {}
     for endpoint in endpoints():
-        for _ in range(max_batches):
-            counts = exchange_push(endpoint=endpoint)
-            for key, value in counts.items():
-                totals[key] = totals.get(key, 0) + value
-            if not any(counts.values()) or counts.get("failed"):
-                break  # nothing due, or the partner is down: the backoff decides
+        # One kept connection per endpoint for the whole drain.
+        with Partner(endpoint) as partner:
+            for _ in range(max_batches):
+                counts = exchange_push(endpoint=endpoint, partner=partner)
+                for key, value in counts.items():
+                    totals[key] = totals.get(key, 0) + value
+                if not any(counts.values()) or counts.get("failed"):
+                    break  # nothing due, or the partner is down: the backoff decides
     return totals
 
 

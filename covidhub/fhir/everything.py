@@ -13,7 +13,9 @@ records come from the per-process place cache.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from covidhub.areas.models import Area
@@ -83,6 +85,32 @@ def commune_get(commune_id: int | None) -> Area | None:
             return Area.objects.select_related("parent__parent").filter(pk=commune_id).first()
 
     return area_cache.get_or_load(commune_id, load)
+
+
+def _same(area: Area) -> Area:
+    return area
+
+
+def communes_get(commune_ids: Iterable[int | None]) -> dict[int, Area]:
+    """Communes by id (`parent.parent` loaded), through the cache; the ones it lacks read
+    in one query (a batch of records from many communes: not a query per commune)."""
+    found: dict[int, Area] = {}
+    missing: list[int] = []
+    for commune_id in set(commune_ids):
+        if commune_id is None:
+            continue
+        hit = area_cache.get_or_load(commune_id, lambda: None)
+        if hit is None:
+            missing.append(commune_id)
+        else:
+            found[commune_id] = hit
+    if missing:
+        with replica_caught_up_to(None):
+            loaded = Area.objects.select_related("parent__parent").in_bulk(missing)
+        for commune_id, area in loaded.items():
+            found[commune_id] = area
+            area_cache.get_or_load(commune_id, functools.partial(_same, area))
+    return found
 
 
 def patient_row(reader: Reader, key: uuid.UUID) -> Any:

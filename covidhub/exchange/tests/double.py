@@ -14,23 +14,35 @@ from typing import Any
 
 class NationalDouble:
     """`commands`: what to do with the next requests, in order ("accept", "error500",
-    "timeout", "reject:<i>" to refuse entry i, "reject_all"); once empty, accept.
+    "timeout", "reject:<i>" to refuse entry i, "reject_all", "drop" to close the connection
+    without answering, as a server closing an idle kept connection does); once empty,
+    accept. `connections`: how many connections senders opened.
     `stored`: (type, identifier value) → resource; `creates`: how many times each key was
     created (a correct sender never creates one twice); `received`: every Bundle."""
 
-    def __init__(self, *, timeout_sleep: float = 2.0) -> None:
+    def __init__(self, *, timeout_sleep: float = 2.0, port: int = 0) -> None:
         self.commands: list[str] = []
         self.stored: dict[tuple[str, str], dict[str, Any]] = {}
         self.creates: Counter[tuple[str, str]] = Counter()
         self.received: list[dict[str, Any]] = []
         self.tokens: list[str] = []
+        self.connections = 0
         self.timeout_sleep = timeout_sleep
         self.lock = threading.Lock()
         double = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1: a sender's connection is kept between Bundles, as a partner's
+            # server keeps it (every answer carries its Content-Length).
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with double.lock:
+                    double.connections += 1
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -39,6 +51,9 @@ class NationalDouble:
                     command = double.commands.pop(0) if double.commands else "accept"
                     double.received.append(bundle)
                     double.tokens.append(self.headers.get("Authorization", ""))
+                if command == "drop":
+                    self.close_connection = True  # closed without a word
+                    return None
                 if command == "timeout":
                     time.sleep(double.timeout_sleep)
                     return self._send(504, {"resourceType": "OperationOutcome", "issue": []})
@@ -80,7 +95,7 @@ class NationalDouble:
                 except OSError:
                     pass  # the client gave up (its timeout)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -25,11 +25,17 @@ from covidhub.vaccination.signals import dose_recorded
 S = ExchangeRecord.Status
 
 
-def _day(make_person: Callable[..., Any], make_records: Callable[..., Any], people: int) -> Any:
+def _day(
+    make_person: Callable[..., Any],
+    make_records: Callable[..., Any],
+    people: int,
+    *,
+    first: int = 0,
+) -> Any:
     """A day's records, announced in their recording transactions as the services do."""
     doses: list[Dose] = []
     results: list[Result] = []
-    for n in range(people):
+    for n in range(first, first + people):
         person = make_person(id_number=f"0300850{n:05d}", id_type="cccd")
         made = make_records(person, doses=2, results=1)
         with transaction.atomic():
@@ -105,6 +111,38 @@ def test_demo_day_reaches_the_double_exactly_once_across_failures(
     )
     assert sum(r.counts.get(S.ACCEPTED, 0) for r in rows) == 18
     assert sum(r.unsent for r in rows) == 0
+
+
+@pytest.mark.django_db
+def test_a_drain_keeps_one_connection_and_survives_the_partner_closing_it(
+    endpoint: Any,
+    double: NationalDouble,
+    settings: Any,
+    make_person: Callable[..., Any],
+    make_records: Callable[..., Any],
+) -> None:
+    """Every batch of a drain goes over one kept connection; when the partner closes it
+    between two batches (an idle timeout), the next Bundle is sent once more on a new
+    connection, not counted as a failure, and nothing is created twice."""
+    from covidhub.exchange.tasks import exchange_drain
+
+    doses, results = _day(make_person, make_records, people=3)
+    settings.EXCHANGE_BATCH = 3
+    totals = exchange_drain()
+    assert totals["accepted"] == 9 and totals["failed"] == 0
+    assert len(double.received) == 3 and double.connections == 1
+
+    more_doses, more_results = _day(make_person, make_records, people=2, first=3)
+    double.commands = ["accept", "drop"]  # the second Bundle finds the connection closed
+    connections = double.connections
+    totals = exchange_drain()
+    assert totals == {"accepted": 6, "rejected": 0, "failed": 0, "returned": 0}
+    assert double.connections == connections + 2  # the drain's own, then one anew
+    assert len(double.received) == 3 + 3  # the dropped Bundle, then it again
+    assert set(double.creates.values()) == {1}
+    assert double.keys("Immunization") == {str(d.uuid) for d in doses + more_doses}
+    assert double.keys("Observation") == {str(r.uuid) for r in results + more_results}
+    assert not ExchangeRecord.objects.exclude(status=S.ACCEPTED).exists()
 
 
 @pytest.mark.django_db
