@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from covidhub.adoption.selectors import AgencyRow, Figures
+from covidhub.core.dates import date_text
 from covidhub.core.spreadsheets import xlsx_set
 
 
@@ -48,7 +49,7 @@ def adoption_export_xlsx(*, rows: list[AgencyRow], day: datetime.date, title: st
     xlsx_set(sheet, row=3, column=1, value=title)
     sheet["A4"] = _(
         "As of %(date)s · target: 100%% of officials, civil servants, public employees and workers"
-    ) % {"date": day.strftime("%d/%m/%Y")}
+    ) % {"date": date_text(day)}
     for ref in ("A1", "A2", "A3"):
         sheet[ref].font = Font(bold=True)
     columns = export_columns()

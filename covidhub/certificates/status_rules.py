@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.scoping import actor_scope, area_path_q
@@ -37,6 +37,7 @@ from covidhub.certificates.dcc.certlogic import (
     is_truthy,
 )
 from covidhub.certificates.models import IssuedCertificate, StatusRuleSet
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.people import health_status
 from covidhub.people.health_status import (
@@ -345,13 +346,9 @@ def colour_for(facts: PersonFacts, rules: StatusRules, *, now: datetime) -> tupl
     return RED, "none"
 
 
-def _date_text(value: date | datetime) -> str:
-    return str(formats.date_format(value, "SHORT_DATE_FORMAT"))
-
-
 def _measure_until(code: str, facts: PersonFacts, rules: StatusRules) -> str:
     _colour, days = rules.measure_clause(code)
-    return _date_text(facts.measures[code] + timedelta(days=days))
+    return date_text(facts.measures[code] + timedelta(days=days))
 
 
 def reason_text(code: str, facts: PersonFacts, rules: StatusRules) -> str:
@@ -361,7 +358,7 @@ def reason_text(code: str, facts: PersonFacts, rules: StatusRules) -> str:
         return _(
             "Recorded as a confirmed COVID-19 case (onset %(date)s); applies until %(until)s."
         ) % {
-            "date": _date_text(facts.measures[code]),
+            "date": date_text(facts.measures[code]),
             "until": _measure_until(code, facts, rules),
         }
     if code == ISOLATING:
@@ -375,20 +372,20 @@ def reason_text(code: str, facts: PersonFacts, rules: StatusRules) -> str:
         ) % {"until": _measure_until(code, facts, rules)}
     if code == "full_series" and facts.series_completed_on:
         return _("Fully vaccinated: primary series completed on %(date)s.") % {
-            "date": _date_text(facts.series_completed_on)
+            "date": date_text(facts.series_completed_on)
         }
     if code == "series_recent" and facts.series_completed_on:
         green_on = facts.series_completed_on + timedelta(days=rules.green_full_series_days)
-        return _("Primary series completed; green from %(date)s.") % {"date": _date_text(green_on)}
+        return _("Primary series completed; green from %(date)s.") % {"date": date_text(green_on)}
     if code == "recovered" and facts.recovery_first_positive:
         return _("Recovered from COVID-19 (positive test on %(date)s).") % {
-            "date": _date_text(facts.recovery_first_positive)
+            "date": date_text(facts.recovery_first_positive)
         }
     if code == "one_dose":
         return _("Vaccinated with at least one dose; the primary series is not complete.")
     if code == "negative_test" and facts.negative_test_at:
         return _("Negative test, sample taken %(date)s.") % {
-            "date": _date_text(timezone.localtime(facts.negative_test_at))
+            "date": date_text(timezone.localtime(facts.negative_test_at))
         }
     return _("No vaccination, recovery or recent negative test on record.")
 

@@ -1,4 +1,4 @@
-"""Dates as people write them: full dates or the year alone."""
+"""Dates as people write them: full dates or the year alone; dates in text built in Python."""
 
 from __future__ import annotations
 
@@ -6,10 +6,27 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from covidhub.core.errors import InvalidInput
+
+
+def date_text(value: datetime.date, *, language: str | None = None) -> str:
+    """A date in text that Python builds (SMS, e-mail, in-app notices, error messages,
+    exports) written as the pages write it (config/formats): 11/10/2021 in Vietnamese,
+    11 Oct 2021 in English.
+
+    In `language` when given, else in the active language: a message is built under
+    `translation.override(<the recipient's language>)`, so its dates follow. A datetime is
+    written as its local day.
+    """
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if language is None:
+        return str(formats.date_format(value, "SHORT_DATE_FORMAT"))
+    with translation.override(language):
+        return str(formats.date_format(value, "SHORT_DATE_FORMAT"))
 
 
 class InvalidDate(InvalidInput):

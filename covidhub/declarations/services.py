@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.localcache import LocalCache
 from covidhub.core.partitions import partitions_drop_before
@@ -982,7 +983,7 @@ def _f1_message(candidate: ExposureCandidate) -> tuple[str, str]:
         "name": candidate.person.full_name,
         "venue": candidate.venue.name,
         "time": local.strftime("%H:%M"),
-        "date": local.strftime("%d/%m/%Y"),
+        "date": date_text(local),
         "phone": settings.SUPPORT_PHONE,
     }
     return subject, body

@@ -7,6 +7,8 @@ import datetime
 
 from django.utils.translation import get_language
 
+from covidhub.core.dates import date_text
+
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -37,9 +39,7 @@ def percent(value: float | None, places: int = 1, language: str | None = None) -
 
 
 def date_long(day: datetime.date, language: str | None = None) -> str:
-    if _language(language) == "en":
-        return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    return date_text(day, language=_language(language))
 
 
 def date_short(day: datetime.date, language: str | None = None) -> str:

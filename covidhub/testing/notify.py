@@ -9,11 +9,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment
 from covidhub.areas.models import Area
+from covidhub.core.dates import date_text
 from covidhub.notifications.services import OutboxItem, message_queue, message_queue_many
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_display
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _text(result: Result, person: Person, retest_code: str | None) -> tuple[str, str]:
-    day = formats.date_format(timezone.localtime(result.collected_at).date(), "SHORT_DATE_FORMAT")
+    day = date_text(result.collected_at)
     kind = TestType(result.test_type).label
     values = {"name": person.full_name, "date": day, "test": kind}
     if result.outcome == Result.Outcome.NEGATIVE:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from covidhub.core.dates import date_text
 from covidhub.vaccination.checklists import HEALTH_QUESTIONS, SCREENING_CHECKLIST
 from covidhub.vaccination.models import (
     AdverseEvent,
@@ -108,7 +108,7 @@ class DoseForm(forms.Form):
                     % {
                         "vaccine": a.lot.vaccine.name,
                         "number": a.lot.number,
-                        "date": formats.date_format(a.lot.expiry_date, "SHORT_DATE_FORMAT"),
+                        "date": date_text(a.lot.expiry_date),
                         "left": a.doses_left,
                     },
                 )

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from covidhub.core.dates import date_text
+
 # Minutes a vaccinated person stays under observation (Ministry of Health: 30 minutes).
 OBSERVATION_MINUTES = 30
 # The kind under which vaccination sites are referenced by RoleAssignment.unit_kind.
@@ -332,7 +334,7 @@ class Session(models.Model):
         indexes = [models.Index(fields=["site", "date"])]
 
     def __str__(self) -> str:
-        return f"{self.site} {self.date:%d/%m/%Y} {self.starts_at:%H:%M}"
+        return f"{self.site} {date_text(self.date)} {self.starts_at:%H:%M}"
 
     @property
     def places_left(self) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from covidhub.core.dates import date_text
 from covidhub.vaccination.errors import AgeNotAllowed, SeriesComplete, TooEarly, WrongVaccine
 from covidhub.vaccination.models import Dose, Vaccine
 
@@ -126,8 +127,8 @@ def dose_check(
                 "%(earliest)s."
             )
             % {
-                "last": doses[-1].day.strftime("%d/%m/%Y"),
-                "earliest": nxt.earliest_on.strftime("%d/%m/%Y"),
+                "last": date_text(doses[-1].day),
+                "earliest": date_text(nxt.earliest_on),
             }
         )
     if nxt.series == Dose.Series.PRIMARY and nxt.vaccine is None:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_record
 from covidhub.core.cleaning import text_clean
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.homecare.errors import OrderAlreadyOpen, OrderNotOpen, ReleaseNotDue
 from covidhub.homecare.models import CareAlert, CareOrder, SelfCheck
@@ -57,7 +58,7 @@ def _person_told(order: CareOrder) -> None:
     with translation.override(language):
         values = {
             "name": person.full_name,
-            "end": order.planned_end.strftime("%d/%m/%Y"),
+            "end": date_text(order.planned_end),
         }
         if order.status == CareOrder.Status.RELEASED:
             body = (
@@ -380,7 +381,7 @@ def release_assessment(
         reason = CareOrder.ReleaseReason.DAYS
     if not reason:
         missing.append(
-            str(_("Not before %(day)s.") % {"day": earliest.strftime("%d/%m/%Y")})
+            str(_("Not before %(day)s.") % {"day": date_text(earliest)})
             if today < earliest
             else str(
                 _("A negative test taken from day %(n)d, or the end of the planned days.")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.notifications.services import message_queue
 from covidhub.people.models import Person
@@ -154,7 +155,7 @@ def _notify(person: Person, *, key: str, text: str, subject: str, link: str = ""
 def _session_text(session: Session) -> dict[str, str]:
     return {
         "site": session.site.name,
-        "date": session.date.strftime("%d/%m/%Y"),
+        "date": date_text(session.date),
         "start": session.starts_at.strftime("%H:%M"),
         "end": session.ends_at.strftime("%H:%M"),
     }

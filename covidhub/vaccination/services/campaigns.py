@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.scoping import actor_scope
 from covidhub.areas.models import Area
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.vaccination.models import (
     Campaign,
@@ -122,8 +123,8 @@ def session_create(
         errors["date"] = [
             _("Choose a date within the campaign (%(start)s – %(end)s).")
             % {
-                "start": campaign.starts_on.strftime("%d/%m/%Y"),
-                "end": campaign.ends_on.strftime("%d/%m/%Y"),
+                "start": date_text(campaign.starts_on),
+                "end": date_text(campaign.ends_on),
             }
         ]
     elif date < timezone.localdate():

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from covidhub.core.dates import date_text
 from covidhub.notifications.services import message_queue
 from covidhub.vaccination.models import PersonVaccination
 
@@ -41,7 +42,7 @@ def reminders_send(*, today: datetime.date | None = None, limit: int = 50_000) -
             ) % {
                 "dose": status.doses + 1,
                 "name": person.full_name,
-                "date": (status.next_earliest_on or horizon).strftime("%d/%m/%Y"),
+                "date": date_text(status.next_earliest_on or horizon),
             }
             dedupe = f"vaccination:remind:{person.uuid}:{key}"
             if account is not None:

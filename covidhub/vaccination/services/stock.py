@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.scoping import actor_scope, area_path_q
 from covidhub.areas.models import Area
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.vaccination.errors import LotUnusable, StockShort
 from covidhub.vaccination.models import (
@@ -118,7 +119,7 @@ def lot_allocate(
 
 
 def _lot_args(lot: VaccineLot) -> dict[str, str]:
-    return {"number": lot.number, "date": lot.expiry_date.strftime("%d/%m/%Y")}
+    return {"number": lot.number, "date": date_text(lot.expiry_date)}
 
 
 def allocation_take(*, allocation: LotAllocation, day: datetime.date) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.models import AuditEvent
+from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.vaccination import services
 from covidhub.vaccination.errors import (
@@ -236,7 +237,7 @@ def test_interval_rules(
         earliest = timezone.localdate() + datetime.timedelta(
             days=vaccines[vaccine].min_interval_days - days_ago
         )
-        assert earliest.strftime("%d/%m/%Y") in str(refused.value.message)
+        assert date_text(earliest) in str(refused.value.message)  # the active language's
         return
     booking = _to_injection(citizen, citizen_person, session, vaccinator)
     dose = services.dose_record(actor=vaccinator, booking=booking, lot_uuid=allocation.lot.uuid)
