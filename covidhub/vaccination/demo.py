@@ -170,8 +170,11 @@ def _agency_list_imported() -> None:
 
 
 # The demo citizens' own story (days before today): Nguyễn Văn An had both Pfizer doses
-# (fully vaccinated, booster not yet due); Trần Thị Bình had her first, the second is due.
-CITIZEN_DOSES = {"+84912000001": (50, 28), "+84912000002": (25,)}
+# (fully vaccinated, booster not yet due); Trần Thị Bình had her first 18 days ago, so
+# that her second (Pfizer: 21 days after) falls due in 3 days, inside the week of sessions
+# seeded below: she can book it, and the reminder goes out (3 days before). Never a due
+# date already past on the day the demo is seeded.
+CITIZEN_DOSES = {"+84912000001": (50, 28), "+84912000002": (18,)}
 HISTORY_DAYS = 60
 
 

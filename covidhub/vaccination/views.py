@@ -140,7 +140,11 @@ def _is_uuid(value: Any) -> bool:
 @require_GET
 def my_vaccinations(request: HttpRequest) -> HttpResponse:
     views = selectors.household_vaccination(account=request.user)  # type: ignore[arg-type]
-    return render(request, "vaccination/my_vaccinations.html", {"views": views})
+    return render(
+        request,
+        "vaccination/my_vaccinations.html",
+        {"views": views, "today": timezone.localdate()},
+    )
 
 
 @citizen_required

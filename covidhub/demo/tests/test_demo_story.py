@@ -17,7 +17,7 @@ from covidhub.certificates.receivers import pending_drain
 from covidhub.core.metrics import daily_count_sources
 from covidhub.people.models import Person
 from covidhub.testing.models import Result
-from covidhub.vaccination.models import Dose, Vaccine
+from covidhub.vaccination.models import Dose, PersonVaccination, Session, Vaccine
 from covidhub.vaccination.services.day import dose_record_elsewhere
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,15 @@ def test_citizens_doses_and_certificates_agree(seeded, login):
         for page in ("/vaccination/me/", "/certificates/"):
             html = client.get(page).content.decode()
             assert "2021" not in html, page
+    # Bình's second dose falls due after the day the demo is seeded, within its week of
+    # sessions: never a window already past ("from 2 Dec, due by 2 Dec" on 6 Dec).
+    status = PersonVaccination.objects.get(person=_person(BINH))
+    assert status.next_earliest_on is not None and status.next_due_on is not None
+    assert today < status.next_earliest_on <= status.next_due_on
+    assert Session.objects.filter(date__gte=status.next_earliest_on).exists()
+    html = login(User.objects.get(phone=BINH)).get("/vaccination/me/").content.decode()
+    assert status.next_due_on.strftime("%d/%m/%Y") in html
+    assert "book a session as soon as you can" not in html and "sớm nhất có thể" not in html
     an = _person(AN)
     negative = Result.objects.get(person=an)
     assert negative.outcome == Result.Outcome.NEGATIVE

@@ -71,3 +71,35 @@ def test_queue_list_has_no_n_plus_one(
     with django_assert_max_num_queries(12):
         response = client.get(url)
     assert len(response.json()["items"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "vaccine", "shown"),
+    [
+        (100, "astrazeneca", "was due by"),  # due 84 days after: 16 days late
+        (10, "pfizer", "due on"),  # earliest and due the same day (21 days after)
+        (10, "astrazeneca", "due by"),  # from day 56, due by day 84
+    ],
+)
+def test_next_dose_says_overdue_or_when_it_falls_due(
+    citizen, citizen_person, district_officer, vaccines, login, days_ago, vaccine, shown
+):
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    services.dose_record_elsewhere(
+        actor=district_officer,
+        person=citizen_person,
+        vaccine=vaccines[vaccine],
+        administered_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+        place="Bệnh viện Bạch Mai, Hà Nội",
+        evidence_note="Giấy xác nhận tiêm chủng số 123",
+    )
+    client = login(citizen)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/vaccination/me/").content.decode()
+    sentences = {"was due by": "as soon as you can", "due on": ": due on ", "due by": ", due by "}
+    assert sentences[shown] in html
+    assert all(text not in html for key, text in sentences.items() if key != shown)
