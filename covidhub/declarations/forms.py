@@ -16,7 +16,7 @@ from covidhub.declarations.validation import (
     declaration_input_clean,
     venue_input_clean,
 )
-from covidhub.people.forms import commune_choices
+from covidhub.people.forms import CommuneFilterForm
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -31,7 +31,7 @@ def errors_to_form(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, str(exc.message))
 
 
-class DeclarationForm(forms.Form):
+class DeclarationForm(CommuneFilterForm):
     phone = forms.CharField(
         label=_("Phone number"),
         max_length=30,
@@ -99,7 +99,6 @@ class DeclarationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["commune"].choices = [("", _("Choose…")), *commune_choices()]  # type: ignore[attr-defined]
         self.declaration_input: DeclarationInput | None = None
 
     def clean(self) -> dict[str, Any]:
@@ -139,7 +138,7 @@ class CheckInForm(forms.Form):
         return people
 
 
-class VenueForm(forms.Form):
+class VenueForm(CommuneFilterForm):
     name = forms.CharField(label=_("Name of the venue"), max_length=150, required=False)
     kind = forms.ChoiceField(
         label=_("Type"), choices=[("", _("Choose…")), *Venue.Kind.choices], required=False
@@ -156,7 +155,6 @@ class VenueForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["commune"].choices = [("", _("Choose…")), *commune_choices()]  # type: ignore[attr-defined]
         self.venue_input: VenueInput | None = None
 
     def clean(self) -> dict[str, Any]:

@@ -482,15 +482,15 @@ def session_action(request: HttpRequest, session_uuid: str) -> HttpResponse:
 @staff_required(Role.SAMPLER, Role.SITE_MANAGER)
 @require_http_methods(["GET", "POST"])
 def session_walk_in(request: HttpRequest, session_uuid: str) -> HttpResponse:
-    from covidhub.people.forms import PersonForm
+    from covidhub.people.forms import DISTRICT_FIELD, PersonForm
 
     actor = request.user
     current = selectors.session_get_for_actor(actor=actor, session_uuid=session_uuid)
     form = PersonForm(request.POST or None, initial={"commune": current.site.commune.code})
     for name in ("email", "address_line"):
         form.fields.pop(name, None)
-    if request.method == "POST":
-        raw = {k: request.POST.get(k, "") for k in form.fields}
+    if request.method == "POST" and not form.commune_filtering:
+        raw = {k: request.POST.get(k, "") for k in form.fields if k != DISTRICT_FIELD}
         ok, outcome = _attempt(
             request,
             lambda: collection.walk_in_register(actor=actor, session=current, raw=raw),

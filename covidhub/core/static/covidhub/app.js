@@ -16,6 +16,33 @@
     var target = event.target;
     if (target && target.id === "language-select" && target.form) target.form.submit();
   });
+  // A district filter in front of a long list of communes (people/forms.py,
+  // CommuneFilterForm): the list shows the chosen district's communes at once. Without this
+  // script the filter's button asks the server for the same list, so the button goes.
+  function districtFilter(filter) {
+    var list = document.getElementById(filter.getAttribute("data-district-filter"));
+    if (!list) return;
+    var all = list.cloneNode(true);
+    var show = filter.parentNode.querySelector("[data-district-filter-show]");
+    if (show) show.parentNode.removeChild(show);
+    function narrow() {
+      var chosen = list.value;
+      while (list.firstChild) list.removeChild(list.firstChild);
+      for (var i = 0; i < all.children.length; i++) {
+        var child = all.children[i];
+        var district = child.getAttribute("data-district");
+        if (district === null || !filter.value || district === filter.value) {
+          list.appendChild(child.cloneNode(true));
+        }
+      }
+      list.value = chosen;
+      if (list.value !== chosen) list.value = "";
+    }
+    filter.addEventListener("change", narrow);
+    narrow();
+  }
+  var filters = document.querySelectorAll("select[data-district-filter]");
+  for (var f = 0; f < filters.length; f++) districtFilter(filters[f]);
   // A page that must show fresh content reloads itself after a visible countdown that can
   // be paused (includes/auto_refresh.html): no meta refresh, which nobody can stop.
   function autoRefresh(box) {
