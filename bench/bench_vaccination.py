@@ -183,8 +183,9 @@ def dose_fixture(bench: Bench, *, count: int) -> Path:
     vaccine = Vaccine.objects.get(code="pfizer")
     today = timezone.localdate()
     from covidhub.areas.models import Area
+    from covidhub.areas.served import home_province_code
 
-    province = Area.objects.get(level=Area.Level.PROVINCE)
+    province = Area.objects.get(level=Area.Level.PROVINCE, code=home_province_code())
     lot = VaccineLot.objects.create(
         vaccine=vaccine,
         number="BENCH-PF-1",

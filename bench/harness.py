@@ -140,9 +140,18 @@ def cpu_probe_ms() -> float:
 
 class Bench:
     def __init__(
-        self, name: str, *, web_workers: int = 2, blocking_threads: int = 4, worker: bool = True
+        self,
+        name: str,
+        *,
+        web_workers: int = 2,
+        blocking_threads: int = 4,
+        worker: bool = True,
+        keep_database: bool = False,
     ) -> None:
         self.name = name
+        # keep_database: a database that a bench grows over several runs (bench_scale) is
+        # created when missing and otherwise used as it is, never dropped here.
+        self.keep_database = keep_database
         # BENCH_DATABASE names another database (a helper's own, on a shared server).
         self.database = os.environ.get("BENCH_DATABASE") or f"covidhub_bench_{name}"
         # BENCH_PORT: the server's port (a helper's own range on a shared machine).
@@ -179,8 +188,20 @@ class Bench:
     def __enter__(self) -> Bench:
         self.cpu_probe_start = cpu_probe_ms()
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self._psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        self._psql(f'CREATE DATABASE "{self.database}"')
+        exists = subprocess.run(
+            [
+                "psql",
+                PG_ADMIN_URL,
+                "-Atc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",  # noqa: S608 - our own name
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not (self.keep_database and exists):
+            self._psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            self._psql(f'CREATE DATABASE "{self.database}"')
         self._flush_redis()
         self.manage("migrate", "--noinput", "-v0")
         self.manage("createcachetable")  # the database cache that stands in for Redis
