@@ -68,6 +68,8 @@ VENUE_STAFF_ROLE = "venue_staff"
 # Tests turn this off to show that, without the lock, simultaneous scans double-insert.
 LOCK_PEOPLE_ON_CHECKIN = True
 TRACE_RANGES_PER_QUERY = 50
+# A margin on the day bounds of check-in reads: a row's `day` is a local date.
+ONE_DAY = datetime.timedelta(days=1)
 
 
 def _role(actor: Any) -> str:
@@ -440,8 +442,13 @@ def _checkin_people(
     for checkin in model_rows(
         CheckIn,
         f"person_id IN ({placeholders(len(ids))}) AND venue_id = %s"
-        " AND checked_in_at >= %s AND checked_out_at IS NULL",
-        [*ids, venue.pk, *db_values(CheckIn, "checked_in_at", [since])],
+        " AND checked_in_at >= %s AND day >= %s AND checked_out_at IS NULL",
+        [
+            *ids,
+            venue.pk,
+            *db_values(CheckIn, "checked_in_at", [since]),
+            *db_values(CheckIn, "day", [timezone.localdate(since) - ONE_DAY]),
+        ],
         order_by="checked_in_at",
     ):
         checkin.venue = venue
@@ -542,7 +549,7 @@ WITH people AS (
         c.checked_out_at, c.method, c.recorded_by_id, c.day
     FROM declarations_checkin c
     WHERE c.person_id IN (SELECT id FROM people) AND c.venue_id = %(venue)s
-        AND c.checked_in_at >= %(since)s AND c.checked_out_at IS NULL
+        AND c.checked_in_at >= %(since)s AND c.day >= %(since_day)s AND c.checked_out_at IS NULL
     ORDER BY c.person_id, c.checked_in_at DESC, c.id DESC
 ), added AS (
     INSERT INTO declarations_checkin
@@ -578,6 +585,13 @@ def _checkin_people_postgresql(
         "count": len(keys),
         "venue": venue.pk,
         "since": now - datetime.timedelta(minutes=conf.checkin_repeat_minutes()),
+        # The day bound lets PostgreSQL skip every day partition but today's and
+        # yesterday's: without it each check-in probed every day kept (a day of margin: the
+        # row's day is a local date).
+        "since_day": timezone.localdate(
+            now - datetime.timedelta(minutes=conf.checkin_repeat_minutes())
+        )
+        - ONE_DAY,
         "now": now,
         "method": CheckIn.Method.SELF.value,
         "day": timezone.localdate(now),
@@ -890,7 +904,10 @@ def exposure_overlaps_find(*, case: Case, now: datetime.datetime | None = None) 
     stay = datetime.timedelta(minutes=conf.default_stay_minutes())
     visits = list(
         CheckIn.objects.filter(
-            person_id=case.person_id, checked_in_at__gte=start, checked_in_at__lte=now
+            person_id=case.person_id,
+            checked_in_at__gte=start,
+            checked_in_at__lte=now,
+            day__gte=start_day - ONE_DAY,  # the day partitions from the start only
         ).values_list("venue_id", "checked_in_at", "checked_out_at")
     )
     if not visits:
@@ -908,6 +925,8 @@ def exposure_overlaps_find(*, case: Case, now: datetime.datetime | None = None) 
                 venue_id=venue_id,
                 checked_in_at__gte=checked_in_at - window,
                 checked_in_at__lte=end + window,
+                day__gte=timezone.localdate(checked_in_at - window) - ONE_DAY,
+                day__lte=timezone.localdate(end + window) + ONE_DAY,
             )
         found += (
             (row["first_at"], row["person_id"], row["venue_id"])
