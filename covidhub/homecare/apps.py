@@ -37,5 +37,13 @@ class HomecareConfig(AppConfig):
         register_workspace_link(
             WorkspaceLink(_("Contact chains and clusters by venue"), "homecare:clusters", roles, 25)
         )
+        register_workspace_link(
+            WorkspaceLink(
+                _("Home care protocol: durations, release, warning signs"),
+                "homecare:protocol",
+                ("province_officer", "administrator", "national_officer"),
+                26,
+            )
+        )
         # After the confirmed cases of the testing history (45).
         register_seeder("homecare", homecare_seed, order=50)

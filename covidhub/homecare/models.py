@@ -54,21 +54,34 @@ class CareProtocol(models.Model):
 
 class StationDuty(models.Model):
     """A member of a commune health station's on-duty list: alerts go to them, in the app
-    and by SMS."""
+    and by SMS. A change is a new row: the row in force is ended (`active` off, with who
+    and when), never edited, so the list of any past day can be read back."""
 
     commune = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     commune_path = models.CharField(max_length=64, db_index=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
     active = models.BooleanField(_("on duty"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["commune_id", "id"]
         verbose_name = _("on-duty officer")
         verbose_name_plural = _("on-duty list")
         constraints = [
-            models.UniqueConstraint(fields=["commune", "user"], name="homecare_duty_once")
+            models.UniqueConstraint(
+                fields=["commune", "user"], condition=Q(active=True), name="homecare_duty_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(active=True) | Q(ended_at__isnull=False), name="homecare_duty_ended"
+            ),
         ]
 
     def __str__(self) -> str:

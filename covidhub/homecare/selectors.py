@@ -17,7 +17,15 @@ from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q, primary_role
 from covidhub.audit.services import audit_record, audit_record_many
 from covidhub.core.errors import NotFound
-from covidhub.homecare.models import CareAlert, CareOrder, CareVisit, KitHandout, SelfCheck
+from covidhub.homecare.models import (
+    CareAlert,
+    CareOrder,
+    CareProtocol,
+    CareVisit,
+    KitHandout,
+    SelfCheck,
+    StationDuty,
+)
 from covidhub.homecare.protocol import rules_of
 from covidhub.people.models import Person
 
@@ -292,6 +300,33 @@ def station_day(
         referrals=referrals,
         releases=releases,
     )
+
+
+# The configurable versions ----------------------------------------------------------
+
+
+def protocol_versions(*, actor: Any, limit: int = 50) -> list[CareProtocol]:
+    """Every version of the care protocol, newest first (province-level roles only)."""
+    from covidhub.homecare.protocol import protocol_active
+    from covidhub.homecare.services.versions import protocol_editor_required
+
+    protocol_editor_required(actor)
+    protocol_active()
+    return list(CareProtocol.objects.select_related("created_by").order_by("-version")[:limit])
+
+
+def duty_list(*, actor: Any, commune: Any, history: int = 20) -> tuple[list[Any], list[Any]]:
+    """A station's on-duty list in force, and its latest ended rows (the commune must be
+    within the actor's areas: `commune_of_actor`)."""
+    from covidhub.homecare.services.common import officer_required
+
+    officer_required(actor, commune.path)
+    rows = StationDuty.objects.filter(commune=commune).select_related(
+        "user", "created_by", "ended_by"
+    )
+    current = list(rows.filter(active=True).order_by("created_at", "id"))
+    ended = list(rows.filter(active=False).order_by("-ended_at", "-id")[:history])
+    return current, ended
 
 
 # Status card: the `covidhub.people.health_status` provider ------------------------------

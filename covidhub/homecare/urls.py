@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("staff/homecare/orders/<uuid:order_uuid>/chain/", views.chain, name="chain"),
     path("staff/homecare/clusters/", views.clusters, name="clusters"),
+    path("staff/homecare/protocol/", views.protocol, name="protocol"),
+    path("staff/homecare/duty/", views.duty, name="duty"),
     path("staff/homecare/alerts/<uuid:alert_uuid>/", views.alert_detail, name="alert_detail"),
     path(
         "staff/homecare/alerts/<uuid:alert_uuid>/action/", views.alert_action, name="alert_action"

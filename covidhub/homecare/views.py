@@ -17,9 +17,17 @@ from covidhub.core.errors import DomainError
 from covidhub.declarations.forms import errors_to_form
 from covidhub.homecare import selectors
 from covidhub.homecare.document import release_pdf, token_read
-from covidhub.homecare.forms import AlertCloseForm, KitForm, OpenCaseForm, SelfCheckForm, VisitForm
-from covidhub.homecare.models import CareOrder, KitHandout
-from covidhub.homecare.protocol import ELIGIBILITY_TEXT, WARNING_TEXT
+from covidhub.homecare.forms import (
+    AlertCloseForm,
+    DutyForm,
+    KitForm,
+    OpenCaseForm,
+    ProtocolForm,
+    SelfCheckForm,
+    VisitForm,
+)
+from covidhub.homecare.models import CareOrder, KitHandout, Symptom
+from covidhub.homecare.protocol import ELIGIBILITY_TEXT, WARNING_TEXT, rules_of
 from covidhub.homecare.services.checks import self_check_submit
 from covidhub.homecare.services.orders import (
     order_open_case,
@@ -29,6 +37,11 @@ from covidhub.homecare.services.orders import (
     release_assessment,
 )
 from covidhub.homecare.services.station import alert_close, alert_take, kit_hand_out, visit_record
+from covidhub.homecare.services.versions import (
+    duty_candidates,
+    duty_set,
+    protocol_version_activate,
+)
 from covidhub.homecare.validation import self_check_clean
 
 OFFICERS = tuple(str(r) for r in OFFICER_ROLES)
@@ -305,4 +318,100 @@ def clusters(request: HttpRequest) -> HttpResponse:
 
     return render(
         request, "homecare/clusters.html", {"clusters": clusters_by_venue(actor=request.user)}
+    )
+
+
+# The configurable versions --------------------------------------------------------------
+
+
+@staff_required(*OFFICERS)
+@require_http_methods(["GET", "POST"])
+def protocol(request: HttpRequest) -> HttpResponse:
+    """The care protocol's versions (province-level roles): the one in force, a new one."""
+    versions = selectors.protocol_versions(actor=request.user)
+    current = next(v for v in versions if v.state == v.State.ACTIVE)
+    rules = rules_of(current).as_dict()
+    form = ProtocolForm(request.POST or None, initial=rules)
+    if request.method == "POST":
+        try:
+            created = protocol_version_activate(
+                actor=request.user, rules=form.rules(), note=request.POST.get("note", "")
+            )
+        except DomainError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Version %(version)s of the care protocol is in force.")
+                % {"version": created.version},
+            )
+            return redirect("homecare:protocol")
+    labels = {name: field.label for name, field in form.fields.items()}
+    symptoms = {str(value): str(label) for value, label in Symptom.choices}
+    return render(
+        request,
+        "homecare/protocol.html",
+        {
+            "form": form,
+            "current": current,
+            "current_rules": [
+                (
+                    str(labels[name]),
+                    ", ".join(symptoms.get(s, s) for s in value)
+                    if name == "warning_symptoms"
+                    else value,
+                )
+                for name, value in rules.items()
+                if name in labels
+            ],
+            "versions": versions,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(*OFFICERS)
+@require_http_methods(["GET", "POST"])
+def duty(request: HttpRequest) -> HttpResponse:
+    """A station's on-duty list (officers of the commune's area): who is on it, add, end."""
+    code = request.POST.get("commune") or request.GET.get("commune")
+    commune = selectors.commune_of_actor(actor=request.user, code=code)
+    current, ended = selectors.duty_list(actor=request.user, commune=commune)
+    candidates = duty_candidates(commune)
+    form = DutyForm(request.POST or None, candidates=candidates)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "end":
+                user = form.candidates.get(request.POST.get("officer", "")) or next(
+                    (d.user for d in current if str(d.user.uuid) == request.POST.get("officer")),
+                    None,
+                )
+                if user is None:
+                    raise Http404
+                duty_set(actor=request.user, commune=commune, user=user, active=False)
+                messages.success(request, _("The officer is off the duty list."))
+                return redirect(f"{request.path}?commune={commune.code}")
+            if form.is_valid():
+                duty_set(
+                    actor=request.user,
+                    commune=commune,
+                    user=form.candidates[form.cleaned_data["officer"]],
+                    phone=form.cleaned_data["phone"],
+                )
+                messages.success(request, _("The duty list is saved."))
+                return redirect(f"{request.path}?commune={commune.code}")
+        except DomainError as exc:
+            errors_to_form(form, exc)
+    return render(
+        request,
+        "homecare/duty.html",
+        {
+            "commune": commune,
+            "communes": selectors.communes_of_actor(actor=request.user),
+            "current": current,
+            "ended": ended,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )

@@ -361,6 +361,8 @@ PAGES: dict[str, Page] = {
     "homecare:order_detail": Page("xa", _homecare_order),
     "homecare:chain": Page("xa", _homecare_order),
     "homecare:alert_detail": Page("xa", _uuid("homecare.CareAlert", "alert_uuid")),
+    "homecare:duty": Page("xa"),
+    "homecare:protocol": Page("tinh"),
     "exchange:import": Page("xa"),
     "exchange:import_job": Page(
         "xa", _uuid("core.ImportJob", "job_uuid", kind="exchange.immunizations")

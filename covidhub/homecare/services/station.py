@@ -1,5 +1,5 @@
-"""The station's work: alerts taken and closed, medicine kits, calls and visits, the
-on-duty list."""
+"""The station's work: alerts taken and closed, medicine kits, calls and visits (the
+on-duty list is a configurable version: services/versions.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from covidhub.accounts.models import User
 from covidhub.audit.services import audit_record
-from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.errors import InvalidInput
 from covidhub.homecare.errors import AlertAlreadyClosed, OrderNotOpen
-from covidhub.homecare.models import CareAlert, CareOrder, CareVisit, KitHandout, StationDuty
+from covidhub.homecare.models import CareAlert, CareOrder, CareVisit, KitHandout
 from covidhub.homecare.services.common import officer_required, role_of
 from covidhub.homecare.services.orders import order_refer
 
@@ -144,28 +143,3 @@ def visit_record(*, actor: Any, order: CareOrder, kind: str, note: str = "") -> 
         details={"kind": kind},
     )
     return visit
-
-
-@transaction.atomic
-def duty_set(
-    *, actor: Any, commune: Any, user: User, phone: str = "", active: bool = True
-) -> StationDuty:
-    """Put an officer of the commune on (or off) the station's on-duty list."""
-    from covidhub.homecare.services.orders import _phone
-
-    officer_required(actor, commune.path)
-    if getattr(user, "kind", "") != User.Kind.STAFF:
-        raise NotFound()
-    duty, _created = StationDuty.objects.update_or_create(
-        commune=commune,
-        user=user,
-        defaults={"commune_path": commune.path, "phone": _phone(phone, "phone"), "active": active},
-    )
-    audit_record(
-        actor=actor,
-        actor_role=role_of(actor),
-        action="homecare.duty.set",
-        obj=duty,
-        details={"active": active},
-    )
-    return duty
