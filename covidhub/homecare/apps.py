@@ -22,6 +22,12 @@ class HomecareConfig(AppConfig):
         from covidhub.people.health_status import register_health_provider, register_health_release
 
         receivers.connect()
+        from covidhub.core import schedule
+        from covidhub.homecare.tasks import homecare_missed_checks_remind
+
+        schedule.register(
+            "homecare.missed_checks.remind", every_seconds=900, task=homecare_missed_checks_remind
+        )
         register_health_provider("homecare", health_measures_of_people)
         register_health_release("homecare", releases_of_people)
         register_daily_counts("homecare", homecare_daily_counts)
