@@ -4,8 +4,10 @@
   `/_bench/insert`, a bare view that inserts one row (target: ≥ 50 % of its throughput);
 - self-checks that all carry a warning sign: the alert and its SMS rows are written in the
   check's own transaction, so an alert is on the station's list when the response returns;
-  its p99 is the time from submission to the alert and the SMS outbox row (target ≤ 1 s),
-  and the bench checks that every warning check has its alert and SMS;
+  its p99 is the time from submission to the alert and the SMS outbox row (target ≤ 1 s at
+  the morning wave's rate: 100,000 people in an hour is ~28/s, paced here by a delay on
+  each of 8 connections; also shown as fast as the server answers, 32 connections), and
+  the bench checks that every warning check has its alert and SMS;
 - the station's list (`/api/v1/homecare/station`) of a commune with 20,000 people under care,
   read by the district officer (target p99 ≤ 500 ms).
 
@@ -146,6 +148,14 @@ def main() -> None:
             lua="bench/lua/homecare_check.lua",
             **common,
         )
+        os.environ["BENCH_HOMECARE_DELAY_MS"] = "250"
+        paced = bench.wrk(
+            name="warning checks at the morning wave's rate (8 connections, paced ~28/s)",
+            path="/api/v1/homecare/orders",
+            lua="bench/lua/homecare_check.lua",
+            **{**common, "connections": 8},
+        )
+        del os.environ["BENCH_HOMECARE_DELAY_MS"]
         station = bench.wrk(
             name=f"station list, {built['under_care']:,} people under care (district officer)",
             path=f"/api/v1/homecare/station?commune={HOME}",
@@ -158,7 +168,7 @@ def main() -> None:
             channel="sms", dedupe_key__startswith="homecare:alert:"
         ).count()
         bench.report(
-            [baseline, submit, warnings, station],
+            [baseline, submit, warnings, paced, station],
             notes={
                 "self-check / insert baseline (target ≥ 50 %)": (
                     f"{submit.requests_per_second / baseline.requests_per_second:.0%}"
@@ -166,7 +176,12 @@ def main() -> None:
                     else "n/a"
                 ),
                 "warning checks, alerts, SMS queued (must be equal)": f"{warned}, {alerts}, {sms}",
-                "submission → alert and SMS outbox, p99 (target ≤ 1 s)": f"{warnings.p99_ms:.0f} ms",
+                "submission → alert and SMS outbox, p99 at ~28/s (target ≤ 1 s)": (
+                    f"{paced.p99_ms:.0f} ms at {paced.requests_per_second:.0f}/s"
+                ),
+                "submission → alert and SMS outbox, p99 saturated (32 connections)": (
+                    f"{warnings.p99_ms:.0f} ms"
+                ),
                 "station list p99 (target ≤ 500 ms)": f"{station.p99_ms:.0f} ms",
             },
         )

@@ -154,7 +154,8 @@ class Bench:
         self.keep_database = keep_database
         # BENCH_DATABASE names another database (a helper's own, on a shared server).
         self.database = os.environ.get("BENCH_DATABASE") or f"covidhub_bench_{name}"
-        # BENCH_PORT: the server's port (a helper's own range on a shared machine).
+        # BENCH_PORT (and BENCH_EMAIL_PORT below): a helper's own port range on a shared
+        # machine.
         self.port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_workers = web_workers
@@ -174,7 +175,7 @@ class Bench:
             "SECURE_SSL_REDIRECT": "0",
             "SECURE_HSTS_SECONDS": "0",
             "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(free_port()),
+            "EMAIL_PORT": os.environ.get("BENCH_EMAIL_PORT") or str(free_port()),
             "BENCH_ENDPOINTS": "1",
             "COVIDHUB_VAR_DIR": str(self.var_dir),
             "PHONE_CODE_MAX_PER_ADDRESS_PER_HOUR": "1000000000",

@@ -116,3 +116,27 @@ def test_the_portal_counts_people_under_care_with_small_cells_suppressed(
     stats_rollup(since=today, until=today)
     small = StatCell.objects.get(area=area_tree["neighbour_commune"], metric="homecare", day=today)
     assert small.shown is None and small.suppression == "small"
+
+
+def test_the_list_puts_alerts_then_the_longest_silent_first(
+    order, citizen, commune_officer, make_person
+):
+    """One ordering on SQLite and PostgreSQL alike: never checked in counts as the longest
+    silence (PostgreSQL would put NULLs last)."""
+    from covidhub.homecare.models import CareOrder
+
+    checked = order_open_case(actor=commune_officer, person=make_person(full_name="Đã Gửi"))
+    never = order_open_case(actor=commune_officer, person=make_person(full_name="Chưa Gửi"))
+    CareOrder.objects.filter(pk=checked.pk).update(
+        last_check_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    CareOrder.objects.filter(pk=order.pk).update(
+        last_check_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    commune = selectors.commune_of_actor(actor=commune_officer, code=None)
+    listed = selectors.station_day(actor=commune_officer, commune=commune, limit=2)
+    assert listed.count == 3
+    assert [r.order.pk for r in listed.rows] == [never.pk, checked.pk]
+    self_check_submit(actor=citizen, order=order, data=check_data(3, spo2="90"))
+    listed = selectors.station_day(actor=commune_officer, commune=commune, limit=2)
+    assert listed.rows[0].order.pk == order.pk and listed.rows[0].open_alerts == 1
