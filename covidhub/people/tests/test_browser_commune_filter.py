@@ -71,3 +71,46 @@ def test_a_family_members_commune_is_picked_through_the_district_filter(
     page.wait_for_url("**/me/household/")
     member = Person.objects.get(full_name="Nguyễn Minh Con")
     assert member.commune == wanted
+
+
+def test_without_javascript_the_button_asks_the_server_for_the_districts_communes(
+    chromium, live_server, citizen, login
+):
+    call_command("load_areas", stdout=StringIO())
+    home = Person.objects.get(managed_by=citizen, relationship="self").commune
+    other = (
+        Area.objects.filter(level=Area.Level.DISTRICT, parent=home.parent.parent)
+        .exclude(pk=home.parent_id)
+        .order_by("name")
+        .first()
+    )
+    assert other is not None
+    wanted = served_communes().filter(parent=other).order_by("name").first()
+    context = chromium.new_context(
+        base_url=live_server.url,
+        locale="vi-VN",
+        viewport={"width": 390, "height": 844},
+        java_script_enabled=False,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    _sign_in(page, login(citizen), live_server)
+    page.goto("/me/household/add/")
+    communes = page.locator("#id_commune")
+    assert communes.locator("option").count() == 1 + served_communes().count()
+    page.get_by_label("Họ và tên").fill("Nguyễn Minh Con")
+    page.get_by_label("Huyện, thị xã, thành phố").select_option(other.code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem các xã, phường của huyện").click()
+    assert communes.locator("option").count() == 1 + served_communes().filter(parent=other).count()
+    assert page.get_by_label("Họ và tên").input_value() == "Nguyễn Minh Con"  # kept
+    assert page.locator(".error-summary").count() == 0
+    assert not Person.objects.filter(full_name="Nguyễn Minh Con").exists()
+    communes.select_option(wanted.code)
+    page.get_by_label("Quan hệ với bạn").select_option("child")
+    page.get_by_label("Ngày sinh").fill("2015")
+    page.get_by_label("Nữ").check()
+    page.get_by_label("Ngày sinh").press("Enter")  # the form's own button, not the filter
+    page.wait_for_url("**/me/household/")
+    assert Person.objects.get(full_name="Nguyễn Minh Con").commune == wanted
+    context.close()
