@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q, primary_role
-from covidhub.audit.services import audit_record, audit_record_many
+from covidhub.audit.services import audit_record, audit_record_each, audit_record_many
 from covidhub.core.errors import NotFound
 from covidhub.homecare.models import (
     CareAlert,
@@ -243,7 +243,14 @@ def station_day(
     ordering: list[Any] = [F("last_check_at").asc(nulls_first=True), "-risk", "start_date", "id"]
     if alerted:
         ordering.insert(0, Case(When(pk__in=list(alerted), then=Value(0)), default=Value(1)))
-    orders = list(open_orders.select_related("person", "protocol").order_by(*ordering)[:limit])
+    # The page's ids first, sorted on the orders' own columns alone (a top-N over narrow
+    # rows), then those rows with their people; the protocols (one or two versions) once.
+    ids = list(open_orders.order_by(*ordering).values_list("id", flat=True)[:limit])
+    loaded = CareOrder.objects.select_related("person").in_bulk(ids)
+    orders = [loaded[pk] for pk in ids if pk in loaded]
+    protocols = CareProtocol.objects.in_bulk({o.protocol_id for o in orders})
+    for order in orders:
+        order.protocol = protocols[order.protocol_id]
     rows = []
     for order in orders:
         rules = rules_of(order.protocol)
@@ -271,8 +278,11 @@ def station_day(
         .select_related("order__person", "owner")
         .order_by("due_at", "id")[:100]
     )
+    # The commune is within the actor's areas (commune_of_actor): its path is the scope.
     kit_counts = dict(
-        KitHandout.objects.filter(order__in=base, handed_at__gte=start, handed_at__lt=end)
+        KitHandout.objects.filter(
+            order__commune_path=commune.path, handed_at__gte=start, handed_at__lt=end
+        )
         .values_list("kind")
         .annotate(total=Sum("count"))
         .order_by("kind")
@@ -294,11 +304,13 @@ def station_day(
     )
     shown: list[Any] = [r.order for r in rows] + referrals + releases
     if _is_staff(actor):
-        audit_record_many(
+        # One event per order shown, written together (COPY on PostgreSQL).
+        audit_record_each(
             actor=actor,
             actor_role=primary_role(actor_scope(actor)),
             action="homecare.order.listed",
-            objects=shown,
+            object_type=CareOrder._meta.label_lower,
+            items=[(str(o.uuid), o.person.uuid) for o in shown],
         )
     return StationDay(
         commune=commune,
