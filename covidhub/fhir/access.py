@@ -18,7 +18,7 @@ else answers 404, so that its existence is not revealed.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.people.models import Person
-from covidhub.people.selectors import person_queryset_for_actor
+from covidhub.people.selectors import person_queryset_for_actor, person_scope_key
 
 CITIZEN = "citizen"
 STAFF = "staff"
@@ -178,3 +178,11 @@ def people_for(reader: Reader) -> QuerySet[Person]:
     if reader.kind in (CITIZEN, STAFF, CLIENT):
         return person_queryset_for_actor(actor=reader.user)
     return Person.objects.none()
+
+
+def people_key(reader: Reader) -> Hashable:
+    """What `people_for` gives the reader, as a key (`person_scope_key`); None: nobody.
+    Readers with the same key see the same people through the same SQL."""
+    if reader.kind in (CITIZEN, STAFF, CLIENT):
+        return person_scope_key(actor=reader.user)
+    return None

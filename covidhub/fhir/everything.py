@@ -4,26 +4,33 @@ statements, whatever the number of records.
 Five reads (on a standby inside `reads_from_replica`): the patient through the reader's
 scope, their doses, their results with each result's tube, their home-care self-checks
 (each measured vital sign an Observation) and their F0 home-care orders (each a
-Condition); the records' SQL is compiled once per connection (`CompiledRows`) and their rows are plain tuples made
-into attribute rows (`rows`), not model instances. Then the writes, on the primary: the
-staff look-up charge (free for a person already charged this hour) and one audit event
-naming the person and how many resources were read. The places that performed the
-records come from the per-process place cache.
+Condition), the records through the same scope as the patient (each read is scoped on its
+own). Their SQL is compiled once per connection and reader's scope (`CompiledRows`, by
+`access.people_key`), they are sent together (one round trip on PostgreSQL), and their
+rows are plain tuples made into attribute rows (`rows`), not model instances. Then the
+writes, on the primary: the staff look-up charge (free for a person already charged this
+hour) and one audit event naming the person and how many resources were read (its INSERT
+built once per process). The places that performed the records come from the per-process
+place cache.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
+
+from django.db import router
+from django.db.models import QuerySet
 
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record
 from covidhub.core.localcache import LocalCache
+from covidhub.core.rawsql import pipelined
 from covidhub.core.replicas import replica_caught_up_to
 from covidhub.fhir import resources, rows
-from covidhub.fhir.access import Reader, people_for
+from covidhub.fhir.access import Reader, people_for, people_key
 from covidhub.fhir.errors import NotFound
 from covidhub.fhir.selectors import lookups_charge, place_resources
 from covidhub.homecare.models import CareOrder, SelfCheck
@@ -35,38 +42,70 @@ from covidhub.vaccination.models import Dose
 Resource = dict[str, Any]
 ACTION = "fhir.patient.everything"
 
-_DOSES = CompiledRows(
-    lambda person_id: (
-        Dose.objects.filter(person_id=person_id, status=Dose.Status.VALID)
-        .order_by("sequence", "id")
-        .values_list(*rows.IMMUNIZATION.lookups)
-    ),
-    int,
-)
-_RESULTS = CompiledRows(
-    lambda person_id: (
-        Result.objects.filter(person_id=person_id)
-        .order_by("collected_at", "id")
-        .values_list(*rows.RESULT_WITH_TUBE.lookups)
-    ),
-    int,
-)
-_CHECKS = CompiledRows(
-    lambda person_id: (
-        SelfCheck.objects.filter(order__person_id=person_id)
-        .order_by("measured_at", "id")
-        .values_list(*rows.SELF_CHECK.lookups)
-    ),
-    int,
-)
-_CONDITIONS = CompiledRows(
-    lambda person_id: (
-        CareOrder.objects.filter(person_id=person_id, kind=CareOrder.Kind.HOME_CARE)
-        .order_by("start_date", "id")
-        .values_list(*rows.CARE_CONDITION.lookups)
-    ),
-    int,
-)
+
+class _Reads:
+    """The reads of $everything for the readers of one scope (`people_key`), each scoped on
+    its own (the records by their person, found through the same scope), compiled once per
+    connection and started together."""
+
+    def __init__(self, reader: Reader) -> None:
+        def scoped(key: uuid.UUID) -> QuerySet[Person]:
+            return people_for(reader).filter(uuid=key)
+
+        self.patient = CompiledRows(
+            lambda key: scoped(key).values_list(*rows.PATIENT.lookups)[:1], uuid.UUID
+        )
+        self.doses = CompiledRows(
+            lambda key: (
+                Dose.objects.filter(person__in=scoped(key), status=Dose.Status.VALID)
+                .order_by("sequence", "id")
+                .values_list(*rows.IMMUNIZATION.lookups)
+            ),
+            uuid.UUID,
+        )
+        self.results = CompiledRows(
+            lambda key: (
+                Result.objects.filter(person__in=scoped(key))
+                .order_by("collected_at", "id")
+                .values_list(*rows.RESULT_WITH_TUBE.lookups)
+            ),
+            uuid.UUID,
+        )
+        self.checks = CompiledRows(
+            lambda key: (
+                SelfCheck.objects.filter(order__person__in=scoped(key))
+                .order_by("measured_at", "id")
+                .values_list(*rows.SELF_CHECK.lookups)
+            ),
+            uuid.UUID,
+        )
+        self.conditions = CompiledRows(
+            lambda key: (
+                CareOrder.objects.filter(person__in=scoped(key), kind=CareOrder.Kind.HOME_CARE)
+                .order_by("start_date", "id")
+                .values_list(*rows.CARE_CONDITION.lookups)
+            ),
+            uuid.UUID,
+        )
+
+
+# By scope key: as many as there are distinct scopes among a process's readers (a scope is
+# a few area paths, or a household); bounded all the same.
+_READS_MAX = 1000
+_reads: dict[Hashable, _Reads] = {}
+
+
+def _reads_for(reader: Reader) -> _Reads | None:
+    key = people_key(reader)
+    if key is None:
+        return None  # nobody: nothing to read
+    reads = _reads.get(key)
+    if reads is None:
+        if len(_reads) >= _READS_MAX:
+            _reads.clear()
+        reads = _reads[key] = _Reads(reader)
+    return reads
+
 
 # A commune with its district and province (reference data read by every Patient), kept a
 # few minutes per process and cleared on any change of an area made in it (apps.py).
@@ -113,43 +152,39 @@ def communes_get(commune_ids: Iterable[int | None]) -> dict[int, Area]:
     return found
 
 
-def patient_row(reader: Reader, key: uuid.UUID) -> Any:
-    """The patient the reader may see (a row with the Patient builder's columns), or None."""
-    found = list(people_for(reader).filter(uuid=key).values_list(*rows.PATIENT.lookups)[:1])
-    return rows.PATIENT.row(found[0]) if found else None
-
-
 def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     """The patient and every record of theirs: doses, results (as Observation and
     DiagnosticReport), their specimens, the places that performed them, home-care
-    self-checks (vital-sign Observations) and confirmed cases followed at home (Condition); charged to a
-    staff reader's look-up budget and audited once."""
+    self-checks (vital-sign Observations) and confirmed cases followed at home (Condition);
+    charged to a staff reader's look-up budget and audited once."""
     try:
         key = uuid.UUID(patient_id)
     except ValueError as exc:
         raise NotFound() from exc
-    person = patient_row(reader, key)
-    if person is None:
+    reads = _reads_for(reader)
+    if reads is None:
         raise NotFound()
-    doses = (
-        [rows.IMMUNIZATION.row(r) for r in _DOSES.rows(person.id)]
-        if reader.reads("Immunization")
-        else []
-    )
-    results = (
-        [rows.RESULT_WITH_TUBE.row(r) for r in _RESULTS.rows(person.id)]
-        if reader.reads("Observation")
-        else []
-    )
     home_care = reader.reads("Condition")
-    checks = (
-        [rows.SELF_CHECK.row(r) for r in _CHECKS.rows(person.id)]
-        if home_care and reader.reads("Observation")
-        else []
+    planned = (
+        (reads.patient, True),
+        (reads.doses, reader.reads("Immunization")),
+        (reads.results, reader.reads("Observation")),
+        (reads.checks, home_care and reader.reads("Observation")),
+        (reads.conditions, home_care),
     )
-    conditions = (
-        [rows.CARE_CONDITION.row(r) for r in _CONDITIONS.rows(person.id)] if home_care else []
-    )
+    # One round trip on PostgreSQL: the reads are sent together, then fetched.
+    with pipelined(router.db_for_read(Person)):
+        fetches = [read.start(key) if needed else None for read, needed in planned]
+        found, dose_rows, result_rows, check_rows, condition_rows = (
+            fetch() if fetch is not None else [] for fetch in fetches
+        )
+    if not found:
+        raise NotFound()
+    person: Any = rows.PATIENT.row(found[0])
+    doses = [rows.IMMUNIZATION.row(r) for r in dose_rows]
+    results = [rows.RESULT_WITH_TUBE.row(r) for r in result_rows]
+    checks = [rows.SELF_CHECK.row(r) for r in check_rows]
+    conditions = [rows.CARE_CONDITION.row(r) for r in condition_rows]
     lookups_charge(reader, [person.uuid])
     person.commune = commune_get(person.commune_id)
     bundle: list[Resource] = [resources.patient(person)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from typing import Any
 
 from django.db import transaction
@@ -19,13 +20,26 @@ from covidhub.people.claims import identity_shown_set
 from covidhub.people.models import CorrectionRequest, Person
 
 
+def _person_filter(actor: Any) -> Q | None:
+    """The filter of the people the actor may see; None: nobody."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    if actor.kind == User.Kind.CITIZEN:
+        return Q(managed_by=actor)
+    return area_path_q(actor_scope(actor), "commune_path")
+
+
 def person_queryset_for_actor(*, actor: Any) -> QuerySet[Person]:
     """Every person the actor may see: a citizen their own household, staff their areas."""
-    if not getattr(actor, "is_authenticated", False):
-        return Person.objects.none()
-    if actor.kind == User.Kind.CITIZEN:
-        return Person.objects.filter(managed_by=actor)
-    return Person.objects.filter(area_path_q(actor_scope(actor), "commune_path"))
+    found = _person_filter(actor)
+    return Person.objects.none() if found is None else Person.objects.filter(found)
+
+
+def person_scope_key(*, actor: Any) -> Hashable:
+    """What `person_queryset_for_actor` gives the actor, as a key (its filter): actors with
+    the same key are given the same people, by the same SQL, so that a read compiled once
+    for a key serves each of them."""
+    return _person_filter(actor)
 
 
 def person_get_for_actor(

@@ -12,6 +12,7 @@ those of `values_list()`, on PostgreSQL and SQLite alike.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -28,18 +29,24 @@ class CompiledRows:
     """A read whose SQL is compiled once per connection.
 
     `build(*values)` returns the `values_list()` queryset for the given parameter values,
-    each an int (an id) or a str (a code), as `kinds` says; it is called once per
+    each an int (an id), a str (a code) or a UUID, as `kinds` says; it is called once per
     connection with marker values, to find where each value goes in the SQL's parameters.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], *kinds: type) -> None:
-        if any(kind not in (int, str) for kind in kinds):
-            raise ImproperlyConfigured("CompiledRows takes int and str parameters only.")
+        if any(kind not in (int, str, uuid.UUID) for kind in kinds):
+            raise ImproperlyConfigured("CompiledRows takes int, str and UUID parameters only.")
         self.build = build
         self.kinds = kinds
         self._key = next(_keys)  # not id(self): an id is reused once its object is gone
 
     def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        return self.start(*values)()
+
+    def start(self, *values: Any) -> Callable[[], list[tuple[Any, ...]]]:
+        """Execute the read and return the function that fetches its rows: inside
+        `covidhub.core.rawsql.pipelined`, reads started one after the other travel
+        together and the first fetch waits for all of them (one round trip)."""
         for value, kind in zip(values, self.kinds, strict=True):
             if type(value) is not kind:
                 raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
@@ -51,12 +58,23 @@ class CompiledRows:
             compiled = cache[self._key] = self._compile(db)
         compiler, sql, params, positions = compiled
         params = list(params)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
-        with connection.cursor() as cursor:
+        for (position, as_hex), value in zip(positions, values, strict=True):
+            params[position] = value.hex if as_hex else value
+        cursor = connection.cursor()
+        try:
             cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+        except BaseException:
+            cursor.close()
+            raise
+
+        def fetch() -> list[tuple[Any, ...]]:
+            try:
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+            return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+
+        return fetch
 
     @cached_property
     def model(self) -> type[Model]:
@@ -66,11 +84,15 @@ class CompiledRows:
 
     def _markers(self) -> list[Any]:
         return [
-            -7_340_293_101 - n if kind is int else f"\x00compiled-rows-marker-{n}\x00"
+            -7_340_293_101 - n
+            if kind is int
+            else uuid.UUID(int=0x7340_2931_01C0_FFEE_0000_0000_0000_0000 + n)
+            if kind is uuid.UUID
+            else f"\x00compiled-rows-marker-{n}\x00"
             for n, kind in enumerate(self.kinds)
         ]
 
-    def _compile(self, db: str) -> tuple[Any, str, list[Any], list[int]]:
+    def _compile(self, db: str) -> tuple[Any, str, list[Any], list[tuple[int, bool]]]:
         markers = self._markers()
         queryset = self.build(*markers)
         compiler = queryset.query.get_compiler(using=db)
@@ -78,7 +100,14 @@ class CompiledRows:
         params = list(params)
         positions = []
         for marker in markers:
-            found = [n for n, p in enumerate(params) if type(p) is type(marker) and p == marker]
+            # A UUID is a parameter of its own type where the database has one
+            # (PostgreSQL), else its 32 hex digits (SQLite).
+            found = [
+                (n, type(p) is str and type(marker) is uuid.UUID)
+                for n, p in enumerate(params)
+                if (type(p) is type(marker) and p == marker)
+                or (type(marker) is uuid.UUID and p == marker.hex)
+            ]
             if len(found) != 1:
                 raise ImproperlyConfigured("Each parameter must appear once in the SQL.")
             positions.append(found[0])

@@ -59,3 +59,19 @@ def test_parameters_are_checked() -> None:
     unused = CompiledRows(lambda commune_id: Site.objects.values_list("name"), int)
     with pytest.raises(ImproperlyConfigured):
         unused.rows(1)
+
+
+def test_a_uuid_parameter_is_bound_as_the_database_takes_it(area_tree: dict[str, Any]) -> None:
+    """A UUID is a parameter of its own type on PostgreSQL and 32 hex digits on SQLite:
+    either way each value finds its own row, and an unknown one none."""
+    import uuid
+
+    sites = [Site.objects.create(name=n, commune=area_tree["commune"]) for n in ("Bắc", "Nam")]
+    compiled = CompiledRows(
+        lambda key: Site.objects.filter(uuid=key).values_list("name", flat=False), uuid.UUID
+    )
+    for site in sites:
+        assert compiled.rows(site.uuid) == [(site.name,)]
+    assert compiled.rows(uuid.uuid4()) == []
+    with pytest.raises(TypeError):
+        compiled.rows(str(sites[0].uuid))
