@@ -115,7 +115,7 @@ def _doses(pks: Iterable[int]) -> dict[int, Any]:
     from covidhub.vaccination.models import Dose
 
     make = _DOSE_ROWS.row
-    found = Dose.objects.filter(pk__in=list(pks)).values_list(*_DOSE_ROWS.lookups)
+    found = Dose.objects.filter(pk__in=list(pks)).values_list(*_DOSE_ROWS.columns)
     return _with_communes({row.id: row for row in map(make, found)})
 
 
@@ -123,7 +123,7 @@ def _results(pks: Iterable[int]) -> dict[int, Any]:
     from covidhub.testing.models import Result
 
     make = _RESULT_ROWS.row
-    found = Result.objects.filter(pk__in=list(pks)).values_list(*_RESULT_ROWS.lookups)
+    found = Result.objects.filter(pk__in=list(pks)).values_list(*_RESULT_ROWS.columns)
     return _with_communes({row.id: row for row in map(make, found)})
 
 

@@ -246,7 +246,7 @@ def _patients(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
     queryset = (
         Person.objects.filter(paths_q(paths, "commune_path"), _since_q(job, "updated_at"))
         .order_by("id")
-        .values_list(*_PATIENT_ROWS.lookups)
+        .values_list(*_PATIENT_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         person: Any = make(values)
@@ -263,7 +263,7 @@ def _immunizations(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
             status=Dose.Status.VALID,
         )
         .order_by("id")
-        .values_list(*_DOSE_ROWS.lookups)
+        .values_list(*_DOSE_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         dose = make(values)
@@ -284,7 +284,7 @@ def _result_rows(
         Result.objects.annotate(last_updated=Coalesce("amended_at", "released_at"))
         .filter(paths_q(paths, "person__commune_path"), _since_q(job, "last_updated"))
         .order_by("id")
-        .values_list(*_RESULT_ROWS.lookups)
+        .values_list(*_RESULT_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         result = make(values)
@@ -315,7 +315,7 @@ def _specimens(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
         .filter(Exists(members), _since_q(job, "last_updated"))
         .annotate(subject_key=Subquery(subject))
         .order_by("id")
-        .values_list(*_TUBE_ROWS.lookups)
+        .values_list(*_TUBE_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         tube = make(values)
@@ -336,7 +336,7 @@ def _vital_signs(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
             paths_q(paths, "order__person__commune_path"), _since_q(job, "created_at")
         )
         .order_by("id")
-        .values_list(*_CHECK_ROWS.lookups)
+        .values_list(*_CHECK_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         check = make(values)
@@ -355,7 +355,7 @@ def _conditions(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
             kind=CareOrder.Kind.HOME_CARE,
         )
         .order_by("id")
-        .values_list(*_CONDITION_ROWS.lookups)
+        .values_list(*_CONDITION_ROWS.columns)
     )
     for values in queryset.iterator(chunk_size=CHUNK_ROWS):
         order = make(values)

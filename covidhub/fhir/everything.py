@@ -53,13 +53,13 @@ class _Reads:
             return people_for(reader).filter(uuid=key)
 
         self.patient = CompiledRows(
-            lambda key: scoped(key).values_list(*rows.PATIENT.lookups)[:1], uuid.UUID
+            lambda key: scoped(key).values_list(*rows.PATIENT.columns)[:1], uuid.UUID
         )
         self.doses = CompiledRows(
             lambda key: (
                 Dose.objects.filter(person__in=scoped(key), status=Dose.Status.VALID)
                 .order_by("sequence", "id")
-                .values_list(*rows.IMMUNIZATION.lookups)
+                .values_list(*rows.IMMUNIZATION.columns)
             ),
             uuid.UUID,
         )
@@ -67,7 +67,7 @@ class _Reads:
             lambda key: (
                 Result.objects.filter(person__in=scoped(key))
                 .order_by("collected_at", "id")
-                .values_list(*rows.RESULT_WITH_TUBE.lookups)
+                .values_list(*rows.RESULT_WITH_TUBE.columns)
             ),
             uuid.UUID,
         )
@@ -75,7 +75,7 @@ class _Reads:
             lambda key: (
                 SelfCheck.objects.filter(order__person__in=scoped(key))
                 .order_by("measured_at", "id")
-                .values_list(*rows.SELF_CHECK.lookups)
+                .values_list(*rows.SELF_CHECK.columns)
             ),
             uuid.UUID,
         )
@@ -83,7 +83,7 @@ class _Reads:
             lambda key: (
                 CareOrder.objects.filter(person__in=scoped(key), kind=CareOrder.Kind.HOME_CARE)
                 .order_by("start_date", "id")
-                .values_list(*rows.CARE_CONDITION.lookups)
+                .values_list(*rows.CARE_CONDITION.columns)
             ),
             uuid.UUID,
         )
