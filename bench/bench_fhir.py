@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -156,6 +157,21 @@ def _worker_cpu_seconds(bench: Bench) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _everything_probe(bench: Bench, people_file: Path, cookie: str) -> str:
+    """The status of one $everything read (and the start of the body when refused)."""
+    bench.start()
+    person = people_file.read_text().split()[0]
+    request = urllib.request.Request(
+        f"{bench.url}/fhir/Patient/{person}/$everything",
+        headers={"Cookie": f"sessionid={cookie}", "Accept": "application/fhir+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return str(response.status)
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} {exc.read()[:200]!r}"
+
+
 def _load() -> str:
     return "load average " + " ".join(f"{n:.1f}" for n in os.getloadavg())
 
@@ -238,6 +254,9 @@ def main() -> None:
             BENCH_FHIR_PEOPLE_FILE=str(people_file), BENCH_FHIR_COOKIE=f"sessionid={cookie}"
         )
         common = {"connections": args.connections, "duration": args.duration, "threads": 2}
+        # One read before the load: the run's refusals (counted, not sampled, by wrk) are
+        # then explained by the first answer's status and body.
+        first_answer = _everything_probe(bench, people_file, cookie)
         load_before_wrk = _load()
         results = [
             bench.wrk(
@@ -266,7 +285,8 @@ def main() -> None:
                 f"generated in SQL in {generate_seconds:.0f} s)",
                 "$everything vs bare select": f"{ratio:.0%} of the baseline's throughput "
                 f"(target ≥ 50 %); p99 {results[1].p99_ms:.0f} ms (target ≤ 200 ms); "
-                f"machine {load_before_wrk} before, {load_after_wrk} after",
+                f"machine {load_before_wrk} before, {load_after_wrk} after; "
+                f"first answer before the load: {first_answer}",
                 "bulk export, one commune (warm-up)": f"{small['resources']:,} resources in "
                 f"{small['seconds']:.1f} s = {small['per_second']:,.0f}/s; worker peak "
                 f"{small['worker_peak_mib']:.0f} MiB",
