@@ -66,7 +66,8 @@ def build_received_tubes(bench: Bench, tubes: int) -> dict[str, object]:
                now() - interval '6 hours', ''
           FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM people_person
                 ORDER BY id LIMIT {tubes * POOL}) p
-          JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM testing_tube) t
+          JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM testing_tube
+                 WHERE session_id = {session.pk}) t
             ON t.rn = (p.rn - 1) / {POOL} + 1
         """
     )
@@ -83,7 +84,9 @@ def build_received_tubes(bench: Bench, tubes: int) -> dict[str, object]:
     person_ids = [
         int(x)
         for x in bench.sql(
-            f"SELECT person_id FROM testing_sample ORDER BY id LIMIT {min(tubes, 5000) * POOL}"
+            f"""SELECT s.person_id FROM testing_sample s JOIN testing_tube t ON t.id = s.tube_id
+                 WHERE t.session_id = {session.pk} ORDER BY s.id
+                 LIMIT {min(tubes, 5000) * POOL}"""
         ).split()
     ]
     codes: set[str] = set()
@@ -103,8 +106,9 @@ def build_received_tubes(bench: Bench, tubes: int) -> dict[str, object]:
         batch_size=5000,
     )
     bench.sql(
-        """UPDATE testing_sample s SET appointment_id = a.id FROM testing_appointment a
-            WHERE a.person_id = s.person_id"""
+        f"""UPDATE testing_sample s SET appointment_id = a.id FROM testing_appointment a
+            WHERE a.person_id = s.person_id AND a.testing_round_id = {testing_round.pk}
+              AND s.tube_id IN (SELECT id FROM testing_tube WHERE session_id = {session.pk})"""
     )
     bench.sql("ANALYZE")
     return {"lab": lab, "site": site, "sampler": sampler}
