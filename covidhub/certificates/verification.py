@@ -36,7 +36,7 @@ from covidhub.certificates.dcc import (
     hc1_verify,
     trust_list_build,
 )
-from covidhub.certificates.dcc.rules import Rule, RuleStatus
+from covidhub.certificates.dcc.rules import Rule, RuleOutcome, RuleStatus
 from covidhub.certificates.dcc.valuesets import ValueSets
 from covidhub.certificates.dcc.verify import NoteCode
 from covidhub.certificates.models import Revocation, TrustedCertificate
@@ -223,25 +223,40 @@ class VerificationOutcome(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-# A status's text and its place on the screen (failed first, then open, then passed: what
-# needs the checkpoint's eye on top). Looked up, not read through the enum's `value`
-# property, which costs more than the rest of a screen line.
+# A status's text, looked up, not read through the enum's `value` property, which costs
+# more than the rest of a screen line. The screen shows failed first, then open, then
+# passed: what needs the checkpoint's eye on top (`_rule_lines`).
 _STATUS_TEXT: Final = {status: status.value for status in RuleStatus}
-_STATUS_ORDER: Final = {
-    RuleStatus.FAILED.value: 0,
-    RuleStatus.OPEN.value: 1,
-    RuleStatus.PASSED.value: 2,
-}
 _OPEN: Final = RuleStatus.OPEN.value
 _FAILED: Final = RuleStatus.FAILED.value
 
 
-def _status_order(line: RuleLine) -> int:
-    return _STATUS_ORDER[line.status]
+_PASSED_LINES_MAX: Final = 4096
+_passed_lines: dict[tuple[int, str], tuple[RuleOutcome, RuleLine]] = {}
+
+
+def _passed_line(outcome: RuleOutcome, language: str) -> RuleLine:
+    """The screen line of a passed rule, made once per outcome and language: a pass is
+    the same `RuleOutcome` on every scan (`rules_evaluate` makes it once per rule set)
+    and its line holds only the rule's identifier and description. The entry holds the
+    outcome, so its id cannot be reused while it is in the table."""
+    key = (id(outcome), language)
+    entry = _passed_lines.get(key)
+    if entry is not None and entry[0] is outcome:
+        return entry[1]
+    rule = outcome.rule
+    line = RuleLine(rule.identifier, _STATUS_TEXT[outcome.status], rule.description(language))
+    if len(_passed_lines) >= _PASSED_LINES_MAX:
+        _passed_lines.clear()
+    _passed_lines[key] = (outcome, line)
+    return line
 
 
 def _rule_lines(rules: RulesResult, result: VerificationResult, language: str) -> list[RuleLine]:
-    lines = [
+    """Failed first, then open (unknown codes, then open rules), then passed, each in
+    the rules' order."""
+    failed: list[RuleLine] = []
+    opened = [
         RuleLine(
             identifier=f"VS-{issue.field}",
             status=_OPEN,
@@ -252,9 +267,13 @@ def _rule_lines(rules: RulesResult, result: VerificationResult, language: str) -
         )
         for issue in result.code_issues
     ]
+    passed: list[RuleLine] = []
     for outcome in rules.outcomes:
+        if outcome.status is RuleStatus.PASSED:
+            passed.append(_passed_line(outcome, language))
+            continue
         rule = outcome.rule
-        lines.append(
+        (failed if outcome.status is RuleStatus.FAILED else opened).append(
             RuleLine(
                 rule.identifier,
                 _STATUS_TEXT[outcome.status],
@@ -264,8 +283,7 @@ def _rule_lines(rules: RulesResult, result: VerificationResult, language: str) -
                 else "",
             )
         )
-    lines.sort(key=_status_order)
-    return lines
+    return failed + opened + passed
 
 
 def certificate_verify(

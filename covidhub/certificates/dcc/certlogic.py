@@ -13,6 +13,10 @@ raises `CertLogicError` for an invalid expression or a type mismatch, exactly wh
 reference implementation throws; a rule engine turns that into an "open" rule outcome.
 Invalid sub-expressions compile to a closure that raises when reached, so that an
 expression behaves as the reference evaluator does, which only fails on what it visits.
+
+A rule set runs as one program (`certlogic_program`): the source of one Python function
+for all its expressions, compiled once per rule set, giving what the closures give
+(tests/test_certlogic_program compares them on every suite case and on made-up data).
 """
 
 from __future__ import annotations
@@ -545,3 +549,328 @@ def certlogic_compile(expression: Any) -> Evaluator:
 def certlogic_evaluate(expression: Any, data: Any) -> Any:
     """Evaluate once; for repeated use compile with `certlogic_compile`."""
     return _compile(expression)(data)
+
+
+# Programs: a list of expressions as one generated Python function ---------------------
+#
+# A verifier evaluates the same rule set on every scan. The closures above cost a Python
+# call per node; a program turns the whole set into the source of one function (local
+# variables, inline type checks), compiled once per rule set. Every `var` path of the set
+# is looked up once per data context (a look-up never raises, so doing it for a rule
+# that would not reach it changes no result), and each expression's outcome is caught on
+# its own. What a program does not specialise (reduce and its lambda, extractFromUVCI,
+# dccDateOfBirth, invalid nodes) runs through the closure of that node, so results and
+# error messages are those of `certlogic_compile`, which the tests check case by case.
+
+EVALUATION_ERRORS: Final = (CertLogicError, RecursionError, ValueError, OverflowError)
+"""What evaluating an expression may raise: a rule engine reads any of them as "open"."""
+
+type Program = Callable[[Any], list[Any]]
+_MAX_DEPTH: Final = 24
+"""Deeper nodes run as closures: the generated source stays well inside CPython's
+nesting limits, whatever a rule author wrote."""
+_MAX_AND_OPERANDS: Final = 16
+_AND_MESSAGE: Final = "an and-operand is neither truthy, nor falsy"
+_IF_MESSAGE: Final = "if-guard evaluates to something neither truthy, nor falsy"
+_IN_MESSAGE: Final = 'right-hand side of an "in" operation must be an array'
+_PLUS_TIME_MESSAGE: Final = 'date argument of "plusTime" must be a string'
+_DATE_MESSAGE: Final = "all operands of a date-time comparison must be date-times"
+_INTEGER_MESSAGE: Final = "all operands of a comparison operation must be of integer type"
+_PYTHON_COMPARE: Final = {"<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+def _raise(message: str) -> Any:
+    raise CertLogicError(message)
+
+
+def _date_ms(value: object) -> int:
+    if type(value) is not DateTime:
+        raise CertLogicError(_DATE_MESSAGE)
+    return value.ms
+
+
+def _integer(value: object) -> Any:
+    if not _is_int(value) or type(value) is bool:
+        raise CertLogicError(_INTEGER_MESSAGE)
+    return value
+
+
+def _plus(a: object, b: object) -> int:
+    if not (_is_int(a) and _is_int(b)) or type(a) is bool or type(b) is bool:
+        raise CertLogicError("operands of this operation must both be integers")
+    return int(a + b)  # type: ignore[operator]
+
+
+def _not(value: object) -> bool:
+    if is_falsy(value):
+        return True
+    if is_truthy(value):
+        return False
+    raise CertLogicError("operand of ! evaluates to something neither truthy, nor falsy")
+
+
+def _in_any(value: object, values: list[Any]) -> bool:
+    if type(value) is str:
+        return value in values
+    return any(_strictly_equal(value, item) for item in values)
+
+
+_RUNTIME: Final = {
+    "CertLogicError": CertLogicError,
+    "DateTime": DateTime,
+    "is_truthy": is_truthy,
+    "is_falsy": is_falsy,
+    "_strictly_equal": _strictly_equal,
+    "_parse": _parse,
+    "plus_time": plus_time,
+    "_raise": _raise,
+    "_date_ms": _date_ms,
+    "_integer": _integer,
+    "_plus": _plus,
+    "_not": _not,
+    "_in_any": _in_any,
+    "_ERRORS": EVALUATION_ERRORS,
+}
+
+
+class _Source:
+    """The source of one program being written: statements, temporaries, constants."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.indent = 1
+        self.count = 0
+        self.constants: dict[str, Any] = {}
+        self.paths: dict[tuple[str, ...], str] = {}
+        self.prologue: list[str] = []
+
+    def temporary(self) -> str:
+        self.count += 1
+        return f"t{self.count}"
+
+    def emit(self, statement: str) -> None:
+        self.lines.append("    " * self.indent + statement)
+
+    def constant(self, value: Any) -> str:
+        name = f"k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def path(self, fragments: tuple[tuple[str, int | None], ...]) -> str:
+        """A local holding the value at `fragments` in the data, looked up once in the
+        prologue (the walk of `_compile_var`, one step per prefix)."""
+        keys = tuple(key for key, _index in fragments)
+        name = self.paths.get(keys)
+        if name is not None:
+            return name
+        parent = "data" if len(fragments) == 1 else self.path(fragments[:-1])
+        name = self.paths[keys] = f"p{len(self.paths)}"
+        key, index = fragments[-1]
+        lookup = f"{parent}.get({key!r}) if type({parent}) is dict else "
+        if index is None:
+            self.prologue.append(f"    {name} = {lookup}None")
+        else:
+            self.prologue.append(
+                f"    {name} = {lookup}(({parent}[{index}] if {index} < len({parent}) "
+                f"else None) if isinstance({parent}, list) else None)"
+            )
+        return name
+
+
+def _literal(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:
+        return repr(value)
+    if kind is float and value.is_integer():
+        return repr(int(value))
+    return None
+
+
+def _emit(node: Any, source: _Source, depth: int) -> str:
+    """Statements computing `node` into a local (or a literal); returns that expression.
+
+    Mirrors `_compile` node for node; whatever it does not mirror is the closure."""
+    literal = _literal(node)
+    if literal is not None:
+        return literal
+    if depth <= _MAX_DEPTH and type(node) is dict and len(node) == 1:
+        ((operator, values),) = node.items()
+        if operator == "var" and type(values) is str:
+            if values == "":
+                return "data"
+            fragments = tuple(
+                (part, int(part) if part.isdigit() else None) for part in values.split(".")
+            )
+            return source.path(fragments)
+        if type(values) is list and values:
+            emitted = _emit_operation(operator, values, source, depth + 1)
+            if emitted is not None:
+                return emitted
+    closure = source.constant(_compile(node))
+    result = source.temporary()
+    source.emit(f"{result} = {closure}(data)")
+    return result
+
+
+def _emit_operation(operator: str, values: list[Any], source: _Source, depth: int) -> str | None:
+    count = len(values)
+    if operator == "if" and count >= 3:
+        return _emit_if(values, source, depth)
+    if operator == "and" and 2 <= count <= _MAX_AND_OPERANDS:
+        return _emit_and(values, source, depth)
+    if operator == "===" and count == 2:
+        left, right = _emit(values[0], source, depth), _emit(values[1], source, depth)
+        result = source.temporary()
+        if type(values[1]) is str:
+            source.emit(f"{result} = type({left}) is str and {left} == {right}")
+        else:
+            source.emit(f"{result} = _strictly_equal({left}, {right})")
+        return result
+    if operator == "in" and count == 2:
+        return _emit_in(values, source, depth)
+    if operator == "+" and count == 2:
+        left, right = _emit(values[0], source, depth), _emit(values[1], source, depth)
+        result = source.temporary()
+        source.emit(f"{result} = _plus({left}, {right})")
+        return result
+    if operator in _COMPARISONS and count in (2, 3):
+        operands = []
+        for value in values:
+            operands.append(operand := source.temporary())
+            source.emit(f"{operand} = _integer({_emit(value, source, depth)})")
+        return _emit_compare(_PYTHON_COMPARE[operator], operands, source)
+    if operator in _DATE_COMPARISONS and count in (2, 3):
+        operands = [_emit_date_ms(value, source, depth) for value in values]
+        return _emit_compare(_PYTHON_COMPARE[_DATE_COMPARISONS[operator]], operands, source)
+    if operator == "!":
+        operand = _emit(values[0], source, depth)
+        result = source.temporary()
+        source.emit(f"{result} = _not({operand})")
+        return result
+    if operator == "plusTime" and _plus_time_valid(values):
+        ms = _emit_plus_time_ms(values, source, depth)
+        result = source.temporary()
+        source.emit(f"{result} = DateTime({ms})")
+        return result
+    return None
+
+
+def _emit_compare(symbol: str, operands: list[str], source: _Source) -> str:
+    result = source.temporary()
+    if len(operands) == 2:
+        source.emit(f"{result} = {operands[0]} {symbol} {operands[1]}")
+    else:
+        a, b, c = operands
+        source.emit(f"{result} = {a} {symbol} {b} and {b} {symbol} {c}")
+    return result
+
+
+def _plus_time_valid(values: list[Any]) -> bool:
+    return (
+        len(values) >= 3
+        and _is_int(values[1])
+        and type(values[1]) is not bool
+        and values[2] in TIME_UNITS
+    )
+
+
+def _emit_plus_time_ms(values: list[Any], source: _Source, depth: int) -> str:
+    """The milliseconds of a valid plusTime, as `_compile_plus_time` computes them."""
+    text = _emit(values[0], source, depth)
+    source.emit(f"if type({text}) is not str: _raise({_PLUS_TIME_MESSAGE!r})")
+    whole, unit = int(values[1]), values[2]
+    result = source.temporary()
+    if unit in ("day", "hour"):
+        step = whole * (86_400_000 if unit == "day" else 3_600_000)
+        source.emit(f"{result} = _parse({text}) + {step}")
+    else:
+        source.emit(f"{result} = plus_time({text}, {whole}, {unit!r}).ms")
+    return result
+
+
+def _emit_date_ms(node: Any, source: _Source, depth: int) -> str:
+    """An operand of a date comparison as milliseconds: a plusTime gives them without a
+    `DateTime`; anything else is checked to be one."""
+    if (
+        depth <= _MAX_DEPTH
+        and type(node) is dict
+        and len(node) == 1
+        and type(node.get("plusTime")) is list
+        and _plus_time_valid(node["plusTime"])
+    ):
+        return _emit_plus_time_ms(node["plusTime"], source, depth + 1)
+    value = _emit(node, source, depth)
+    result = source.temporary()
+    source.emit(f"{result} = _date_ms({value})")
+    return result
+
+
+def _emit_if(values: list[Any], source: _Source, depth: int) -> str:
+    guard = _emit(values[0], source, depth)
+    result = source.temporary()
+    source.emit(f"if is_truthy({guard}):")
+    source.indent += 1
+    source.emit(f"{result} = {_emit(values[1], source, depth)}")
+    source.indent -= 1
+    source.emit(f"elif is_falsy({guard}):")
+    source.indent += 1
+    source.emit(f"{result} = {_emit(values[2], source, depth)}")
+    source.indent -= 1
+    source.emit(f"else: _raise({_IF_MESSAGE!r})")
+    return result
+
+
+def _emit_and(values: list[Any], source: _Source, depth: int) -> str:
+    result = source.temporary()
+    source.emit(f"{result} = {_emit(values[0], source, depth)}")
+    opened = 0
+    for value in values[1:]:
+        source.emit(f"if not is_falsy({result}):")
+        source.indent += 1
+        opened += 1
+        source.emit(f"if not is_truthy({result}): _raise({_AND_MESSAGE!r})")
+        source.emit(f"{result} = {_emit(value, source, depth)}")
+    source.indent -= opened
+    return result
+
+
+def _emit_in(values: list[Any], source: _Source, depth: int) -> str:
+    # The array first, then the needle, as `_compile_in` evaluates them.
+    haystack = _emit(values[1], source, depth)
+    if _literal(values[1]) is not None:  # `<literal> is None` would warn
+        literal, haystack = haystack, source.temporary()
+        source.emit(f"{haystack} = {literal}")
+    result = source.temporary()
+    source.emit(f"if {haystack} is None:")
+    source.emit(f"    {result} = False")
+    source.emit("else:")
+    source.indent += 1
+    source.emit(f"if not isinstance({haystack}, list): _raise({_IN_MESSAGE!r})")
+    needle = _emit(values[0], source, depth)
+    source.emit(
+        f"{result} = {needle} in {haystack} if type({needle}) is str"
+        f" else _in_any({needle}, {haystack})"
+    )
+    source.indent -= 1
+    return result
+
+
+def certlogic_program(expressions: list[Any]) -> Program:
+    """One function that evaluates every expression on a data context and returns, for
+    each, its value or the exception (one of `EVALUATION_ERRORS`) it raised: what
+    `certlogic_compile(expression)(data)` returns or raises, for all of them at once."""
+    source = _Source()
+    for expression in expressions:
+        source.emit("try:")
+        source.indent += 1
+        value = _emit(expression, source, 0)
+        source.emit(f"results.append({value})")
+        source.indent -= 1
+        source.emit("except _ERRORS as error:")
+        source.emit("    results.append(error)")
+    header = ["def program(data):", *source.prologue, "    results = []"]
+    text = "\n".join([*header, *source.lines, "    return results"])
+    namespace: dict[str, Any] = {**_RUNTIME, **source.constants}
+    exec(compile(text, "<certlogic program>", "exec"), namespace)  # noqa: S102 - our own source
+    program: Program = namespace["program"]
+    return program

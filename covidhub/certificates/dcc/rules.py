@@ -18,7 +18,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from .certlogic import CertLogicError, Evaluator, certlogic_compile
+from .certlogic import Evaluator, Program, certlogic_compile, certlogic_program
 from .certlogic_validation import certlogic_validate
 from .errors import DccError
 
@@ -196,27 +196,47 @@ def rules_in_force(rules: Iterable[Rule], *, kind: str | None, now: datetime) ->
 @dataclass(frozen=True, slots=True)
 class _Selection:
     """`rules_in_force` of one rule set and kind, for every moment strictly between two
-    consecutive ValidFrom/ValidTo bounds of the set (nothing changes in between)."""
+    consecutive ValidFrom/ValidTo bounds of the set (nothing changes in between), with
+    the program that evaluates the chosen rules."""
 
     rules: tuple[Rule, ...]
     after: datetime | None
     before: datetime | None
-    chosen: tuple[Rule, ...]
+    chosen: _Chosen
+
+
+class _Chosen(NamedTuple):
+    """The rules in force, their logic as one program (`certlogic_program`), and each
+    rule's "passed" outcome, made once: a pass carries nothing of the certificate."""
+
+    rules: tuple[Rule, ...]
+    program: Program
+    passed: tuple[RuleOutcome, ...]
+
+
+def _chosen(rules: Sequence[Rule]) -> _Chosen:
+    return _Chosen(
+        rules=tuple(rules),
+        program=certlogic_program([rule.logic for rule in rules]),
+        passed=tuple(RuleOutcome(rule, RuleStatus.PASSED) for rule in rules),
+    )
 
 
 _SELECTIONS_MAX: Final = 256
 _selections: dict[tuple[str | None, tuple[int, ...]], _Selection] = {}
+_programs: dict[tuple[int, ...], _Chosen] = {}
 
 
-def _rules_in_force_cached(
-    rules: Sequence[Rule], *, kind: str | None, now: datetime
-) -> Sequence[Rule]:
-    """`rules_in_force`, remembered per rule set and kind until a validity bound passes.
+def _rules_in_force_cached(rules: Sequence[Rule], *, kind: str | None, now: datetime) -> _Chosen:
+    """`rules_in_force` and its program, remembered per rule set and kind until a
+    validity bound passes.
 
     A verifier evaluates the same rule set on every scan; choosing the rules again (and
-    sorting them) cost about as much as evaluating a third of them. The key is the rules'
-    identities, safe because the entry holds the rules (their ids cannot be reused);
-    at a bound itself the choice is made afresh, as `applies` includes both bounds.
+    sorting them) cost about as much as evaluating a third of them, and the program is
+    compiled once per choice (a new version of a rule is a new `Rule`, so a new rule set
+    is a new key). The key is the rules' identities, safe because the entry holds the
+    rules (their ids cannot be reused); at a bound itself the choice is made afresh, as
+    `applies` includes both bounds (its program is remembered by the chosen rules).
     """
     key = (kind, tuple(map(id, rules)))
     selection = _selections.get(key)
@@ -226,7 +246,13 @@ def _rules_in_force_cached(
         and (selection.before is None or now < selection.before)
     ):
         return selection.chosen
-    chosen = tuple(rules_in_force(rules, kind=kind, now=now))
+    in_force = rules_in_force(rules, kind=kind, now=now)
+    program_key = tuple(map(id, in_force))
+    chosen = _programs.get(program_key)
+    if chosen is None:
+        if len(_programs) >= _SELECTIONS_MAX:
+            _programs.clear()
+        chosen = _programs[program_key] = _chosen(in_force)  # holds the rules: ids stay
     bounds = {moment for rule in rules for moment in (rule.valid_from, rule.valid_to)}
     if now in bounds:
         return chosen
@@ -286,21 +312,23 @@ def rules_evaluate(
     kind: str | None,
     now: datetime,
 ) -> list[RuleOutcome]:
-    """The outcome of every rule in force for this certificate (never raises)."""
-    data = {"payload": payload, "external": external}
+    """The outcome of every rule in force for this certificate (never raises).
+
+    The rules in force run as one program on one data context; a rule's result is its
+    logic's value (`true` passes, `false` fails, anything else is open) or the error it
+    raised (open, with the error's text)."""
+    chosen = _rules_in_force_cached(rules, kind=kind, now=now)
+    results = chosen.program({"payload": payload, "external": external})
     outcomes: list[RuleOutcome] = []
     append = outcomes.append
-    for rule in _rules_in_force_cached(rules, kind=kind, now=now):
-        try:
-            result = rule.evaluate(data)
-        except (CertLogicError, RecursionError, ValueError, OverflowError) as error:
-            append(RuleOutcome(rule, RuleStatus.OPEN, str(error)))
-            continue
+    for rule, passed, result in zip(chosen.rules, chosen.passed, results, strict=True):
         if result is True:
-            append(RuleOutcome(rule, RuleStatus.PASSED))
+            append(passed)
         elif result is False:
             values = {path: _field_value(payload, path) for path in rule.affected_fields}
             append(RuleOutcome(rule, RuleStatus.FAILED, "", values))
+        elif isinstance(result, BaseException):
+            append(RuleOutcome(rule, RuleStatus.OPEN, str(result)))
         else:
             append(RuleOutcome(rule, RuleStatus.OPEN, "not a true/false result"))
     return outcomes
