@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from cryptography import x509
 from django.utils import timezone
@@ -43,6 +43,9 @@ from covidhub.certificates.models import Revocation, TrustedCertificate
 from covidhub.certificates.value_sets import value_sets_current
 
 TRUST_LIST_TTL_SECONDS: Final = 60
+
+_ACTIVE: Final[Any] = object()
+"""The default of a `language` argument: read the active language."""
 
 REASON_MESSAGES: dict[Reason, Promise] = {
     Reason.VALID: _("Valid certificate."),
@@ -74,9 +77,11 @@ REASON_MESSAGES: dict[Reason, Promise] = {
 }
 
 
-def reason_message(reason: Reason | str) -> str:
+def reason_message(reason: Reason | str, *, language: str | None = _ACTIVE) -> str:
+    """The reason's message in the active language (`language`: the active language
+    read already by the caller)."""
     try:
-        return _translated(REASON_MESSAGES[Reason(reason)])
+        return _translated(REASON_MESSAGES[Reason(reason)], language)
     except ValueError:
         return str(_("The certificate is not valid."))
 
@@ -84,10 +89,16 @@ def reason_message(reason: Reason | str) -> str:
 _translations: dict[tuple[str | None, int], str] = {}
 
 
-def _translated(message: Promise) -> str:
+def _translated(message: Promise, language: str | None = _ACTIVE) -> str:
     """`str(message)` in the active language, remembered: catalogues do not change while
-    a process runs, and a checkpoint shows the same few messages on every scan."""
-    key = (get_language(), id(message))  # the messages are module constants
+    a process runs, and a checkpoint shows the same few messages on every scan.
+
+    `language` is `get_language()` when the caller has read it already: reading the
+    active language (an asgiref `Local`) costs more than the rest of this look-up, and
+    a scan needs it for its reason, its verdict and its rule lines."""
+    if language is _ACTIVE:
+        language = get_language()
+    key = (language, id(message))  # the messages are module constants
     text = _translations.get(key)
     if text is None:
         text = _translations[key] = str(message)
@@ -325,6 +336,7 @@ def checkpoint_verify(
     rules, as the screen shows them. `certificate_verify` is this on the lists in force;
     the benchmark runs this very function."""
     moment, sets = now, value_sets
+    language = get_language()  # read once: it is an asgiref Local
     result = hc1_verify(
         text=text if isinstance(text, str) else "",
         trust_list=trust_list,
@@ -349,7 +361,7 @@ def checkpoint_verify(
             rules_version=rules_version,
             value_sets=sets,
         )
-        lines = _rule_lines(checked, result, get_language() or "vi")
+        lines = _rule_lines(checked, result, language or "vi")
         # The lines are sorted failed, open, passed: the first one decides.
         first = lines[0].status if lines else None
         verdict = "refused" if first == _FAILED else "open" if first == _OPEN else "accepted"
@@ -362,7 +374,7 @@ def checkpoint_verify(
         result=result,
         valid=valid,
         reason=str(result.reason),
-        message=reason_message(result.reason),
+        message=reason_message(result.reason, language=language),
         certificate_type=result.certificate_type if valid else None,
         family_name=(result.family_name or "") if valid else "",
         given_name=(result.given_name or "") if valid else "",
@@ -371,7 +383,7 @@ def checkpoint_verify(
         uvci=result.uvci if valid else None,
         kid=result.kid.hex() if valid and result.kid else None,
         verdict=verdict,
-        verdict_message=_translated(VERDICT_MESSAGES[verdict]),
+        verdict_message=_translated(VERDICT_MESSAGES[verdict], language),
         purpose=purpose,
         rules_version=checked.rules_version if checked else None,
         value_sets_version=result.value_sets_version,

@@ -579,10 +579,6 @@ _INTEGER_MESSAGE: Final = "all operands of a comparison operation must be of int
 _PYTHON_COMPARE: Final = {"<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
-def _raise(message: str) -> Any:
-    raise CertLogicError(message)
-
-
 def _date_ms(value: object) -> int:
     if type(value) is not DateTime:
         raise CertLogicError(_DATE_MESSAGE)
@@ -610,8 +606,11 @@ def _not(value: object) -> bool:
 
 
 def _in_any(value: object, values: list[Any]) -> bool:
-    if type(value) is str:
-        return value in values
+    """`in` for a needle that is not a string (`_compile_in`)."""
+    if value is None:
+        # `_strictly_equal(None, item)` is `item is None`; `==` against None holds only
+        # for None among JSON values (and a `CodeList` holds only strings).
+        return None in values
     return any(_strictly_equal(value, item) for item in values)
 
 
@@ -623,7 +622,6 @@ _RUNTIME: Final = {
     "_strictly_equal": _strictly_equal,
     "_parse": _parse,
     "plus_time": plus_time,
-    "_raise": _raise,
     "_date_ms": _date_ms,
     "_integer": _integer,
     "_plus": _plus,
@@ -777,7 +775,7 @@ def _plus_time_valid(values: list[Any]) -> bool:
 def _emit_plus_time_ms(values: list[Any], source: _Source, depth: int) -> str:
     """The milliseconds of a valid plusTime, as `_compile_plus_time` computes them."""
     text = _emit(values[0], source, depth)
-    source.emit(f"if type({text}) is not str: _raise({_PLUS_TIME_MESSAGE!r})")
+    source.emit(f"if type({text}) is not str: raise CertLogicError({_PLUS_TIME_MESSAGE!r})")
     whole, unit = int(values[1]), values[2]
     result = source.temporary()
     if unit in ("day", "hour"):
@@ -816,7 +814,7 @@ def _emit_if(values: list[Any], source: _Source, depth: int) -> str:
     source.indent += 1
     source.emit(f"{result} = {_emit(values[2], source, depth)}")
     source.indent -= 1
-    source.emit(f"else: _raise({_IF_MESSAGE!r})")
+    source.emit(f"else: raise CertLogicError({_IF_MESSAGE!r})")
     return result
 
 
@@ -828,7 +826,7 @@ def _emit_and(values: list[Any], source: _Source, depth: int) -> str:
         source.emit(f"if not is_falsy({result}):")
         source.indent += 1
         opened += 1
-        source.emit(f"if not is_truthy({result}): _raise({_AND_MESSAGE!r})")
+        source.emit(f"if not is_truthy({result}): raise CertLogicError({_AND_MESSAGE!r})")
         source.emit(f"{result} = {_emit(value, source, depth)}")
     source.indent -= opened
     return result
@@ -845,7 +843,7 @@ def _emit_in(values: list[Any], source: _Source, depth: int) -> str:
     source.emit(f"    {result} = False")
     source.emit("else:")
     source.indent += 1
-    source.emit(f"if not isinstance({haystack}, list): _raise({_IN_MESSAGE!r})")
+    source.emit(f"if not isinstance({haystack}, list): raise CertLogicError({_IN_MESSAGE!r})")
     needle = _emit(values[0], source, depth)
     source.emit(
         f"{result} = {needle} in {haystack} if type({needle}) is str"

@@ -310,7 +310,10 @@ def _is_plain(value: object, depth: int = 0) -> bool:
         return False
     if kind is dict:
         for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str or not _is_plain(item, depth + 1):
+            if type(key) is not str:
+                return False
+            # Most values are text: checked here, without a call per field.
+            if type(item) is not str and not _is_plain(item, depth + 1):
                 return False
         return True
     if kind is list:
