@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_record
@@ -48,6 +48,7 @@ from covidhub.certificates.storage import (
     single_statement_supported,
 )
 from covidhub.core.text import nfc
+from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import message_queue
 from covidhub.people.models import Person
 
@@ -571,8 +572,7 @@ def _tell_person(person: Person, *, count: int, key: str) -> None:
     account = person.managed_by
     if account is None:
         return
-    language = getattr(account, "language", "vi") or "vi"
-    with translation.override(language):
+    with notice_language(person) as language:
         subject = _("Your COVID-19 certificates were re-issued")
         body = _(
             "The COVID-19 certificates of %(name)s were re-issued (%(count)s) because the "

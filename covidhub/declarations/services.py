@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Count, Min, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import User
@@ -60,6 +60,7 @@ from covidhub.declarations.tokens import (
     venue_code_read,
 )
 from covidhub.declarations.validation import DeclarationInput, VenueInput
+from covidhub.notifications.language import notice_language
 from covidhub.people.models import Person
 from covidhub.people.status import StatusColour, status_for
 
@@ -1032,8 +1033,7 @@ def exposure_notify(*, actor: Any, case: Case, candidate_uuids: list[Any] | None
     now = timezone.now()
     for candidate in chosen:
         account = candidate.person.managed_by
-        language = getattr(account, "language", "") or "vi"
-        with translation.override(language):
+        with notice_language(candidate.person) as language:
             subject, body = _f1_message(candidate)
         key = f"declarations.f1.{case.uuid}.{candidate.person.uuid}"
         if account is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import User
@@ -19,6 +19,7 @@ from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, primary_role
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.core.text import fold_ascii, icao_transliterate
+from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import message_queue
 from covidhub.people.claims import identity_holder, identity_proposed, identity_snapshot
 from covidhub.people.errors import (
@@ -133,8 +134,7 @@ def _tell_account(request: CorrectionRequest) -> None:
     account = request.person.managed_by
     if account is None:
         return
-    language = getattr(account, "language", "") or "vi"
-    with translation.override(language):
+    with notice_language(request.person) as language:
         if request.status == CorrectionRequest.Status.APPROVED:
             body = _(
                 "The commune approved the correction of %(name)s's identity. If there are "

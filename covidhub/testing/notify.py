@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import Role, RoleAssignment
 from covidhub.areas.models import Area
 from covidhub.core.dates import date_text
+from covidhub.notifications.language import account_language, notice_language
 from covidhub.notifications.services import OutboxItem, message_queue, message_queue_many
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_display
@@ -67,8 +68,7 @@ def result_messages(
 ) -> list[OutboxItem]:
     """The notice of one result version on every channel the person can be reached."""
     account = person.managed_by
-    language = account.language if account is not None else "vi"
-    with translation.override(language):
+    with notice_language(person) as language:
         subject, body = _text(result, person, retest_code)
     key = f"testing:result:{result.uuid}:v{result.version}"
     items = []
@@ -153,7 +153,8 @@ def officers_tell_cases(*, commune_id: int, count: int, key: str) -> None:
     commune = Area.objects.get(pk=commune_id)
     for assignment in officers:
         user = assignment.user
-        with translation.override(user.language):
+        language = account_language(user)
+        with translation.override(language):
             body = _(
                 "%(count)s new positive COVID-19 result(s) in %(commune)s. Open the list of "
                 "positive cases to follow them up."
@@ -164,14 +165,15 @@ def officers_tell_cases(*, commune_id: int, count: int, key: str) -> None:
             user=user,
             subject=subject,
             body=body,
-            language=user.language,
+            language=language,
             link=reverse("testing:staff_cases"),
             dedupe_key=f"testing:cases:{key}:{commune_id}:{user.pk}",
         )
 
 
 def shipment_tell_discrepancy(*, user: Any, missing: int, unexpected: int, key: str) -> None:
-    with translation.override(getattr(user, "language", "vi")):
+    language = account_language(user)
+    with translation.override(language):
         body = _(
             "Shipment received with differences: %(missing)s tube(s) missing, "
             "%(unexpected)s unexpected tube(s)."
@@ -182,7 +184,7 @@ def shipment_tell_discrepancy(*, user: Any, missing: int, unexpected: int, key: 
         user=user,
         subject=subject,
         body=body,
-        language=getattr(user, "language", "vi"),
+        language=language,
         dedupe_key=f"testing:shipment:{key}:{user.pk}",
     )
     logger.info("shipment discrepancy reported", extra={"shipment": key})

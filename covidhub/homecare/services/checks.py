@@ -18,6 +18,7 @@ from covidhub.homecare.models import CareAlert, CareOrder, SelfCheck, StationDut
 from covidhub.homecare.protocol import WARNING_TEXT, rules_of, warning_signs
 from covidhub.homecare.services.common import may_submit_for, role_of
 from covidhub.homecare.validation import SelfCheckInput
+from covidhub.notifications.language import account_language
 from covidhub.notifications.services import OutboxItem, message_queue_many
 
 
@@ -129,7 +130,7 @@ def alert_raise(
     link = reverse("homecare:alert_detail", kwargs={"alert_uuid": alert.uuid})
     items = []
     for user, phone in duty_recipients(order):
-        language = getattr(user, "language", "") or "vi"
+        language = account_language(user)
         with translation.override(language):
             signs_text = ", ".join(str(WARNING_TEXT.get(s, s)) for s in signs)
             body = _(

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.audit.services import audit_record
@@ -26,6 +26,7 @@ from covidhub.homecare.protocol import (
     rules_of,
 )
 from covidhub.homecare.services.common import officer_required, role_of
+from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import OutboxItem, message_queue_many
 from covidhub.people.models import Person
 
@@ -54,8 +55,7 @@ def _person_told(order: CareOrder) -> None:
     send the daily check."""
     person = order.person
     account = person.managed_by
-    language = getattr(account, "language", "") or "vi"
-    with translation.override(language):
+    with notice_language(person) as language:
         values = {
             "name": person.full_name,
             "end": date_text(order.planned_end),

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.core.dates import date_text
 from covidhub.homecare.models import CareOrder, CareProtocol
 from covidhub.homecare.protocol import rules_of
+from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import OutboxItem, message_queue_many
 
 CHUNK = 2000
@@ -38,8 +39,7 @@ def check_slot(
 def _reminder_items(order: Any, slot_start: datetime.datetime) -> list[OutboxItem]:
     person = order.person
     account = person.managed_by
-    language = getattr(account, "language", "") or "vi"
-    with translation.override(language):
+    with notice_language(person) as language:
         body = _(
             "%(name)s: no health check was sent since %(time)s. Send it now in the app; "
             "call the station if breathing gets hard."

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from covidhub.accounts.models import Role, User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.notifications.language import account_language
 from covidhub.notifications.services import message_queue
 from covidhub.people.models import Person
 from covidhub.vaccination.models import AdverseEvent, Dose, VaccinationSite
@@ -97,7 +98,8 @@ def _escalate(event: AdverseEvent, person: Person) -> None:
     ).distinct()
     link = reverse("vaccination:staff_aefi_list")
     for officer in officers:
-        with translation.override(officer.language):
+        language = account_language(officer)
+        with translation.override(language):
             # No name or identity in the text: the officer opens the platform to see who.
             body = _(
                 "Serious adverse event after COVID-19 vaccination reported in %(commune)s. "
@@ -110,7 +112,7 @@ def _escalate(event: AdverseEvent, person: Person) -> None:
             subject=subject,
             body=body,
             link=link,
-            language=officer.language,
+            language=language,
             sensitive=True,
             dedupe_key=f"vaccination:aefi:{event.uuid}:{officer.pk}:inapp",
         )
@@ -119,7 +121,7 @@ def _escalate(event: AdverseEvent, person: Person) -> None:
                 channel="sms",
                 to=officer.phone,
                 body=body,
-                language=officer.language,
+                language=language,
                 sensitive=True,
                 dedupe_key=f"vaccination:aefi:{event.uuid}:{officer.pk}:sms",
             )

@@ -9,13 +9,14 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q
 from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.notifications.language import notice_language, person_language
 from covidhub.notifications.services import message_queue
 from covidhub.people.models import Person
 from covidhub.vaccination import rules
@@ -134,7 +135,7 @@ def _eligible(person: Person, session: Session) -> rules.NextDose:
 def _notify(person: Person, *, key: str, text: str, subject: str, link: str = "") -> None:
     """An in-app message to the managing account and an SMS to the person's phone."""
     account = person.managed_by
-    language = account.language if account is not None else "vi"
+    language = person_language(person)
     if account is not None:
         message_queue(
             channel="inapp",
@@ -262,7 +263,7 @@ def _waitlist_fill(session: Session) -> list[Booking]:
         booking.save(update_fields=["status", "confirmed_at", "updated_at"])
         _take_place(session)
         person = booking.person
-        with translation.override(person.managed_by.language if person.managed_by else "vi"):
+        with notice_language(person):
             text = _(
                 "A place is now yours: COVID-19 vaccination at %(site)s on %(date)s, "
                 "%(start)s–%(end)s."
@@ -416,9 +417,7 @@ def invitations_send(*, actor: User, session: Session, count: int) -> list[Booki
                 except IntegrityError:
                     continue
                 _take_place(locked)
-                with translation.override(
-                    person.managed_by.language if person.managed_by else "vi"
-                ):
+                with notice_language(person):
                     text = _(
                         "You are invited for COVID-19 vaccination (dose %(dose)s) at %(site)s "
                         "on %(date)s, %(start)s–%(end)s. Please confirm or decline in the app."

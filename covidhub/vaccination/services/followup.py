@@ -6,10 +6,11 @@ import datetime
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from covidhub.core.dates import date_text
+from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import message_queue
 from covidhub.vaccination.models import PersonVaccination
 
@@ -34,8 +35,7 @@ def reminders_send(*, today: datetime.date | None = None, limit: int = 50_000) -
             continue
         person = status.person
         account = person.managed_by
-        language = account.language if account is not None else "vi"
-        with transaction.atomic(), translation.override(language):
+        with transaction.atomic(), notice_language(person) as language:
             text = _(
                 "Reminder: dose %(dose)s of COVID-19 vaccine for %(name)s is due from %(date)s. "
                 "Book a session in the app or wait for your commune's invitation."
