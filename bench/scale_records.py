@@ -89,6 +89,9 @@ def records_generate(*, log: Any = print) -> dict[str, float]:
             "UNION SELECT person_id FROM vaccination_personvaccination"
         )
         _run("ANALYZE scale_vaccinated")
+        # NOT EXISTS is a hash anti-join; NOT IN over a set larger than work_mem would be
+        # a nested scan of it for every person.
+        _run("SET LOCAL work_mem = '256MB'")
         _generate(done=done, top=top, counts=counts, started=started, log=log)
     with connection.cursor() as cursor:
         for table in RECORD_TABLES:
@@ -144,12 +147,18 @@ def _context() -> dict[str, Any]:
     }
 
 
-def _run(sql: str, params: dict[str, Any] | None = None) -> int:
+def _run(sql: str, params: dict[str, Any] | None = None, *, analyze: str = "") -> int:
+    """Run a statement; `analyze`: a table to ANALYZE afterwards, because a later statement
+    of the load reads it (with its statistics from before the insert, the planner takes
+    the new id range for empty and picks a nested loop over a sequential scan)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return int(cursor.rowcount)
+        count = int(cursor.rowcount)
+        if analyze:
+            cursor.execute(f"ANALYZE {analyze}")
+        return count
 
 
 def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
@@ -181,9 +190,10 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
                          + ({_h("p.id", 23)} % 600) * interval '1 minute' AS at
                  FROM generate_series(1, 3) s) d
          WHERE {in_range} AND p.birth_year <= 2009
-           AND p.id NOT IN (SELECT id FROM scale_vaccinated)
+           AND NOT EXISTS (SELECT 1 FROM scale_vaccinated v WHERE v.id = p.id)
            AND {_h("p.id", 20)} % 100 < (CASE s WHEN 1 THEN 30 WHEN 2 THEN 25 ELSE 5 END)
-        """
+        """,
+        analyze="vaccination_dose",
     )
     made["vaccination summaries"] = _run(
         f"""
@@ -195,8 +205,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
                count(*) FILTER (WHERE d.series = 'primary'), bool_or(d.completes_primary),
                count(*) FILTER (WHERE d.series = 'booster'), max(d.day), NULL, NULL, '', now()
           FROM vaccination_dose d JOIN people_person p ON p.id = d.person_id
-         WHERE {in_range.replace("p.id", "d.person_id")}
-           AND d.person_id NOT IN (SELECT id FROM scale_vaccinated)
+         WHERE {in_range.replace("p.id", "d.person_id")} AND {in_range}
+           AND NOT EXISTS (SELECT 1 FROM scale_vaccinated v WHERE v.id = d.person_id)
          GROUP BY d.person_id, p.commune_id, p.birth_year
         """
     )
@@ -227,7 +237,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
         f"CREATE TEMPORARY TABLE scale_tested ON COMMIT DROP AS "
         f"SELECT p.id, p.commune_id, p.commune_path, "
         f"(row_number() OVER (ORDER BY p.id) - 1) / {POOL} AS tube "
-        f"FROM people_person p WHERE {tested}"
+        f"FROM people_person p WHERE {tested}",
+        analyze="scale_tested",
     )
     made["appointments"] = _run(
         f"""
@@ -237,7 +248,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
                {testing_round.pk}, 'collected', now(), now()
           FROM scale_tested t
         ON CONFLICT DO NOTHING
-        """
+        """,
+        analyze="testing_appointment",
     )
     # A tube's day: within the last 60 days; results released 6 hours after sampling.
     tube_at = f"(now() - interval '6 hours' - ({_h(f'{lo}::bigint * 100000 + t.tube', 31)} % 60) * interval '1 day')"
@@ -252,7 +264,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
                {tube_at} + interval '3 hours', {tube_at} + interval '6 hours'
           FROM scale_tested t
          GROUP BY t.tube
-        """
+        """,
+        analyze="testing_tube",
     )
     made["samples"] = _run(
         f"""
@@ -264,7 +277,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
           JOIN testing_tube tube ON tube.barcode = 'SC' || {lo} || '-' || t.tube
           LEFT JOIN testing_appointment a
             ON a.person_id = t.id AND a.testing_round_id = {testing_round.pk}
-        """
+        """,
+        analyze="testing_sample",
     )
     made["tube results"] = _run(
         f"""
@@ -274,7 +288,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
                CASE WHEN {_h("tube.id", 32)} % 100 < 2 THEN 'positive' ELSE 'negative' END,
                {context["technician"]}, tube.resulted_at, 1
           FROM testing_tube tube WHERE tube.shipment_id = {shipment.pk}
-        """
+        """,
+        analyze="testing_tuberesult",
     )
     made["results"] = _run(
         f"""
@@ -305,7 +320,8 @@ def _range(*, lo: int, hi: int, context: dict[str, Any]) -> dict[str, int]:
           FROM people_person p JOIN accounts_user u ON u.id = p.managed_by_id
          WHERE {in_range} AND p.relationship = 'self' AND {_h("p.id", 40)} % {VENUE_EVERY // 3} = 0
         ON CONFLICT DO NOTHING
-        """
+        """,
+        analyze="declarations_venue",
     )
 
     def when(salt: int) -> str:
