@@ -90,6 +90,41 @@ class OutboxItem:
     secrets: tuple[str, ...] = ()
 
 
+def person_notice_items(
+    person: Any, *, subject: str, body: str, language: str, link: str, key: str
+) -> list[OutboxItem]:
+    """A notice to a person on the channels that reach them: in the app of the account that
+    manages them, and by SMS to their own phone or else that account's. `key` makes each
+    channel's message once only (`<key>:inapp`, `<key>:sms`)."""
+    account = person.managed_by
+    items = []
+    if account is not None:
+        items.append(
+            OutboxItem(
+                channel="inapp",
+                user=account,
+                subject=subject,
+                body=body,
+                language=language,
+                link=link,
+                dedupe_key=f"{key}:inapp",
+            )
+        )
+    phone = person.phone or getattr(account, "phone", "") or ""
+    if phone:
+        items.append(
+            OutboxItem(
+                channel="sms",
+                to=phone,
+                body=body,
+                language=language,
+                sensitive=True,
+                dedupe_key=f"{key}:sms",
+            )
+        )
+    return items
+
+
 def _seal(message: Message, secrets: Sequence[str]) -> None:
     """Mask the secrets in the stored text, keep the full text sealed (in-app messages are
     read in the app, so they must not carry a secret at all)."""

@@ -16,7 +16,12 @@ from covidhub.accounts.models import Role, RoleAssignment
 from covidhub.areas.models import Area
 from covidhub.core.dates import date_text
 from covidhub.notifications.language import account_language, notice_language
-from covidhub.notifications.services import OutboxItem, message_queue, message_queue_many
+from covidhub.notifications.services import (
+    OutboxItem,
+    message_queue,
+    message_queue_many,
+    person_notice_items,
+)
 from covidhub.people.models import Person
 from covidhub.testing.codes import appointment_code_display
 from covidhub.testing.models import Appointment, Result, TestType
@@ -67,35 +72,12 @@ def result_messages(
     result: Result, person: Person, retest_code: str | None, *, link: str
 ) -> list[OutboxItem]:
     """The notice of one result version on every channel the person can be reached."""
-    account = person.managed_by
     with notice_language(person) as language:
         subject, body = _text(result, person, retest_code)
     key = f"testing:result:{result.uuid}:v{result.version}"
-    items = []
-    if account is not None:
-        items.append(
-            OutboxItem(
-                channel="inapp",
-                user=account,
-                subject=subject,
-                body=body,
-                language=language,
-                link=link,
-                dedupe_key=f"{key}:inapp",
-            )
-        )
-    phone = person.phone or (account.phone if account is not None else "")
-    if phone:
-        items.append(
-            OutboxItem(
-                channel="sms",
-                to=phone,
-                body=body,
-                language=language,
-                sensitive=True,
-                dedupe_key=f"{key}:sms",
-            )
-        )
+    items = person_notice_items(
+        person, subject=subject, body=body, language=language, link=link, key=key
+    )
     if person.email:
         items.append(
             OutboxItem(

@@ -27,7 +27,10 @@ from covidhub.homecare.protocol import (
 )
 from covidhub.homecare.services.common import officer_required, role_of
 from covidhub.notifications.language import notice_language
-from covidhub.notifications.services import OutboxItem, message_queue_many
+from covidhub.notifications.services import (
+    message_queue_many,
+    person_notice_items,
+)
 from covidhub.people.models import Person
 
 logger = logging.getLogger("covidhub.homecare")
@@ -54,7 +57,6 @@ def _person_told(order: CareOrder) -> None:
     """The person (their household account, their phone) learns of the order and where to
     send the daily check."""
     person = order.person
-    account = person.managed_by
     with notice_language(person) as language:
         values = {
             "name": person.full_name,
@@ -94,31 +96,14 @@ def _person_told(order: CareOrder) -> None:
             )
         subject = _("Home care and quarantine")
     key = f"homecare:order:{order.uuid}:{order.status}"
-    items = []
-    if account is not None:
-        items.append(
-            OutboxItem(
-                channel="inapp",
-                user=account,
-                subject=subject,
-                body=body,
-                language=language,
-                link=reverse("homecare:home"),
-                dedupe_key=f"{key}:inapp",
-            )
-        )
-    phone = person.phone or getattr(account, "phone", "") or ""
-    if phone:
-        items.append(
-            OutboxItem(
-                channel="sms",
-                to=phone,
-                body=body,
-                language=language,
-                sensitive=True,
-                dedupe_key=f"{key}:sms",
-            )
-        )
+    items = person_notice_items(
+        person,
+        subject=subject,
+        body=body,
+        language=language,
+        link=reverse("homecare:home"),
+        key=key,
+    )
     message_queue_many(items)
 
 

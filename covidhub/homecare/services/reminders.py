@@ -15,7 +15,11 @@ from covidhub.core.dates import date_text
 from covidhub.homecare.models import CareOrder, CareProtocol
 from covidhub.homecare.protocol import rules_of
 from covidhub.notifications.language import notice_language
-from covidhub.notifications.services import OutboxItem, message_queue_many
+from covidhub.notifications.services import (
+    OutboxItem,
+    message_queue_many,
+    person_notice_items,
+)
 
 CHUNK = 2000
 # A slot's reminder is sent in the hours after it ends, not later (a worker down longer
@@ -38,7 +42,6 @@ def check_slot(
 
 def _reminder_items(order: Any, slot_start: datetime.datetime) -> list[OutboxItem]:
     person = order.person
-    account = person.managed_by
     with notice_language(person) as language:
         body = _(
             "%(name)s: no health check was sent since %(time)s. Send it now in the app; "
@@ -52,31 +55,14 @@ def _reminder_items(order: Any, slot_start: datetime.datetime) -> list[OutboxIte
         }
         subject = _("A health check is missing")
     key = f"homecare:missed:{order.uuid}:{slot_start.isoformat()}"
-    items = []
-    if account is not None:
-        items.append(
-            OutboxItem(
-                channel="inapp",
-                user=account,
-                subject=subject,
-                body=body,
-                language=language,
-                link=reverse("homecare:check", kwargs={"order_uuid": order.uuid}),
-                dedupe_key=f"{key}:inapp",
-            )
-        )
-    phone = person.phone or getattr(account, "phone", "") or ""
-    if phone:
-        items.append(
-            OutboxItem(
-                channel="sms",
-                to=phone,
-                body=body,
-                language=language,
-                sensitive=True,
-                dedupe_key=f"{key}:sms",
-            )
-        )
+    items = person_notice_items(
+        person,
+        subject=subject,
+        body=body,
+        language=language,
+        link=reverse("homecare:check", kwargs={"order_uuid": order.uuid}),
+        key=key,
+    )
     return items
 
 
