@@ -9,6 +9,10 @@
   grow with the size).
 
     .venv/bin/python bench/bench_fhir.py [--people 200000] [--duration 10]
+        [--only everything|export]
+
+`--only everything` skips the province's records and the exports (minutes at 200,000
+people); `--only export` skips the $everything load.
 """
 
 # ruff: noqa: S608 - bench SQL built from integers, codes and uuids this script made
@@ -228,7 +232,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", choices=("everything", "export"), default=None)
     args = parser.parse_args()
+    everything, export = args.only in (None, "everything"), args.only in (None, "export")
     with Bench("fhir") as bench:
         bench.env["FHIR_EXPORT_DIR"] = str(bench.var_dir / "fhir-exports")
         started = time.perf_counter()
@@ -237,15 +243,20 @@ def main() -> None:
         bench.django_setup()
         people_file, cookie = everything_fixture(bench)
         started = time.perf_counter()
-        # Every other person of the province: 2 doses and 1 result each (the people chosen
-        # once: after the doses, "people without a dose" would be nobody).
-        bench.sql(
-            "CREATE TABLE bench_fhir_targets AS SELECT id FROM people_person "
-            "WHERE id NOT IN (SELECT person_id FROM vaccination_dose)"
-        )
-        _records_sql(
-            bench, "p.id IN (SELECT id FROM bench_fhir_targets)", doses=2, results=1, prefix="X"
-        )
+        if export:
+            # Every other person of the province: 2 doses and 1 result each (the people
+            # chosen once: after the doses, "people without a dose" would be nobody).
+            bench.sql(
+                "CREATE TABLE bench_fhir_targets AS SELECT id FROM people_person "
+                "WHERE id NOT IN (SELECT person_id FROM vaccination_dose)"
+            )
+            _records_sql(
+                bench,
+                "p.id IN (SELECT id FROM bench_fhir_targets)",
+                doses=2,
+                results=1,
+                prefix="X",
+            )
         generate_seconds = time.perf_counter() - started
         people = int(bench.sql("SELECT count(*) FROM people_person"))
         os.environ["BENCH_FHIR_PEOPLE_FILE"] = str(people_file)
@@ -254,43 +265,51 @@ def main() -> None:
             BENCH_FHIR_PEOPLE_FILE=str(people_file), BENCH_FHIR_COOKIE=f"sessionid={cookie}"
         )
         common = {"connections": args.connections, "duration": args.duration, "threads": 2}
-        # One read before the load: the run's refusals (counted, not sampled, by wrk) are
-        # then explained by the first answer's status and body.
-        first_answer = _everything_probe(bench, people_file, cookie)
-        load_before_wrk = _load()
-        results = [
-            bench.wrk(
-                name="baseline: bare view, one indexed select", path="/_bench/select", **common
-            ),
-            bench.wrk(
-                name="Patient/{id}/$everything, 20 records (commune officer, audited)",
-                path="/fhir/metadata",
-                lua="bench/lua/fhir_everything.lua",
-                lua_counts=False,  # refusals from wrk's Non-2xx count: no body copied to Lua
-                **common,
-            ),
-        ]
-        load_after_wrk = _load()
-        from django.contrib.auth import get_user_model
-
-        officer = get_user_model().objects.get(username="tinh")
-        export_cookie, _csrf = _session_cookie(officer)
-        small = run_export(bench, export_cookie, area="10507")
-        large = run_export(bench, export_cookie, area="30")
-        ratio = results[1].requests_per_second / results[0].requests_per_second
-        bench.report(
-            results,
-            notes={
-                "province": f"{people:,} people (seed_demo {seed_seconds:.0f} s; records "
-                f"generated in SQL in {generate_seconds:.0f} s)",
-                "$everything vs bare select": f"{ratio:.0%} of the baseline's throughput "
+        notes: dict[str, str] = {
+            "province": f"{people:,} people (seed_demo {seed_seconds:.0f} s; records "
+            f"generated in SQL in {generate_seconds:.0f} s)",
+        }
+        results = []
+        if everything:
+            # One read before the load: the run's refusals (counted, not sampled, by wrk)
+            # are then explained by the first answer's status and body.
+            first_answer = _everything_probe(bench, people_file, cookie)
+            load_before_wrk = _load()
+            results = [
+                bench.wrk(
+                    name="baseline: bare view, one indexed select", path="/_bench/select", **common
+                ),
+                bench.wrk(
+                    name="Patient/{id}/$everything, 20 records (commune officer, audited)",
+                    path="/fhir/metadata",
+                    lua="bench/lua/fhir_everything.lua",
+                    lua_counts=False,  # refusals from wrk's Non-2xx count: no body copied to Lua
+                    **common,
+                ),
+            ]
+            load_after_wrk = _load()
+            ratio = results[1].requests_per_second / results[0].requests_per_second
+            notes["$everything vs bare select"] = (
+                f"{ratio:.0%} of the baseline's throughput "
                 f"(target ≥ 50 %); p99 {results[1].p99_ms:.0f} ms (target ≤ 200 ms); "
                 f"machine {load_before_wrk} before, {load_after_wrk} after; "
-                f"first answer before the load: {first_answer}",
-                "bulk export, one commune (warm-up)": f"{small['resources']:,} resources in "
+                f"first answer before the load: {first_answer}"
+            )
+        if export:
+            bench.start()
+            from django.contrib.auth import get_user_model
+
+            officer = get_user_model().objects.get(username="tinh")
+            export_cookie, _csrf = _session_cookie(officer)
+            small = run_export(bench, export_cookie, area="10507")
+            large = run_export(bench, export_cookie, area="30")
+            notes["bulk export, one commune (warm-up)"] = (
+                f"{small['resources']:,} resources in "
                 f"{small['seconds']:.1f} s = {small['per_second']:,.0f}/s; worker peak "
-                f"{small['worker_peak_mib']:.0f} MiB",
-                "bulk export, whole province": f"{large['resources']:,} resources "
+                f"{small['worker_peak_mib']:.0f} MiB"
+            )
+            notes["bulk export, whole province"] = (
+                f"{large['resources']:,} resources "
                 f"({large['counts']}) in {large['seconds']:.1f} s = "
                 f"{large['per_second']:,.0f} resources/s (target ≥ 5,000/s); the worker "
                 f"used {large['worker_cpu_seconds']:.0f} CPU seconds "
@@ -298,9 +317,9 @@ def main() -> None:
                 f"resources per CPU second); machine {large['load']}; "
                 f"{large['megabytes']:.0f} MB of NDJSON; worker peak "
                 f"{large['worker_peak_mib']:.0f} MiB (after the small export: "
-                f"{small['worker_peak_mib']:.0f} MiB)",
-            },
-        )
+                f"{small['worker_peak_mib']:.0f} MiB)"
+            )
+        bench.report(results, notes=notes)
 
 
 if __name__ == "__main__":

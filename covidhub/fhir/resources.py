@@ -8,6 +8,10 @@ Organization and a Location, with ids `ts-<uuid>`, `vs-<uuid>` and `lab-<uuid>`.
 A test result (`testing.Result`) is both an Observation and the DiagnosticReport that
 carries it (same id); its Specimen is the tube, which for a pooled test is the pool: no
 subject, and the pool size as an extension.
+
+The parts that are the same in every resource of a kind (a category, a test's code, a
+vaccine's codes) are built once and shared by the resources that hold them: a resource is
+serialised, never changed in place below its top level.
 """
 
 from __future__ import annotations
@@ -221,25 +225,29 @@ def location(kind: str, place: Any) -> Resource:
 
 
 def vaccine_code(vaccine: Any) -> dict[str, Any]:
+    """A vaccine's CodeableConcept (CVX, SNOMED or ATC, EU DCC product), built once per
+    vaccine (by the values it is built from)."""
+    return _vaccine_code(vaccine.code, vaccine.prophylaxis_code, vaccine.product_code, vaccine.name)
+
+
+@functools.lru_cache(maxsize=256)
+def _vaccine_code(code: str, vp: str, product_code: str, name: str) -> dict[str, Any]:
     coding = []
-    cvx = codes.CVX_BY_VACCINE.get(vaccine.code)
+    cvx = codes.CVX_BY_VACCINE.get(code)
     if cvx:
         coding.append(_coding(codes.CVX, cvx))
-    vp = vaccine.prophylaxis_code
     if vp:
         system = codes.ATC if vp.startswith("J") else codes.SNOMED
         coding.append(
             {"system": system, "code": vp, "display": codes.PROPHYLAXIS_DISPLAY.get(vp, vp)}
         )
-    if vaccine.product_code:
-        coding.append(
-            {
-                "system": codes.CS_DCC_PRODUCT,
-                "code": vaccine.product_code,
-                "display": vaccine.name,
-            }
-        )
-    return {"coding": coding, "text": vaccine.name}
+    if product_code:
+        coding.append({"system": codes.CS_DCC_PRODUCT, "code": product_code, "display": name})
+    return {"coding": coding, "text": name}
+
+
+_TARGET_DISEASE = [{"coding": [_coding(codes.SNOMED, codes.SCT_COVID19)]}]
+_ADMINISTERING = {"coding": [{"system": codes.V2_0443, "code": "AP"}]}
 
 
 def immunization(dose: Any, *, person_uuid: Any) -> Resource:
@@ -248,7 +256,7 @@ def immunization(dose: Any, *, person_uuid: Any) -> Resource:
     site = dose.site
     protocol: dict[str, Any] = {
         "series": "Primary series" if dose.series == "primary" else "Booster",
-        "targetDisease": [{"coding": [_coding(codes.SNOMED, codes.SCT_COVID19)]}],
+        "targetDisease": _TARGET_DISEASE,
         "doseNumberPositiveInt": dose.dose_number,
     }
     if dose.series == "primary":
@@ -278,7 +286,7 @@ def immunization(dose: Any, *, person_uuid: Any) -> Resource:
         resource["location"] = _ref("Location", place_id("vaccination_site", site.uuid))
         resource["performer"] = [
             {
-                "function": {"coding": [{"system": codes.V2_0443, "code": "AP"}]},
+                "function": _ADMINISTERING,
                 "actor": _ref("Organization", place_id("vaccination_site", site.uuid)),
             }
         ]
@@ -297,6 +305,11 @@ def _result_status(result: Any) -> str:
     return "amended" if result.version > 1 else "final"
 
 
+def _last_updated(result: Any, issued: str | None) -> str | None:
+    """A result's last change: its amendment, else its release (`issued`, written once)."""
+    return instant(result.amended_at) if result.amended_at else issued
+
+
 def _result_performer(result: Any) -> list[dict[str, str]]:
     lab = result.tube_result.lab if result.tube_result_id else None
     if lab is not None:
@@ -304,40 +317,55 @@ def _result_performer(result: Any) -> list[dict[str, str]]:
     return [_ref("Organization", place_id("testing_site", result.site.uuid))]
 
 
+@functools.cache
 def test_code(test_type: str) -> dict[str, Any]:
     pair = codes.LOINC_BY_TEST_TYPE[test_type]
     return {"coding": [_coding(codes.LOINC, pair)], "text": pair[1]}
 
 
+@functools.cache
+def _outcome_value(outcome: str) -> dict[str, Any]:
+    """A result's outcome as a SNOMED CT CodeableConcept (Observation's value, the
+    report's conclusion)."""
+    return {"coding": [_coding(codes.SNOMED, codes.OUTCOME_VALUES[outcome][0])]}
+
+
+@functools.cache
+def _outcome_interpretation(outcome: str) -> list[dict[str, Any]] | None:
+    interpretation = codes.OUTCOME_VALUES[outcome][1]
+    if not interpretation:
+        return None
+    return [{"coding": [_coding(codes.V3_INTERPRETATION, interpretation)]}]
+
+
+_LABORATORY = [
+    {
+        "coding": [
+            {"system": codes.OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}
+        ]
+    }
+]
+_REPORT_LAB = [{"coding": [{"system": codes.V2_0074, "code": "LAB", "display": "Laboratory"}]}]
+
+
 def observation(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
     """`testing.Result` (with site, tube_result__lab loaded) as an Observation."""
-    value, interpretation = codes.OUTCOME_VALUES[result.outcome]
+    outcome = result.outcome
+    issued = instant(result.released_at)
     resource: Resource = {
         "resourceType": "Observation",
         "id": str(result.uuid),
-        "meta": {"lastUpdated": instant(result.amended_at or result.released_at)},
+        "meta": {"lastUpdated": _last_updated(result, issued)},
         "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
         "status": _result_status(result),
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": codes.OBSERVATION_CATEGORY,
-                        "code": "laboratory",
-                        "display": "Laboratory",
-                    }
-                ]
-            }
-        ],
+        "category": _LABORATORY,
         "code": test_code(result.test_type),
         "subject": _ref("Patient", str(person_uuid)),
         "effectiveDateTime": instant(result.collected_at),
-        "issued": instant(result.released_at),
+        "issued": issued,
         "performer": _result_performer(result),
-        "valueCodeableConcept": {"coding": [_coding(codes.SNOMED, value)]},
-        "interpretation": [{"coding": [_coding(codes.V3_INTERPRETATION, interpretation)]}]
-        if interpretation
-        else None,
+        "valueCodeableConcept": _outcome_value(outcome),
+        "interpretation": _outcome_interpretation(outcome),
         "specimen": _ref("Specimen", str(tube_uuid)),
     }
     if result.pooled:
@@ -362,27 +390,28 @@ def observation(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
 
 def diagnostic_report(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
     """The report that carries one result's Observation."""
-    value, _interpretation = codes.OUTCOME_VALUES[result.outcome]
+    issued = instant(result.released_at)
     return _drop_empty(
         {
             "resourceType": "DiagnosticReport",
             "id": str(result.uuid),
-            "meta": {"lastUpdated": instant(result.amended_at or result.released_at)},
+            "meta": {"lastUpdated": _last_updated(result, issued)},
             "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
             "status": _result_status(result),
-            "category": [
-                {"coding": [{"system": codes.V2_0074, "code": "LAB", "display": "Laboratory"}]}
-            ],
+            "category": _REPORT_LAB,
             "code": test_code(result.test_type),
             "subject": _ref("Patient", str(person_uuid)),
             "effectiveDateTime": instant(result.collected_at),
-            "issued": instant(result.released_at),
+            "issued": issued,
             "performer": _result_performer(result),
             "specimen": [_ref("Specimen", str(tube_uuid))],
             "result": [_ref("Observation", str(result.uuid))],
-            "conclusionCode": [{"coding": [_coding(codes.SNOMED, value)]}],
+            "conclusionCode": [_outcome_value(result.outcome)],
         }
     )
+
+
+_SWAB = {"coding": [_coding(codes.SNOMED, codes.SCT_NASOPHARYNGEAL_SWAB)]}
 
 
 def specimen(tube: Any, *, subject_uuid: Any | None) -> Resource:
@@ -402,7 +431,7 @@ def specimen(tube: Any, *, subject_uuid: Any | None) -> Resource:
         },
         "identifier": [{"system": codes.SID_TUBE, "value": tube.barcode}],
         "status": "unavailable" if tube.status == "missing" else "available",
-        "type": {"coding": [_coding(codes.SNOMED, codes.SCT_NASOPHARYNGEAL_SWAB)]},
+        "type": _SWAB,
         "receivedTime": instant(tube.received_at),
         "collection": {"collectedDateTime": instant(tube.collected_at)},
     }
@@ -429,12 +458,13 @@ def vital_sign(check: Any, *, vital: str, person_uuid: Any) -> Resource:
     value = getattr(check, field)
     resource_id = vital_id(check.uuid, vital)
     sign, interpretation = codes.VITAL_WARNINGS[vital]
+    recorded = instant(check.created_at)
     return _drop_empty(
         {
             "resourceType": "Observation",
             "id": resource_id,
             "meta": {
-                "lastUpdated": instant(check.created_at),
+                "lastUpdated": recorded,
                 "profile": [codes.VITAL_SIGNS_PROFILE, profile],
             },
             "identifier": [{"system": codes.SID_SELF_CHECK_VITAL, "value": resource_id}],
@@ -457,7 +487,7 @@ def vital_sign(check: Any, *, vital: str, person_uuid: Any) -> Resource:
             },
             "subject": _ref("Patient", str(person_uuid)),
             "effectiveDateTime": instant(check.measured_at),
-            "issued": instant(check.created_at),
+            "issued": recorded,
             "valueQuantity": {
                 "value": float(value) if field == "temperature" else int(value),
                 "unit": unit,

@@ -5,8 +5,9 @@ Django builds and compiles a queryset's SQL on every call, which is most of the 
 one-query read. For the reads that a whole province makes at once when results are
 released (a household's results, the lookup by code and date of birth), the SQL is
 compiled once per connection (each server thread has its own) and each call only runs it
-and applies the ORM's own converters (`SQLCompiler.results_iter`): the rows are exactly
-those of `values_list()`, on PostgreSQL and SQLite alike.
+and applies the ORM's own converters (`SQLCompiler.get_converters`, worked out with the
+SQL: asked on every call, they were a read's largest cost after the query itself): the rows
+are exactly those of `values_list()`, on PostgreSQL and SQLite alike.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class CompiledRows:
         compiled = cache.get(self._key)
         if compiled is None:
             compiled = cache[self._key] = self._compile(db)
-        compiler, sql, params, positions = compiled
+        compiler, sql, params, positions, converters = compiled
         params = list(params)
         for (position, as_hex), value in zip(positions, values, strict=True):
             params[position] = value.hex if as_hex else value
@@ -72,7 +73,11 @@ class CompiledRows:
                 fetched = cursor.fetchall()
             finally:
                 cursor.close()
-            return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+            if converters is None:  # a composite field: the ORM's whole path
+                return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+            if not converters:
+                return [row if type(row) is tuple else tuple(row) for row in fetched]
+            return list(map(tuple, compiler.apply_converters(fetched, converters)))
 
         return fetch
 
@@ -92,7 +97,9 @@ class CompiledRows:
             for n, kind in enumerate(self.kinds)
         ]
 
-    def _compile(self, db: str) -> tuple[Any, str, list[Any], list[tuple[int, bool]]]:
+    def _compile(
+        self, db: str
+    ) -> tuple[Any, str, list[Any], list[tuple[int, bool]], dict[int, Any] | None]:
         markers = self._markers()
         queryset = self.build(*markers)
         compiler = queryset.query.get_compiler(using=db)
@@ -111,4 +118,10 @@ class CompiledRows:
             if len(found) != 1:
                 raise ImproperlyConfigured("Each parameter must appear once in the SQL.")
             positions.append(found[0])
-        return compiler, sql, params, positions
+        # The converters of the selected columns, as `results_iter` finds them on every
+        # call (None: a composite field, left to `results_iter`).
+        fields = [select[0] for select in compiler.select[: compiler.col_count]]
+        converters = (
+            None if compiler.has_composite_fields(fields) else compiler.get_converters(fields)
+        )
+        return compiler, sql, params, positions, converters
