@@ -31,10 +31,12 @@ from covidhub.certificates.dcc.rules import (
     Rule,
     RuleInvalid,
     RuleOutcome,
+    RulesInForce,
     RuleStatus,
-    rules_evaluate,
     rules_external,
+    rules_outcomes,
     rules_parse,
+    rules_run,
 )
 from covidhub.certificates.dcc.valuesets import DATA_DIRECTORY, ValueSets
 from covidhub.certificates.models import AcceptanceRuleSet, IssuedCertificate
@@ -178,6 +180,29 @@ class RulesResult(NamedTuple):
         return RuleStatus.PASSED.value
 
 
+def rules_results(
+    *,
+    payload: dict[str, Any],
+    kind: str | None,
+    now: datetime,
+    issued_at: datetime | None,
+    expires_at: datetime | None,
+    rules: Sequence[Rule],
+    value_sets: ValueSets,
+) -> tuple[RulesInForce, list[Any]]:
+    """The rules in force of `rules` for a decoded certificate and their results
+    (`rules_run`), on the data context the EU verifier apps build: what `rules_check`
+    reads as outcomes, and what the checkpoint turns into its screen lines directly."""
+    external = rules_external(
+        now=now,
+        value_sets=value_sets.codes_by_id,
+        country=VERIFIER_COUNTRY,
+        issued_at=issued_at,
+        expires_at=expires_at,
+    )
+    return rules_run(rules=rules, payload=payload, external=external, kind=kind, now=now)
+
+
 def rules_check(
     *,
     purpose: str,
@@ -194,19 +219,20 @@ def rules_check(
     if rules is None:
         rules_version, rules = acceptance_rules_active(purpose)
     sets = value_sets if value_sets is not None else value_sets_current()
-    external = rules_external(
+    in_force, results = rules_results(
+        payload=payload,
+        kind=kind,
         now=now,
-        value_sets=sets.codes_by_id,
-        country=VERIFIER_COUNTRY,
         issued_at=issued_at,
         expires_at=expires_at,
+        rules=rules,
+        value_sets=sets,
     )
-    outcomes = rules_evaluate(rules=rules, payload=payload, external=external, kind=kind, now=now)
     return RulesResult(
         purpose=purpose,
         rules_version=rules_version or 0,
         value_sets_version=sets.version,
-        outcomes=tuple(outcomes),
+        outcomes=tuple(rules_outcomes(in_force, results, payload)),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
@@ -23,9 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from covidhub.certificates.acceptance import (
     DEFAULT_PURPOSE,
-    RulesResult,
     acceptance_rules_active,
-    rules_check,
+    rules_results,
 )
 from covidhub.certificates.dcc import (
     KeyMaterialInvalid,
@@ -36,7 +35,7 @@ from covidhub.certificates.dcc import (
     hc1_verify,
     trust_list_build,
 )
-from covidhub.certificates.dcc.rules import Rule, RuleOutcome, RuleStatus
+from covidhub.certificates.dcc.rules import Rule, RulesInForce, RuleStatus, rule_values_text
 from covidhub.certificates.dcc.valuesets import ValueSets
 from covidhub.certificates.dcc.verify import NoteCode
 from covidhub.certificates.models import Revocation, TrustedCertificate
@@ -80,10 +79,11 @@ REASON_MESSAGES: dict[Reason, Promise] = {
 def reason_message(reason: Reason | str, *, language: str | None = _ACTIVE) -> str:
     """The reason's message in the active language (`language`: the active language
     read already by the caller)."""
-    try:
-        return _translated(REASON_MESSAGES[Reason(reason)], language)
-    except ValueError:
+    # A Reason is a str enum: its text finds it without the enum's (Python) lookup.
+    message = REASON_MESSAGES.get(reason)  # type: ignore[arg-type]
+    if message is None:
         return str(_("The certificate is not valid."))
+    return _translated(message, language)
 
 
 _translations: dict[tuple[str | None, int], str] = {}
@@ -234,66 +234,79 @@ class VerificationOutcome(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-# A status's text, looked up, not read through the enum's `value` property, which costs
-# more than the rest of a screen line. The screen shows failed first, then open, then
-# passed: what needs the checkpoint's eye on top (`_rule_lines`).
-_STATUS_TEXT: Final = {status: status.value for status in RuleStatus}
+_PASSED: Final = RuleStatus.PASSED.value
 _OPEN: Final = RuleStatus.OPEN.value
 _FAILED: Final = RuleStatus.FAILED.value
 
+_LINE_TABLES_MAX: Final = 256
+_line_tables: dict[tuple[int, str], tuple[RulesInForce, tuple[tuple[RuleLine, RuleLine], ...]]] = {}
 
-_PASSED_LINES_MAX: Final = 4096
-_passed_lines: dict[tuple[int, str], tuple[RuleOutcome, RuleLine]] = {}
 
-
-def _passed_line(outcome: RuleOutcome, language: str) -> RuleLine:
-    """The screen line of a passed rule, made once per outcome and language: a pass is
-    the same `RuleOutcome` on every scan (`rules_evaluate` makes it once per rule set)
-    and its line holds only the rule's identifier and description. The entry holds the
-    outcome, so its id cannot be reused while it is in the table."""
-    key = (id(outcome), language)
-    entry = _passed_lines.get(key)
-    if entry is not None and entry[0] is outcome:
+def _line_table(in_force: RulesInForce, language: str) -> tuple[tuple[RuleLine, RuleLine], ...]:
+    """Each rule's screen line when it passes and when it is open, made once per choice
+    of rules and language: those lines hold only the rule's identifier, status and
+    description (the values of the affected fields are shown only beside a failed
+    rule). The entry holds the rules in force, so their id is not reused meanwhile."""
+    key = (id(in_force), language)
+    entry = _line_tables.get(key)
+    if entry is not None and entry[0] is in_force:
         return entry[1]
-    rule = outcome.rule
-    line = RuleLine(rule.identifier, _STATUS_TEXT[outcome.status], rule.description(language))
-    if len(_passed_lines) >= _PASSED_LINES_MAX:
-        _passed_lines.clear()
-    _passed_lines[key] = (outcome, line)
-    return line
+    table = tuple(
+        (
+            RuleLine(rule.identifier, _PASSED, rule.description(language)),
+            RuleLine(rule.identifier, _OPEN, rule.description(language)),
+        )
+        for rule in in_force.rules
+    )
+    if len(_line_tables) >= _LINE_TABLES_MAX:
+        _line_tables.clear()  # rule sets change rarely: a full table is old sets
+    _line_tables[key] = (in_force, table)
+    return table
 
 
-def _rule_lines(rules: RulesResult, result: VerificationResult, language: str) -> list[RuleLine]:
-    """Failed first, then open (unknown codes, then open rules), then passed, each in
-    the rules' order."""
+def _rule_lines(
+    in_force: RulesInForce,
+    results: Sequence[Any],
+    payload: Mapping[str, Any],
+    result: VerificationResult,
+    language: str,
+) -> list[RuleLine]:
+    """The screen's lines for the results of `rules_run`, read as `rules_outcomes` reads
+    them (`true` passed, `false` failed, anything else open): failed first, then open
+    (unknown codes, then open rules), then passed, each in the rules' order."""
     failed: list[RuleLine] = []
-    opened = [
-        RuleLine(
-            identifier=f"VS-{issue.field}",
-            status=_OPEN,
-            description=str(
-                VALUE_SET_LABELS.get(issue.value_set, _("Unknown code %(code)s"))
-                % {"code": issue.code}
-            ),
-        )
-        for issue in result.code_issues
-    ]
-    passed: list[RuleLine] = []
-    for outcome in rules.outcomes:
-        if outcome.status is RuleStatus.PASSED:
-            passed.append(_passed_line(outcome, language))
-            continue
-        rule = outcome.rule
-        (failed if outcome.status is RuleStatus.FAILED else opened).append(
+    opened = (
+        [
             RuleLine(
-                rule.identifier,
-                _STATUS_TEXT[outcome.status],
-                rule.description(language),
-                ", ".join(f"{path} = {value}" for path, value in outcome.values.items() if value)
-                if outcome.values
-                else "",
+                identifier=f"VS-{issue.field}",
+                status=_OPEN,
+                description=str(
+                    VALUE_SET_LABELS.get(issue.value_set, _("Unknown code %(code)s"))
+                    % {"code": issue.code}
+                ),
             )
-        )
+            for issue in result.code_issues
+        ]
+        if result.code_issues
+        else []
+    )
+    passed: list[RuleLine] = []
+    for rule, (passed_line, open_line), value in zip(
+        in_force.rules, _line_table(in_force, language), results, strict=True
+    ):
+        if value is True:
+            passed.append(passed_line)
+        elif value is False:
+            failed.append(
+                RuleLine(
+                    rule.identifier,
+                    _FAILED,
+                    passed_line.description,
+                    rule_values_text(rule, payload),
+                )
+            )
+        else:
+            opened.append(open_line)
     return failed + opened + passed
 
 
@@ -347,28 +360,32 @@ def checkpoint_verify(
     )
     valid = result.valid
     verdict = "invalid"
-    checked: RulesResult | None = None
     lines: list[RuleLine] = []
-    if valid and result.payload is not None:
-        checked = rules_check(
-            purpose=purpose,
-            payload=dict(result.payload),
+    checked_version: int | None = None
+    payload = result.payload
+    if valid and payload is not None:
+        checked_version = rules_version or 0
+        in_force, results = rules_results(
+            payload=payload,  # type: ignore[arg-type]
             kind=result.certificate_type,
             now=moment,
             issued_at=result.issued_at,
             expires_at=result.expires_at,
             rules=rules,
-            rules_version=rules_version,
             value_sets=sets,
         )
-        lines = _rule_lines(checked, result, language or "vi")
+        lines = _rule_lines(in_force, results, payload, result, language or "vi")
         # The lines are sorted failed, open, passed: the first one decides.
         first = lines[0].status if lines else None
         verdict = "refused" if first == _FAILED else "open" if first == _OPEN else "accepted"
-    notes = tuple(
-        str(NOTE_MESSAGES[note.code] % {"field": note.field, "value": note.value})
-        for note in result.notes
-        if note.code is not NoteCode.TAGGED_TIMESTAMP
+    notes = (
+        tuple(
+            str(NOTE_MESSAGES[note.code] % {"field": note.field, "value": note.value})
+            for note in result.notes
+            if note.code is not NoteCode.TAGGED_TIMESTAMP
+        )
+        if valid and result.notes
+        else ()
     )
     return VerificationOutcome(
         result=result,
@@ -385,10 +402,10 @@ def checkpoint_verify(
         verdict=verdict,
         verdict_message=_translated(VERDICT_MESSAGES[verdict], language),
         purpose=purpose,
-        rules_version=checked.rules_version if checked else None,
+        rules_version=checked_version,
         value_sets_version=result.value_sets_version,
         rules=tuple(lines),
-        notes=notes if valid else (),
+        notes=notes,
     )
 
 

@@ -26,7 +26,6 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Final
 
 type Evaluator = Callable[[Any], Any]
@@ -133,8 +132,41 @@ def _offset_minutes(text: str | None) -> int:
     return sign * (int(hours) * 60 + int(minutes))
 
 
-@lru_cache(maxsize=4096)
+_PARSED_MAX: Final = 4096
+_parsed: dict[str, int] = {}
+
+
 def _parse(text: str) -> int:
+    """The milliseconds of a date or date-time text, remembered (certificates share
+    their dates; a validation clock is put in by `date_time_text`)."""
+    ms = _parsed.get(text)
+    if ms is None:
+        ms = _parse_text(text)
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        _parsed[text] = ms
+    return ms
+
+
+def date_time_text(moment: datetime) -> str:
+    """`moment` (timezone-aware) as the UTC date-time text the EU verifier apps give
+    CertLogic (`2021-06-01T10:00:00.123456Z`), its milliseconds known already: a
+    verifier passes a new validation clock with every scan, and parsing it again in the
+    rules cost more than writing it."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat()
+    text = text[:-6] + "Z" if text.endswith("+00:00") else text
+    if text not in _parsed:
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        # As `_parse_text` reads the text: the fraction cut to milliseconds.
+        since = moment - _EPOCH
+        _parsed[text] = since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
+    return text
+
+
+def _parse_text(text: str) -> int:
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         raise CertLogicError(f"not an allowed date or date-time format: {text}")
@@ -579,18 +611,6 @@ _INTEGER_MESSAGE: Final = "all operands of a comparison operation must be of int
 _PYTHON_COMPARE: Final = {"<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
-def _date_ms(value: object) -> int:
-    if type(value) is not DateTime:
-        raise CertLogicError(_DATE_MESSAGE)
-    return value.ms
-
-
-def _integer(value: object) -> Any:
-    if not _is_int(value) or type(value) is bool:
-        raise CertLogicError(_INTEGER_MESSAGE)
-    return value
-
-
 def _plus(a: object, b: object) -> int:
     if not (_is_int(a) and _is_int(b)) or type(a) is bool or type(b) is bool:
         raise CertLogicError("operands of this operation must both be integers")
@@ -622,8 +642,6 @@ _RUNTIME: Final = {
     "_strictly_equal": _strictly_equal,
     "_parse": _parse,
     "plus_time": plus_time,
-    "_date_ms": _date_ms,
-    "_integer": _integer,
     "_plus": _plus,
     "_not": _not,
     "_in_any": _in_any,
@@ -640,6 +658,7 @@ class _Source:
         self.count = 0
         self.constants: dict[str, Any] = {}
         self.paths: dict[tuple[str, ...], str] = {}
+        self.parsed_locals: set[str] = set()
         self.prologue: list[str] = []
 
     def temporary(self) -> str:
@@ -652,6 +671,15 @@ class _Source:
     def constant(self, value: Any) -> str:
         name = f"k{len(self.constants)}"
         self.constants[name] = value
+        return name
+
+    def parsed(self, path: str) -> str:
+        """A local for the milliseconds of the text at the local `path`, unset (None)
+        when the program starts."""
+        name = f"m{path}"
+        if name not in self.parsed_locals:
+            self.parsed_locals.add(name)
+            self.prologue.append(f"    {name} = None")
         return name
 
     def path(self, fragments: tuple[tuple[str, int | None], ...]) -> str:
@@ -735,7 +763,11 @@ def _emit_operation(operator: str, values: list[Any], source: _Source, depth: in
         operands = []
         for value in values:
             operands.append(operand := source.temporary())
-            source.emit(f"{operand} = _integer({_emit(value, source, depth)})")
+            source.emit(f"{operand} = {_emit(value, source, depth)}")
+            source.emit(
+                f"if type({operand}) is not int and (type({operand}) is not float"
+                f" or not {operand}.is_integer()): {_fail(_INTEGER_MESSAGE)}"
+            )
         return _emit_compare(_PYTHON_COMPARE[operator], operands, source)
     if operator in _DATE_COMPARISONS and count in (2, 3):
         operands = [_emit_date_ms(value, source, depth) for value in values]
@@ -773,14 +805,24 @@ def _plus_time_valid(values: list[Any]) -> bool:
 
 
 def _emit_plus_time_ms(values: list[Any], source: _Source, depth: int) -> str:
-    """The milliseconds of a valid plusTime, as `_compile_plus_time` computes them."""
+    """The milliseconds of a valid plusTime, as `_compile_plus_time` computes them.
+
+    A date read from the data (`{"var": path}`) is parsed once per data context, in
+    a local of its own (`_Source.parsed`): the validation clock and a vaccination date
+    are read by several rules. A parse that fails leaves the local unset, so that each
+    rule that reaches it fails alike."""
     text = _emit(values[0], source, depth)
-    source.emit(f"if type({text}) is not str: raise CertLogicError({_PLUS_TIME_MESSAGE!r})")
+    source.emit(f"if type({text}) is not str: {_fail(_PLUS_TIME_MESSAGE)}")
     whole, unit = int(values[1]), values[2]
     result = source.temporary()
     if unit in ("day", "hour"):
         step = whole * (86_400_000 if unit == "day" else 3_600_000)
-        source.emit(f"{result} = _parse({text}) + {step}")
+        if text in source.paths.values():
+            parsed = source.parsed(text)
+            source.emit(f"if {parsed} is None: {parsed} = _parse({text})")
+            source.emit(f"{result} = {parsed} + {step}")
+        else:
+            source.emit(f"{result} = _parse({text}) + {step}")
     else:
         source.emit(f"{result} = plus_time({text}, {whole}, {unit!r}).ms")
     return result
@@ -798,9 +840,11 @@ def _emit_date_ms(node: Any, source: _Source, depth: int) -> str:
     ):
         return _emit_plus_time_ms(node["plusTime"], source, depth + 1)
     value = _emit(node, source, depth)
-    result = source.temporary()
-    source.emit(f"{result} = _date_ms({value})")
-    return result
+    if _literal(node) is not None:  # `5.ms` would not parse
+        literal, value = value, source.temporary()
+        source.emit(f"{value} = {literal}")
+    source.emit(f"if type({value}) is not DateTime: {_fail(_DATE_MESSAGE)}")
+    return f"{value}.ms"
 
 
 def _emit_if(values: list[Any], source: _Source, depth: int) -> str:
@@ -814,7 +858,7 @@ def _emit_if(values: list[Any], source: _Source, depth: int) -> str:
     source.indent += 1
     source.emit(f"{result} = {_emit(values[2], source, depth)}")
     source.indent -= 1
-    source.emit(f"else: raise CertLogicError({_IF_MESSAGE!r})")
+    source.emit(f"else: {_fail(_IF_MESSAGE)}")
     return result
 
 
@@ -826,7 +870,7 @@ def _emit_and(values: list[Any], source: _Source, depth: int) -> str:
         source.emit(f"if not is_falsy({result}):")
         source.indent += 1
         opened += 1
-        source.emit(f"if not is_truthy({result}): raise CertLogicError({_AND_MESSAGE!r})")
+        source.emit(f"if not is_truthy({result}): {_fail(_AND_MESSAGE)}")
         source.emit(f"{result} = {_emit(value, source, depth)}")
     source.indent -= opened
     return result
@@ -843,7 +887,7 @@ def _emit_in(values: list[Any], source: _Source, depth: int) -> str:
     source.emit(f"    {result} = False")
     source.emit("else:")
     source.indent += 1
-    source.emit(f"if not isinstance({haystack}, list): raise CertLogicError({_IN_MESSAGE!r})")
+    source.emit(f"if not isinstance({haystack}, list): {_fail(_IN_MESSAGE)}")
     needle = _emit(values[0], source, depth)
     source.emit(
         f"{result} = {needle} in {haystack} if type({needle}) is str"
@@ -853,19 +897,36 @@ def _emit_in(values: list[Any], source: _Source, depth: int) -> str:
     return result
 
 
+def _fail(message: str) -> str:
+    """The statement that ends an expression with a `CertLogicError(message)` as its
+    result: made, not raised (each expression runs in a `while True` block of its own,
+    which `break` leaves). A raise costs a traceback that holds the program's frame,
+    with its hundreds of locals, until the garbage collector finds the cycle; an open
+    rule of the usual kind (a date of a test read on a vaccination) would pay that on
+    every scan."""
+    return f"results.append(CertLogicError({message!r})); break"
+
+
 def certlogic_program(expressions: list[Any]) -> Program:
     """One function that evaluates every expression on a data context and returns, for
     each, its value or the exception (one of `EVALUATION_ERRORS`) it raised: what
-    `certlogic_compile(expression)(data)` returns or raises, for all of them at once."""
+    `certlogic_compile(expression)(data)` returns or raises, for all of them at once.
+
+    The exceptions carry no traceback (`_fail`; a caught one is stripped of it), so a
+    result list holds no frame."""
     source = _Source()
     for expression in expressions:
+        source.emit("while True:")
+        source.indent += 1
         source.emit("try:")
         source.indent += 1
         value = _emit(expression, source, 0)
         source.emit(f"results.append({value})")
         source.indent -= 1
         source.emit("except _ERRORS as error:")
-        source.emit("    results.append(error)")
+        source.emit("    results.append(error.with_traceback(None))")
+        source.emit("break")
+        source.indent -= 1
     header = ["def program(data):", *source.prologue, "    results = []"]
     text = "\n".join([*header, *source.lines, "    return results"])
     namespace: dict[str, Any] = {**_RUNTIME, **source.constants}

@@ -18,7 +18,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from .certlogic import Evaluator, Program, certlogic_compile, certlogic_program
+from .certlogic import (
+    Evaluator,
+    Program,
+    certlogic_compile,
+    certlogic_program,
+    date_time_text,
+)
 from .certlogic_validation import certlogic_validate
 from .errors import DccError
 
@@ -60,6 +66,11 @@ class Rule:
     evaluate: Evaluator = field(repr=False, compare=False)
     version_key: tuple[int, ...] = field(default=(), repr=False, compare=False)
     """The version as numbers (1.10.0 after 1.9.0), set by `rule_parse`."""
+    affected_parts: tuple[tuple[str, tuple[str, ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+    """Each affected field with its path split (`rule_values` reads them on every failed
+    scan), set by `rule_parse`."""
 
     def description(self, language: str) -> str:
         """The description in `language`, else English, else the first one given."""
@@ -162,6 +173,7 @@ def rule_parse(document: object) -> Rule:
         document=document,
         evaluate=certlogic_compile(logic),
         version_key=tuple(int(part) for part in document["Version"].split(".")),
+        affected_parts=tuple((path, tuple(path.split("."))) for path in affected),
     )
 
 
@@ -202,20 +214,22 @@ class _Selection:
     rules: tuple[Rule, ...]
     after: datetime | None
     before: datetime | None
-    chosen: _Chosen
+    chosen: RulesInForce
 
 
-class _Chosen(NamedTuple):
+class RulesInForce(NamedTuple):
     """The rules in force, their logic as one program (`certlogic_program`), and each
-    rule's "passed" outcome, made once: a pass carries nothing of the certificate."""
+    rule's "passed" outcome, made once: a pass carries nothing of the certificate.
+    Made once per choice of rules, so its identity can key what is derived from it
+    (the checkpoint's screen lines)."""
 
     rules: tuple[Rule, ...]
     program: Program
     passed: tuple[RuleOutcome, ...]
 
 
-def _chosen(rules: Sequence[Rule]) -> _Chosen:
-    return _Chosen(
+def _chosen(rules: Sequence[Rule]) -> RulesInForce:
+    return RulesInForce(
         rules=tuple(rules),
         program=certlogic_program([rule.logic for rule in rules]),
         passed=tuple(RuleOutcome(rule, RuleStatus.PASSED) for rule in rules),
@@ -224,10 +238,12 @@ def _chosen(rules: Sequence[Rule]) -> _Chosen:
 
 _SELECTIONS_MAX: Final = 256
 _selections: dict[tuple[str | None, tuple[int, ...]], _Selection] = {}
-_programs: dict[tuple[int, ...], _Chosen] = {}
+_programs: dict[tuple[int, ...], RulesInForce] = {}
 
 
-def _rules_in_force_cached(rules: Sequence[Rule], *, kind: str | None, now: datetime) -> _Chosen:
+def _rules_in_force_cached(
+    rules: Sequence[Rule], *, kind: str | None, now: datetime
+) -> RulesInForce:
     """`rules_in_force` and its program, remembered per rule set and kind until a
     validity bound passes.
 
@@ -267,10 +283,6 @@ def _rules_in_force_cached(rules: Sequence[Rule], *, kind: str | None, now: date
     return chosen
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def rules_external(
     *,
     now: datetime,
@@ -281,20 +293,20 @@ def rules_external(
 ) -> dict[str, Any]:
     """The `external` part of the data context, as the EU verifier apps fill it."""
     external: dict[str, Any] = {
-        "validationClock": _iso(now),
+        "validationClock": date_time_text(now),
         "valueSets": value_sets,
         "countryCode": country,
     }
     if issued_at is not None:
-        external["iat"] = _iso(issued_at)
+        external["iat"] = date_time_text(issued_at)
     if expires_at is not None:
-        external["exp"] = _iso(expires_at)
+        external["exp"] = date_time_text(expires_at)
     return external
 
 
-def _field_value(payload: Mapping[str, Any], path: str) -> Any:
+def _field_value(payload: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
     value: Any = payload
-    for part in path.split("."):
+    for part in parts:
         if isinstance(value, dict):
             value = value.get(part)
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
@@ -302,6 +314,57 @@ def _field_value(payload: Mapping[str, Any], path: str) -> Any:
         else:
             return None
     return value
+
+
+def rules_run(
+    *,
+    rules: Sequence[Rule],
+    payload: Mapping[str, Any],
+    external: Mapping[str, Any],
+    kind: str | None,
+    now: datetime,
+) -> tuple[RulesInForce, list[Any]]:
+    """The rules in force for this certificate and each one's result (never raises):
+    its logic's value, or the error it raised (without a traceback). The rules in force
+    run as one program on one data context. `true` passes, `false` fails, anything else
+    is open (`rules_outcomes`)."""
+    in_force = _rules_in_force_cached(rules, kind=kind, now=now)
+    return in_force, in_force.program({"payload": payload, "external": external})
+
+
+def rule_values(rule: Rule, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The affected fields' values in the certificate, shown beside a failed rule."""
+    return {path: _field_value(payload, parts) for path, parts in rule.affected_parts}
+
+
+def rule_values_text(rule: Rule, payload: Mapping[str, Any]) -> str:
+    """`rule_values` as a failed rule's screen line shows them: `path = value` for each
+    field that has a value, joined by commas."""
+    shown = []
+    for path, parts in rule.affected_parts:
+        value = _field_value(payload, parts)
+        if value:
+            shown.append(f"{path} = {value}")
+    return ", ".join(shown)
+
+
+def rules_outcomes(
+    in_force: RulesInForce, results: Sequence[Any], payload: Mapping[str, Any]
+) -> list[RuleOutcome]:
+    """Each result of `rules_run` as a rule's outcome: `true` passes, `false` fails (with
+    the affected fields' values), anything else is open (an error with its text)."""
+    outcomes: list[RuleOutcome] = []
+    append = outcomes.append
+    for rule, passed, result in zip(in_force.rules, in_force.passed, results, strict=True):
+        if result is True:
+            append(passed)
+        elif result is False:
+            append(RuleOutcome(rule, RuleStatus.FAILED, "", rule_values(rule, payload)))
+        elif isinstance(result, BaseException):
+            append(RuleOutcome(rule, RuleStatus.OPEN, str(result)))
+        else:
+            append(RuleOutcome(rule, RuleStatus.OPEN, "not a true/false result"))
+    return outcomes
 
 
 def rules_evaluate(
@@ -312,23 +375,8 @@ def rules_evaluate(
     kind: str | None,
     now: datetime,
 ) -> list[RuleOutcome]:
-    """The outcome of every rule in force for this certificate (never raises).
-
-    The rules in force run as one program on one data context; a rule's result is its
-    logic's value (`true` passes, `false` fails, anything else is open) or the error it
-    raised (open, with the error's text)."""
-    chosen = _rules_in_force_cached(rules, kind=kind, now=now)
-    results = chosen.program({"payload": payload, "external": external})
-    outcomes: list[RuleOutcome] = []
-    append = outcomes.append
-    for rule, passed, result in zip(chosen.rules, chosen.passed, results, strict=True):
-        if result is True:
-            append(passed)
-        elif result is False:
-            values = {path: _field_value(payload, path) for path in rule.affected_fields}
-            append(RuleOutcome(rule, RuleStatus.FAILED, "", values))
-        elif isinstance(result, BaseException):
-            append(RuleOutcome(rule, RuleStatus.OPEN, str(result)))
-        else:
-            append(RuleOutcome(rule, RuleStatus.OPEN, "not a true/false result"))
-    return outcomes
+    """The outcome of every rule in force for this certificate (never raises)."""
+    in_force, results = rules_run(
+        rules=rules, payload=payload, external=external, kind=kind, now=now
+    )
+    return rules_outcomes(in_force, results, payload)

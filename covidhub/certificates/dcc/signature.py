@@ -70,6 +70,9 @@ class SignerFacts:
     not_before: datetime
     not_after: datetime
     usages: frozenset[CertificateKind] | None
+    not_before_timestamp: float = 0.0
+    not_after_timestamp: float = 0.0
+    """The validity as POSIX seconds, to compare with the CWT's NumericDates."""
 
 
 SIGNER_FACTS_MAX: Final = 8192
@@ -101,6 +104,8 @@ def signer_facts(certificate: x509.Certificate) -> SignerFacts:
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
         usages=usages,
+        not_before_timestamp=certificate.not_valid_before_utc.timestamp(),
+        not_after_timestamp=certificate.not_valid_after_utc.timestamp(),
     )
     if len(signer_facts_cache) >= SIGNER_FACTS_MAX:
         signer_facts_cache.clear()  # trust lists are replaced whole: old entries go

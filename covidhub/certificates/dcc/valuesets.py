@@ -324,8 +324,13 @@ def _packaged_value_sets() -> ValueSets:
 
 def hcert_entry_kind(hcert: Mapping[str, Any]) -> str | None:
     """'v', 't' or 'r' when exactly one of the three groups is present, else None."""
-    kinds = [kind for kind in ("v", "t", "r") if kind in hcert]
-    return kinds[0] if len(kinds) == 1 else None
+    found = None
+    for kind in ("v", "t", "r"):
+        if kind in hcert:
+            if found is not None:
+                return None
+            found = kind
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,17 +357,21 @@ def hcert_code_issues(*, hcert: Mapping[str, Any], value_sets: ValueSets) -> lis
     Call this on a payload that passed the schema; it trusts the schema for the shape.
     """
     issues: list[CodeIssue] = []
+    by_name = value_sets.by_name
     for kind, fields in _FIELD_VALUE_SETS.items():
-        for index, entry in enumerate(hcert.get(kind, ())):
+        entries = hcert.get(kind)
+        if not entries:
+            continue
+        for index, entry in enumerate(entries):
             for field_name, value_set in fields.items():
-                if field_name not in entry:
+                code = entry.get(field_name)
+                if code is None:
                     continue
                 if kind == "t" and field_name == "ma" and entry.get("tt") != TEST_TYPE_RAT:
                     # `ma` names a rapid-test device; on a NAA test it has no meaning and
                     # some issuers leave it empty (the Swiss PCR sample has "ma": "").
                     continue
-                code = entry[field_name]
-                found = value_sets.entry(value_set=value_set, code=code)
+                found = by_name[value_set].entries.get(code)
                 if found is None or not found.active:
                     issues.append(
                         CodeIssue(

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, Final, NamedTuple
 
 import cbor2
 from cryptography import x509
@@ -429,8 +429,8 @@ def hc1_verify(
     details: list[str] = []
     hcert, payload_notes, plain = _normalise(claims.hcert)
     hcert_is_json = plain or _is_json_data(hcert)
-    hcert_map = cast("dict[str, Any]", hcert) if hcert_is_json else {}
-    kind = cast("CertificateKind | None", hcert_entry_kind(hcert_map))
+    hcert_map: dict[str, Any] = hcert if hcert_is_json else {}  # type: ignore[assignment]
+    kind: CertificateKind | None = hcert_entry_kind(hcert_map)  # type: ignore[assignment]
     kid = sign1.kid if isinstance(sign1.kid, bytes) else None
 
     # Signature, then what the verified signer certificate allows.
@@ -446,24 +446,20 @@ def hc1_verify(
         failures.append(Reason.UNSUPPORTED_ALGORITHM)
     else:
         to_be_signed = cbor2.dumps(["Signature1", sign1.protected_bytes, b"", sign1.payload])
-        usable = [
-            (certificate, facts)
-            for certificate in candidates
-            if sign1.algorithm in (facts := signer_facts(certificate)).algorithms
-        ]
-        signer, trusted = next(
-            (
-                (certificate, facts)
-                for certificate, facts in usable
-                if signature_verifies(
-                    public_key=facts.public_key,
-                    algorithm=sign1.algorithm,
-                    data=to_be_signed,
-                    signature=sign1.signature,
-                )
-            ),
-            (None, None),
-        )
+        usable = False
+        for certificate in candidates:
+            facts = signer_facts(certificate)
+            if sign1.algorithm not in facts.algorithms:
+                continue
+            usable = True
+            if signature_verifies(
+                public_key=facts.public_key,
+                algorithm=sign1.algorithm,
+                data=to_be_signed,
+                signature=sign1.signature,
+            ):
+                signer, trusted = certificate, facts
+                break
         if not usable:
             failures.append(Reason.UNSUPPORTED_KEY)
         elif signer is None:
@@ -478,9 +474,9 @@ def hc1_verify(
             failures.append(Reason.DSC_EXPIRED)
         # hcert spec 3.3.3: the issued-at MUST NOT predate the DSC; an expiry beyond the
         # DSC is allowed (the certificate is then invalid from the DSC's end), so noted.
-        if claims.issued_at < trusted.not_before.timestamp():
+        if claims.issued_at < trusted.not_before_timestamp:
             failures.append(Reason.ISSUED_BEFORE_DSC)
-        if claims.expires_at > trusted.not_after.timestamp():
+        if claims.expires_at > trusted.not_after_timestamp:
             notes.append(Note(NoteCode.EXPIRES_AFTER_DSC, "", trusted.not_after.isoformat()))
         usages = trusted.usages
         if usages is not None and kind is not None and kind not in usages:
@@ -504,21 +500,20 @@ def hc1_verify(
         details.append("The payload holds data that JSON cannot represent.")
     else:
         issues = hcert_schema_issues(hcert_map)
-        # `format` is an annotation in the DCC schemas: noted, not held against it.
-        for issue in issues:
-            if issue.keyword == "format":
-                notes.append(Note(NoteCode.FORMAT, issue.path, issue.message))
-        issues = [issue for issue in issues if issue.keyword != "format"]
+        if issues:
+            # `format` is an annotation in the DCC schemas: noted, not held against it.
+            for issue in issues:
+                if issue.keyword == "format":
+                    notes.append(Note(NoteCode.FORMAT, issue.path, issue.message))
+            issues = [issue for issue in issues if issue.keyword != "format"]
         if issues:
             failures.append(Reason.SCHEMA_INVALID)
             details.append(f"{issues[0].path or '(root)'}: {issues[0].message}")
         else:
             schema_valid = True
-            code_issues = [
-                issue
-                for issue in hcert_code_issues(hcert=hcert_map, value_sets=sets)
-                if not issue.known  # deprecated codes stay genuine on old certificates
-            ]
+            code_issues = hcert_code_issues(hcert=hcert_map, value_sets=sets)
+            if code_issues:  # deprecated codes stay genuine on old certificates
+                code_issues = [issue for issue in code_issues if not issue.known]
     uvci = None
     if schema_valid and kind is not None:
         uvci = hcert_map[kind][0]["ci"]
@@ -530,7 +525,7 @@ def hc1_verify(
     return VerificationResult(
         reason=failures[0] if failures else Reason.VALID,
         failures=tuple(failures),
-        detail="; ".join(details),
+        detail="; ".join(details) if details else "",
         kid=kid,
         issuer_country=claims.issuer_country,
         issued_at=_datetime_from_numeric(claims.issued_at),
@@ -544,7 +539,7 @@ def hc1_verify(
         date_of_birth=_text_or_none(hcert_map.get("dob")),
         uvci=uvci,
         signer_certificate=signer,
-        notes=tuple(notes),
-        code_issues=tuple(code_issues),
+        notes=tuple(notes) if notes else (),
+        code_issues=tuple(code_issues) if code_issues else (),
         value_sets_version=sets.version,
     )

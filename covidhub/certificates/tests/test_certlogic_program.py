@@ -7,6 +7,7 @@ suite file as one program, and on data and expressions Hypothesis makes up.
 """
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,14 @@ from hypothesis import strategies as st
 
 from covidhub.certificates.dcc.certlogic import (
     EVALUATION_ERRORS,
+    CertLogicError,
     DateTime,
+    _parse_text,
+    _parsed,
     certlogic_compile,
     certlogic_program,
+    date_time_parse,
+    date_time_text,
 )
 from covidhub.certificates.dcc.valuesets import DATA_DIRECTORY, CodeList
 
@@ -304,3 +310,52 @@ def test_in_reads_the_array_before_the_needle():
     assert _program(expressions, data) == [_reference(e, data) for e in expressions]
     assert _program(expressions, data)[0] == ("bool", False)
     assert _program(expressions, data)[1][0] == "error"
+
+
+def test_errors_hold_no_frame():
+    """An open rule's error carries no traceback: a traceback would hold the program's
+    frame (every local of the rule set) in a cycle until the garbage collector ran."""
+    inline = {"plusTime": [{"var": "nowhere"}, 1, "day"]}  # made, not raised
+    raised = {"plusTime": [{"var": "bad"}, 1, "day"]}  # raised by the date parser
+    results = certlogic_program([inline, raised])({"bad": "2021-02-30"})
+    assert [type(result) for result in results] == [CertLogicError, CertLogicError]
+    assert all(result.__traceback__ is None for result in results)
+
+
+def test_a_date_read_by_several_rules_is_parsed_once_and_fails_for_each():
+    """A path's date is parsed once per run; a parse that fails fails every rule that
+    reaches it, each with its own error, as the closures do."""
+    expressions = [
+        {"after": [{"plusTime": [{"var": "d"}, 1, "day"]}, {"plusTime": [{"var": "d"}, 0, "day"]}]},
+        {
+            "before": [
+                {"plusTime": [{"var": "d"}, 2, "hour"]},
+                {"plusTime": [{"var": "e"}, 0, "day"]},
+            ]
+        },
+        {"plusTime": [{"var": "d"}, 3, "day"]},
+    ]
+    for data in ({"d": "2021-06-01", "e": "2021-06-02"}, {"d": "2021-13-01", "e": "x"}):
+        expected = [_reference(expression, data) for expression in expressions]
+        assert _program(expressions, data) == expected
+    failing = _program(expressions, {"d": "2021-13-01", "e": "x"})
+    assert [result[0] for result in failing] == ["error", "error", "error"]
+
+
+@_fuzz(300)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1900, 1, 1),  # noqa: DTZ001 - made aware by `timezones`
+        max_value=datetime(2200, 1, 1),  # noqa: DTZ001
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=7)), timezone(-timedelta(hours=5, minutes=30))]
+        ),
+    )
+)
+def test_a_validation_clock_is_known_as_the_parser_reads_it(moment):
+    """`date_time_text` writes the clock as the EU apps do and files its milliseconds
+    for the rules; they are what parsing the text gives."""
+    text = date_time_text(moment)
+    assert text == moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert _parsed[text] == _parse_text(text)
+    assert date_time_parse(text).ms == _parse_text(text)
