@@ -134,13 +134,21 @@ def _offset_minutes(text: str | None) -> int:
 
 _PARSED_MAX: Final = 4096
 _parsed: dict[str, int] = {}
+_RECENT_MAX: Final = 16
+_recent: dict[str, int] = {}
+"""Texts written by `date_time_text` (validation clocks, issue and expiry times), with
+their milliseconds: a new clock per scan, kept apart so that they do not crowd out the
+dates certificates share, nor keep a string alive per scan in `_parsed`."""
 
 
 def _parse(text: str) -> int:
     """The milliseconds of a date or date-time text, remembered (certificates share
-    their dates; a validation clock is put in by `date_time_text`)."""
+    their dates; a validation clock is known from `date_time_text`)."""
     ms = _parsed.get(text)
     if ms is None:
+        ms = _recent.get(text)
+        if ms is not None:
+            return ms
         ms = _parse_text(text)
         if len(_parsed) >= _PARSED_MAX:
             _parsed.clear()
@@ -157,12 +165,12 @@ def date_time_text(moment: datetime) -> str:
         moment = moment.astimezone(UTC)
     text = moment.isoformat()
     text = text[:-6] + "Z" if text.endswith("+00:00") else text
-    if text not in _parsed:
-        if len(_parsed) >= _PARSED_MAX:
-            _parsed.clear()
+    if text not in _recent:
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
         # As `_parse_text` reads the text: the fraction cut to milliseconds.
         since = moment - _EPOCH
-        _parsed[text] = since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
+        _recent[text] = since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
     return text
 
 
@@ -847,14 +855,32 @@ def _emit_date_ms(node: Any, source: _Source, depth: int) -> str:
     return f"{value}.ms"
 
 
+def _truthy(value: str) -> str:
+    """`is_truthy(value)`, with the usual guards (an entry of the payload, a boolean)
+    decided without the call."""
+    if not value.isidentifier() or value in ("True", "False", "None"):
+        return f"is_truthy({value})"
+    return (
+        f"({value} is True or (type({value}) is dict and len({value}) > 0)"
+        f" or ({value} is not None and {value} is not False and is_truthy({value})))"
+    )
+
+
+def _falsy(value: str) -> str:
+    """`is_falsy(value)`, with null and false decided without the call."""
+    if not value.isidentifier() or value in ("True", "False", "None"):
+        return f"is_falsy({value})"
+    return f"({value} is None or {value} is False or is_falsy({value}))"
+
+
 def _emit_if(values: list[Any], source: _Source, depth: int) -> str:
     guard = _emit(values[0], source, depth)
     result = source.temporary()
-    source.emit(f"if is_truthy({guard}):")
+    source.emit(f"if {_truthy(guard)}:")
     source.indent += 1
     source.emit(f"{result} = {_emit(values[1], source, depth)}")
     source.indent -= 1
-    source.emit(f"elif is_falsy({guard}):")
+    source.emit(f"elif {_falsy(guard)}:")
     source.indent += 1
     source.emit(f"{result} = {_emit(values[2], source, depth)}")
     source.indent -= 1
@@ -867,10 +893,10 @@ def _emit_and(values: list[Any], source: _Source, depth: int) -> str:
     source.emit(f"{result} = {_emit(values[0], source, depth)}")
     opened = 0
     for value in values[1:]:
-        source.emit(f"if not is_falsy({result}):")
+        source.emit(f"if not {_falsy(result)}:")
         source.indent += 1
         opened += 1
-        source.emit(f"if not is_truthy({result}): {_fail(_AND_MESSAGE)}")
+        source.emit(f"if not {_truthy(result)}: {_fail(_AND_MESSAGE)}")
         source.emit(f"{result} = {_emit(value, source, depth)}")
     source.indent -= opened
     return result

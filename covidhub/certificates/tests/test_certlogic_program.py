@@ -19,7 +19,7 @@ from covidhub.certificates.dcc.certlogic import (
     CertLogicError,
     DateTime,
     _parse_text,
-    _parsed,
+    _recent,
     certlogic_compile,
     certlogic_program,
     date_time_parse,
@@ -357,5 +357,5 @@ def test_a_validation_clock_is_known_as_the_parser_reads_it(moment):
     for the rules; they are what parsing the text gives."""
     text = date_time_text(moment)
     assert text == moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    assert _parsed[text] == _parse_text(text)
+    assert _recent[text] == _parse_text(text)
     assert date_time_parse(text).ms == _parse_text(text)
