@@ -222,7 +222,10 @@ def scan_fixture(bench: Bench, *, site: Any, sampler: Any, sessions: int = 64) -
     # The personal QR each person shows on their phone: a signed app token (valid for at
     # least five minutes, longer than the bench takes to reach the scan run). People who
     # are in no tube yet (the last ids), each scanned once.
-    people = bench.sql("SELECT id FROM people_person ORDER BY id DESC LIMIT 20000").split()
+    people = bench.sql(
+        "SELECT p.id FROM people_person p WHERE NOT EXISTS "
+        "(SELECT 1 FROM testing_sample s WHERE s.person_id = p.id) ORDER BY p.id DESC LIMIT 20000"
+    ).split()
     lines += [f"P {personal_token_issue(person_id=int(p))[0]}" for p in people]
     path = bench.var_dir / "scan.txt"
     path.write_text("\n".join(lines) + "\n")

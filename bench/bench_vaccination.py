@@ -81,6 +81,8 @@ def booking_fixture(bench: Bench, *, citizens: int) -> Path:
              WHERE p.relationship = 'self' AND p.managed_by_id IS NOT NULL
                AND p.birth_year BETWEEN {year - 60} AND {year - 20}
                AND NOT EXISTS (SELECT 1 FROM vaccination_dose d WHERE d.person_id = p.id)
+               -- a database measured before: its citizens have booked already (409)
+               AND NOT EXISTS (SELECT 1 FROM vaccination_booking b WHERE b.person_id = p.id)
              ORDER BY p.id LIMIT {citizens}"""
     ).split("\n")
     pairs = [line.split("|") for line in rows if line]
