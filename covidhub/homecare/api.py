@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Schema
 
@@ -69,6 +70,13 @@ class HomecareCheckOut(Schema):
 
 class HomecareStationQuery(Schema):
     commune: str | None = None
+    limit: int = Field(
+        settings.NINJA_PAGINATION_PER_PAGE,
+        ge=1,
+        le=settings.API_PAGE_SIZE_MAX,
+        description=f"How many people (at most {settings.API_PAGE_SIZE_MAX}).",
+    )
+    offset: int = Field(0, ge=0, description="How many people to skip.")
 
 
 class HomecareStationRowOut(Schema):
@@ -82,7 +90,10 @@ class HomecareStationRowOut(Schema):
 class HomecareStationOut(Schema):
     commune: str
     day: datetime.date
-    count: int
+    count: int = Field(description="How many people are under care in the commune in all.")
+    next: str | None = Field(
+        description="The same request for the next page; null on the last page."
+    )
     rows: list[HomecareStationRowOut]
 
 
@@ -150,27 +161,55 @@ def _check_out(check: SelfCheck, created: bool) -> dict[str, Any]:
     "/station",
     response=HomecareStationOut,
     auth=staff_auth,
-    summary="The station's day: people under care, who needs a call first",
+    summary="The station's list: people under care, who needs a call first (a page)",
 )
-def station(request: HttpRequest, query: Query[HomecareStationQuery]) -> dict[str, Any]:
+def station(request: HttpRequest, query: Query[HomecareStationQuery]) -> HomecareStationOut:
     actor = request_user(request)
     commune = selectors.commune_of_actor(actor=actor, code=query.commune)
-    day = selectors.station_day(actor=actor, commune=commune)
-    return {
-        "commune": commune.code,
-        "day": day.day,
-        "count": day.count,
-        "rows": [
-            {
-                "order": row.order,
-                "day_of_care": row.day_of_care,
-                "missed": row.missed,
-                "open_alerts": row.open_alerts,
-                "needs_call": row.needs_call,
-            }
+    day = selectors.station_list(
+        actor=actor, commune=commune, offset=query.offset, limit=query.limit
+    )
+    following = None
+    if day.next_offset is not None:
+        params = request.GET.copy()
+        params["limit"] = str(day.limit)
+        params["offset"] = str(day.next_offset)
+        following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    # Built from the selector's typed values, not validated again attribute by attribute
+    # through the ORM objects (most of a page's serialising time); Ninja answers an
+    # instance of the response schema as it is.
+    return HomecareStationOut.model_construct(
+        commune=commune.code,
+        day=day.day,
+        count=day.count,
+        next=following,
+        rows=[
+            HomecareStationRowOut.model_construct(
+                order=_order_out(row.order),
+                day_of_care=row.day_of_care,
+                missed=row.missed,
+                open_alerts=row.open_alerts,
+                needs_call=row.needs_call,
+            )
             for row in day.rows
         ],
-    }
+    )
+
+
+def _order_out(order: selectors.ListedOrder) -> HomecareOrderOut:
+    return HomecareOrderOut.model_construct(
+        uuid=order.uuid,
+        person_uuid=order.person.uuid,
+        person_name=order.person.full_name,
+        kind=order.kind,
+        place=order.place,
+        status=order.status,
+        start_date=order.start_date,
+        planned_end=order.planned_end,
+        risk=order.risk,
+        last_check_at=order.last_check_at,
+        released_at=order.released_at,
+    )
 
 
 @router.get(

@@ -22,6 +22,13 @@ class HomecareConfig(AppConfig):
         from covidhub.people.health_status import register_health_provider, register_health_release
 
         receivers.connect()
+        from django.db.models.signals import post_save
+
+        from covidhub.homecare.models import CareOrder
+        from covidhub.homecare.selectors import open_counts_forget
+
+        # The station's count of people under care (per process) follows every order saved.
+        post_save.connect(open_counts_forget, sender=CareOrder, dispatch_uid="homecare.open_counts")
         from covidhub.core import schedule
         from covidhub.homecare.tasks import homecare_missed_checks_remind
 

@@ -185,6 +185,9 @@ class CareOrder(models.Model):
         indexes = [
             models.Index(fields=["commune_path", "status"], name="homecare_order_scope"),
             models.Index(fields=["status", "start_date"], name="homecare_order_day"),
+            # The station's list reads a commune's open orders in the order of the index
+            # `homecare_order_silence` (migration 0003: the longest silent first, NULLs
+            # first, which SQLite writes without NULLS FIRST): `selectors.station_list`.
         ]
 
     def __str__(self) -> str:
@@ -305,7 +308,15 @@ class CareAlert(models.Model):
                 name="homecare_alert_closed_by_one",
             )
         ]
-        indexes = [models.Index(fields=["commune_path", "status"], name="homecare_alert_scope")]
+        indexes = [
+            models.Index(fields=["commune_path", "status"], name="homecare_alert_scope"),
+            # The station's open alerts, the soonest deadline first.
+            models.Index(
+                fields=["commune_path", "due_at", "id"],
+                condition=Q(status="open"),
+                name="homecare_alert_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"alert {self.uuid}"

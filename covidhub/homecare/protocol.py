@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from covidhub.core.errors import InvalidInput
+from covidhub.core.localcache import LocalCache
 from covidhub.homecare.models import CareProtocol, Symptom
 
 # Eligibility findings (stored on the order): each one sends the person to a facility
@@ -191,6 +192,20 @@ def protocol_active() -> CareProtocol:
 
 
 _cleaned: dict[tuple[int, str], ProtocolRules] = {}
+# A version by its id, per process: its rules never change (a change of the rules is a new
+# version), only its state; each self-check and each page of the station's list reads the
+# rules of its orders' versions.
+_versions: LocalCache[CareProtocol] = LocalCache("homecare.protocol_versions", ttl_seconds=300)
+
+
+def protocol_version(protocol_id: int) -> CareProtocol:
+    """The version with this id, for its rules and number (its state may be minutes old)."""
+    found = _versions.get_or_load(
+        protocol_id, lambda: CareProtocol.objects.filter(pk=protocol_id).first()
+    )
+    if found is None:
+        raise CareProtocol.DoesNotExist(protocol_id)
+    return found
 
 
 def rules_of(protocol: CareProtocol) -> ProtocolRules:

@@ -8,15 +8,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
-from django.db import transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from covidhub.accounts.models import User
 from covidhub.accounts.scoping import OFFICER_ROLES, actor_scope, area_path_q, primary_role
 from covidhub.audit.services import audit_record, audit_record_each, audit_record_many
 from covidhub.core.errors import NotFound
+from covidhub.core.localcache import LocalCache
+from covidhub.core.rawsql import db_values, model_rows, placeholders
 from covidhub.homecare.models import (
     CareAlert,
     CareOrder,
@@ -26,7 +29,7 @@ from covidhub.homecare.models import (
     SelfCheck,
     StationDuty,
 )
-from covidhub.homecare.protocol import rules_of
+from covidhub.homecare.protocol import protocol_version, rules_of
 from covidhub.people.models import Person
 
 
@@ -114,26 +117,47 @@ def household_orders(*, account: Any) -> list[CareOrder]:
 
 
 def household_order_get(*, account: Any, order_uuid: Any) -> CareOrder:
-    order = (
-        CareOrder.objects.filter(person__managed_by_id=getattr(account, "pk", None))
-        .select_related("person", "protocol", "commune")
-        .filter(uuid=_uuid(order_uuid))
-        .first()
-    )
-    if order is None:
+    """One order of a person the account manages (NotFound otherwise), with its person and
+    protocol version. Plain statements (`model_rows`), not the ORM's join compiled per
+    call, and the version from the per-process cache: every self-check of the morning wave
+    reads its order first."""
+    account_id = getattr(account, "pk", None)
+    if account_id is None:
         raise NotFound()
+    people = connections[DEFAULT_DB_ALIAS].ops.quote_name(Person._meta.db_table)
+    orders = model_rows(
+        CareOrder,
+        f"uuid = %s AND person_id IN (SELECT id FROM {people} WHERE managed_by_id = %s)",  # noqa: S608 - a table name from model metadata
+        [*db_values(CareOrder, "uuid", [_uuid(order_uuid)]), account_id],
+    )
+    if not orders:
+        raise NotFound()
+    order = orders[0]
+    order.person = model_rows(Person, "id = %s", [order.person_id])[0]
+    order.protocol = protocol_version(order.protocol_id)
     return order
 
 
 def commune_of_actor(*, actor: Any, code: str | None) -> Any:
     """The commune whose day the actor opens: the asked one within scope, or their own."""
     from covidhub.areas.models import Area
+    from covidhub.areas.selectors import commune_by_code
 
     scope = actor_scope(actor)
     if not scope.has_role(*OFFICER_ROLES):
         raise NotFound()
-    communes = Area.objects.filter(level=3).filter(area_path_q(scope, "path"))
-    commune = communes.filter(code=code).first() if code else communes.order_by("path").first()
+    if code:
+        # Reference data, cached per process: a station's list is read again and again.
+        commune = commune_by_code(code)
+        if commune is None or not scope.covers_path(commune.path):
+            raise NotFound()
+        return commune
+    commune = (
+        Area.objects.filter(level=Area.Level.COMMUNE)
+        .filter(area_path_q(scope, "path"))
+        .order_by("path")
+        .first()
+    )
     if commune is None:
         raise NotFound()
     return commune
@@ -194,9 +218,42 @@ def candidate_get_for_actor(*, actor: Any, candidate_uuid: Any) -> Any:
     return candidate
 
 
+@dataclass(frozen=True, slots=True)
+class ListedPerson:
+    uuid: UUID
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """What the station's list shows of an order, read as plain values (one joined row):
+    a page's orders and people made as model instances cost more than the rest of it."""
+
+    pk: int
+    uuid: UUID
+    person: ListedPerson
+    kind: str
+    place: str
+    status: str
+    protocol_id: int
+    start_date: datetime.date
+    onset_date: datetime.date | None
+    planned_end: datetime.date
+    risk: int
+    last_check_at: datetime.datetime | None
+    released_at: datetime.datetime | None
+
+    @property
+    def person_uuid(self) -> UUID:
+        return self.person.uuid
+
+    def get_risk_display(self) -> str:
+        return str(CareOrder.Risk(self.risk).label)
+
+
 @dataclass
 class StationRow:
-    order: CareOrder
+    order: ListedOrder
     day_of_care: int
     last_check_at: datetime.datetime | None
     missed: bool
@@ -204,12 +261,35 @@ class StationRow:
     needs_call: bool
 
 
+# A page of the station's list: what an officer reads before the next call.
+STATION_PAGE = 50
+
+
 @dataclass
-class StationDay:
+class StationList:
     commune: Any
     day: datetime.date
     rows: list[StationRow] = field(default_factory=list)
     count: int = 0
+    offset: int = 0
+    limit: int = STATION_PAGE
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + self.limit
+        return following if following < self.count else None
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.rows)
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset else None
+
+
+@dataclass
+class StationDay(StationList):
     alerts: list[CareAlert] = field(default_factory=list)
     kits: list[tuple[str, int]] = field(default_factory=list)
     visits: list[CareVisit] = field(default_factory=list)
@@ -217,61 +297,228 @@ class StationDay:
     releases: list[CareOrder] = field(default_factory=list)
 
 
-def station_day(
-    *, actor: Any, commune: Any, day: datetime.date | None = None, limit: int = 200
-) -> StationDay:
-    """A station's day: the people under care (who needs a call first, then by risk and day
-    of illness), open alerts, kits handed out, visits, referrals and releases of the day.
-    A constant number of queries; every order shown is audited."""
-    day = day or timezone.localdate()
-    now = timezone.now()
-    base = order_queryset_for_actor(actor=actor).filter(commune_path=commune.path)
-    open_orders = base.filter(status=CareOrder.Status.OPEN)
-    count = open_orders.count()
-    # The open alerts of the commune, counted by order (few rows, the alerts' scope index);
-    # the orders with one come first, then whoever checked in least recently (never first).
-    # No aggregate over the orders: a join and GROUP BY of every person under care (20,000
-    # in a district) cost most of the list's time.
-    alerted: dict[int, int] = dict(
-        alert_queryset_for_actor(actor=actor)
-        .filter(commune_path=commune.path, status=CareAlert.Status.OPEN)
-        .values("order_id")
-        .annotate(n=Count("id"))
-        .values_list("order_id", "n")
-        .order_by()
+# The number of people under care in a commune, per server process: counting 20,000 open
+# orders was the largest part of a page's cost, and the figure above the list may be a few
+# seconds old (an order opened or closed in this process forgets it at once).
+OPEN_COUNT_SECONDS = 15
+_open_counts: LocalCache[int] = LocalCache("homecare.open_counts", ttl_seconds=OPEN_COUNT_SECONDS)
+
+
+def open_counts_forget(*args: Any, **kwargs: Any) -> None:
+    """Forget the cached counts (an order opened, closed or replaced; a signal receiver)."""
+    _open_counts.clear()
+
+
+def _open_count(commune_path: str) -> int:
+    counted = _open_counts.get_or_load(
+        commune_path,
+        lambda: CareOrder.objects.filter(
+            commune_path=commune_path, status=CareOrder.Status.OPEN
+        ).count(),
     )
-    ordering: list[Any] = [F("last_check_at").asc(nulls_first=True), "-risk", "start_date", "id"]
-    if alerted:
-        ordering.insert(0, Case(When(pk__in=list(alerted), then=Value(0)), default=Value(1)))
-    # The page's ids first, sorted on the orders' own columns alone (a top-N over narrow
-    # rows), then those rows with their people; the protocols (one or two versions) once.
-    ids = list(open_orders.order_by(*ordering).values_list("id", flat=True)[:limit])
-    loaded = CareOrder.objects.select_related("person").in_bulk(ids)
-    orders = [loaded[pk] for pk in ids if pk in loaded]
-    protocols = CareProtocol.objects.in_bulk({o.protocol_id for o in orders})
-    for order in orders:
-        order.protocol = protocols[order.protocol_id]
-    rows = []
-    for order in orders:
-        rules = rules_of(order.protocol)
-        since = order.last_check_at or timezone.make_aware(
-            datetime.datetime.combine(order.start_date, datetime.time.min)
+    return counted or 0
+
+
+def _ids_sql(
+    database: Any, column: str, ids: list[int], *, negate: bool = False
+) -> tuple[str, list[Any]]:
+    """`column` among `ids` (or not): one array parameter on PostgreSQL (the same statement
+    whatever their number, parsed and planned once), placeholders elsewhere."""
+    if database.vendor == "postgresql":
+        return (f"{column} <> ALL(%s)" if negate else f"{column} = ANY(%s)"), [ids]
+    marks = placeholders(len(ids))
+    return (f"{column} NOT IN ({marks})" if negate else f"{column} IN ({marks})"), list(ids)
+
+
+def station_list(
+    *,
+    actor: Any,
+    commune: Any,
+    day: datetime.date | None = None,
+    offset: int = 0,
+    limit: int = STATION_PAGE,
+) -> StationList:
+    """One page of the people under care in a commune, who needs a call first: those with
+    an open alert (the soonest deadline first), then the longest silent (never
+    checked in first), then the higher risk and the earlier start.
+    A constant number of short statements whatever the commune's size (20,000 people under
+    care in a district's commune at the peak): the page's ids from the index that holds
+    the order, then those rows; every order shown is audited. Nothing outside the actor's
+    areas (an empty page)."""
+    day = day or timezone.localdate()
+    scope = actor_scope(actor)
+    if not (
+        _is_staff(actor) and scope.has_role(*OFFICER_ROLES) and scope.covers_path(commune.path)
+    ):
+        return StationList(commune=commune, day=day, offset=offset, limit=limit)
+    now = timezone.now()
+    database = connections[DEFAULT_DB_ALIAS]
+    quote = database.ops.quote_name
+    path = commune.path
+    # The orders with an open alert, by their first deadline (few: an alert is handled
+    # within the protocol's minutes), without those no longer under care.
+    with database.cursor() as cursor:
+        cursor.execute(
+            f"SELECT order_id, COUNT(*) FROM {quote(CareAlert._meta.db_table)} "  # noqa: S608 - names from model metadata
+            "WHERE commune_path = %s AND status = %s "
+            "GROUP BY order_id ORDER BY MIN(due_at), order_id",
+            [path, CareAlert.Status.OPEN.value],
         )
-        missed = now - since > datetime.timedelta(hours=rules.missed_check_hours)
-        open_alerts = alerted.get(order.pk, 0)
-        rows.append(
-            StationRow(
-                order=order,
-                day_of_care=(day - (order.onset_date or order.start_date)).days + 1,
-                last_check_at=order.last_check_at,
-                missed=missed,
-                open_alerts=open_alerts,
-                needs_call=missed or open_alerts > 0,
+        alerted: list[tuple[int, int]] = cursor.fetchall()
+        if alerted:
+            among, params = _ids_sql(database, "id", [pk for pk, _n in alerted])
+            cursor.execute(
+                f"SELECT id FROM {quote(CareOrder._meta.db_table)} "  # noqa: S608 - names from model metadata
+                f"WHERE {among} AND status <> %s",
+                [*params, CareOrder.Status.OPEN.value],
             )
+            gone = {pk for (pk,) in cursor.fetchall()}
+            alerted = [(pk, n) for pk, n in alerted if pk not in gone]
+    open_alerts = dict(alerted)
+    ids = [pk for pk, _n in alerted[offset : offset + limit]]
+    if len(ids) < limit:
+        # The rest, past the alerted ones, in the order that the partial index
+        # `homecare_order_silence` holds: a short index scan, not a sort of every person
+        # under care. `status` is written out, not a parameter, so that a prepared
+        # statement's generic plan still matches the index.
+        others, params = _ids_sql(database, "id", list(open_alerts) or [0], negate=True)
+        with database.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {quote(CareOrder._meta.db_table)} "  # noqa: S608 - names from model metadata
+                f"WHERE commune_path = %s AND status = '{CareOrder.Status.OPEN.value}' "
+                f"AND {others} "
+                "ORDER BY last_check_at ASC NULLS FIRST, risk DESC, start_date ASC, id ASC "
+                "LIMIT %s OFFSET %s",
+                [path, *params, limit - len(ids), max(0, offset - len(alerted))],
+            )
+            ids += [pk for (pk,) in cursor.fetchall()]
+    rows = []
+    if ids:
+        orders = _listed_orders(database, ids)
+        for order in orders:
+            rules = rules_of(protocol_version(order.protocol_id))
+            since = order.last_check_at or timezone.make_aware(
+                datetime.datetime.combine(order.start_date, datetime.time.min)
+            )
+            missed = now - since > datetime.timedelta(hours=rules.missed_check_hours)
+            alerts = open_alerts.get(order.pk, 0)
+            rows.append(
+                StationRow(
+                    order=order,
+                    day_of_care=(day - (order.onset_date or order.start_date)).days + 1,
+                    last_check_at=order.last_check_at,
+                    missed=missed,
+                    open_alerts=alerts,
+                    needs_call=missed or alerts > 0,
+                )
+            )
+        _audit_listed(actor, [row.order for row in rows])
+    return StationList(
+        commune=commune,
+        day=day,
+        rows=rows,
+        count=_open_count(path),
+        offset=offset,
+        limit=limit,
+    )
+
+
+def _listed_orders(database: Any, ids: list[int]) -> list[ListedOrder]:
+    """The orders of `ids` with their people's names, in the order of `ids`."""
+    quote = database.ops.quote_name
+    among, params = _ids_sql(database, "o.id", ids)
+    with database.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.id, o.uuid, p.uuid, p.full_name, o.kind, o.place, o.status, "  # noqa: S608 - names from model metadata
+            "o.protocol_id, o.start_date, o.onset_date, o.planned_end, o.risk, "
+            "o.last_check_at, o.released_at "
+            f"FROM {quote(CareOrder._meta.db_table)} o "
+            f"JOIN {quote(Person._meta.db_table)} p ON p.id = o.person_id WHERE {among}",
+            params,
         )
-    rows.sort(key=lambda r: (not r.needs_call, -r.order.risk, -r.day_of_care))
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        fetched = cursor.fetchall()
+    # The database's own values, converted as the ORM would on every backend (UUIDs,
+    # dates and aware datetimes on SQLite too).
+    plan = _listed_plan(database)
+    by_id = {}
+    for row in fetched:
+        values = list(row)
+        for index, found, column in plan:
+            for function in found:
+                values[index] = function(values[index], column, database)
+        by_id[values[0]] = ListedOrder(
+            values[0], values[1], ListedPerson(values[2], values[3]), *values[4:]
+        )
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+_LISTED_FIELDS = (
+    (CareOrder, "id"),
+    (CareOrder, "uuid"),
+    (Person, "uuid"),
+    (Person, "full_name"),
+    *(
+        (CareOrder, name)
+        for name in (
+            "kind",
+            "place",
+            "status",
+            "protocol",
+            "start_date",
+            "onset_date",
+            "planned_end",
+            "risk",
+            "last_check_at",
+            "released_at",
+        )
+    ),
+)
+_listed_plans: dict[str, list[tuple[int, list[Any], Any]]] = {}
+
+
+def _listed_plan(database: Any) -> list[tuple[int, list[Any], Any]]:
+    """(column index, converters, column) of each value `_listed_orders` reads that the
+    backend returns in another form than the model's, worked out once per database."""
+    plan = _listed_plans.get(database.alias)
+    if plan is None:
+        plan = []
+        for index, (model, name) in enumerate(_LISTED_FIELDS):
+            model_field = model._meta.get_field(name)
+            column = model_field.get_col(model._meta.db_table)  # type: ignore[union-attr]
+            found = database.ops.get_db_converters(column) + column.get_db_converters(database)
+            if found:
+                plan.append((index, found, column))
+        _listed_plans[database.alias] = plan
+    return plan
+
+
+def _audit_listed(actor: Any, orders: list[Any]) -> None:
+    if _is_staff(actor):
+        # One event per order shown, written together (COPY on PostgreSQL).
+        audit_record_each(
+            actor=actor,
+            actor_role=primary_role(actor_scope(actor)),
+            action="homecare.order.listed",
+            object_type=CareOrder._meta.label_lower,
+            items=[(str(o.uuid), o.person.uuid) for o in orders],
+        )
+
+
+def station_day(
+    *,
+    actor: Any,
+    commune: Any,
+    day: datetime.date | None = None,
+    offset: int = 0,
+    limit: int = STATION_PAGE,
+) -> StationDay:
+    """A station's day: a page of the people under care (`station_list`), the open alerts,
+    kits handed out, visits, referrals and releases of the day. A constant number of
+    queries; every order shown is audited."""
+    listed = station_list(actor=actor, commune=commune, day=day, offset=offset, limit=limit)
+    start = timezone.make_aware(datetime.datetime.combine(listed.day, datetime.time.min))
     end = start + datetime.timedelta(days=1)
+    base = order_queryset_for_actor(actor=actor).filter(commune_path=commune.path)
     alerts = list(
         alert_queryset_for_actor(actor=actor)
         .filter(commune_path=commune.path, status=CareAlert.Status.OPEN)
@@ -302,21 +549,14 @@ def station_day(
         .select_related("person")
         .order_by("-released_at")[:100]
     )
-    shown: list[Any] = [r.order for r in rows] + referrals + releases
-    if _is_staff(actor):
-        # One event per order shown, written together (COPY on PostgreSQL).
-        audit_record_each(
-            actor=actor,
-            actor_role=primary_role(actor_scope(actor)),
-            action="homecare.order.listed",
-            object_type=CareOrder._meta.label_lower,
-            items=[(str(o.uuid), o.person.uuid) for o in shown],
-        )
+    _audit_listed(actor, referrals + releases)
     return StationDay(
-        commune=commune,
-        day=day,
-        rows=rows,
-        count=count,
+        commune=listed.commune,
+        day=listed.day,
+        rows=listed.rows,
+        count=listed.count,
+        offset=listed.offset,
+        limit=listed.limit,
         alerts=alerts,
         kits=sorted(kit_counts.items()),
         visits=visits,

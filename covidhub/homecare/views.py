@@ -125,7 +125,12 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def station(request: HttpRequest) -> HttpResponse:
     commune = selectors.commune_of_actor(actor=request.user, code=request.GET.get("commune"))
-    day = selectors.station_day(actor=request.user, commune=commune)
+    offset = request.GET.get("offset", "")
+    day = selectors.station_day(
+        actor=request.user,
+        commune=commune,
+        offset=int(offset) if offset.isdigit() and len(offset) < 9 else 0,
+    )
     return render(
         request,
         "homecare/station.html",

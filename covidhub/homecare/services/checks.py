@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment
-from covidhub.audit.services import audit_record
+from covidhub.audit.services import audit_event_new, audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.homecare.errors import OrderNotOpen
 from covidhub.homecare.models import CareAlert, CareOrder, SelfCheck, StationDuty
 from covidhub.homecare.protocol import WARNING_TEXT, rules_of, warning_signs
 from covidhub.homecare.services.common import may_submit_for, role_of
+from covidhub.homecare.statements import check_store, single_statement_supported, stored_check
 from covidhub.homecare.validation import SelfCheckInput
 from covidhub.notifications.language import account_language
 from covidhub.notifications.services import OutboxItem, message_queue_many
@@ -27,19 +28,21 @@ def self_check_submit(
 ) -> tuple[SelfCheck, bool]:
     """Record a self-check once per client key: a replay (a queue flushed twice, a double
     tap) returns the first and records nothing. Warning signs raise an alert, with its
-    messages to the station, in the same transaction. Returns (check, created)."""
+    messages to the station, in the same transaction. Returns (check, created).
+
+    A check without a warning sign is one statement on PostgreSQL (`statements`), its own
+    transaction: the morning wave's checks are nearly all of that kind."""
     person = order.person
     if not may_submit_for(actor, person):
         raise NotFound()
-    with transaction.atomic():
-        existing = SelfCheck.objects.filter(order=order, client_key=data.client_key).first()
-        if existing is not None:
-            return existing, False
-        if order.status != CareOrder.Status.OPEN:
-            raise OrderNotOpen()
-        start = timezone.make_aware(datetime.datetime.combine(order.start_date, datetime.time.min))
-        if data.measured_at < start:
-            raise InvalidInput(
+    if order.status != CareOrder.Status.OPEN:
+        return _replayed(order, data, OrderNotOpen())
+    start = timezone.make_aware(datetime.datetime.combine(order.start_date, datetime.time.min))
+    if data.measured_at < start:
+        return _replayed(
+            order,
+            data,
+            InvalidInput(
                 details={
                     "fields": {
                         "measured_at": [
@@ -47,49 +50,60 @@ def self_check_submit(
                         ]
                     }
                 }
-            )
-        rules = rules_of(order.protocol)
-        signs = warning_signs(
-            rules,
-            age=person.age_on(timezone.localdate(data.measured_at)),
-            temperature=float(data.temperature) if data.temperature is not None else None,
-            spo2=data.spo2,
-            pulse=data.pulse,
-            breathing_rate=data.breathing_rate,
-            symptoms=data.symptoms,
+            ),
         )
-        check = SelfCheck(
-            order=order,
-            measured_at=data.measured_at,
-            temperature=data.temperature,
-            spo2=data.spo2,
-            pulse=data.pulse,
-            breathing_rate=data.breathing_rate,
-            symptoms=data.symptoms,
-            client_key=data.client_key,
-            warning_signs=signs,
-            submitted_by=actor if getattr(actor, "pk", None) else None,
-        )
-        try:
-            with transaction.atomic():
-                check.save(force_insert=True)
-        except IntegrityError:
-            # The same key arrived at the same moment on another connection.
-            return SelfCheck.objects.get(order=order, client_key=data.client_key), False
-        CareOrder.objects.filter(pk=order.pk).exclude(last_check_at__gt=data.measured_at).update(
-            last_check_at=data.measured_at
-        )
-        audit_record(
-            actor=actor,
-            actor_role=role_of(actor),
-            action="homecare.check.recorded",
-            obj=check,
-            person_uuid=person.uuid,
-            details={"signs": signs},
-        )
-        if signs:
-            alert_raise(order=order, check=check, signs=signs, sla_minutes=rules.alert_sla_minutes)
+    rules = rules_of(order.protocol)
+    signs = warning_signs(
+        rules,
+        age=person.age_on(timezone.localdate(data.measured_at)),
+        temperature=float(data.temperature) if data.temperature is not None else None,
+        spo2=data.spo2,
+        pulse=data.pulse,
+        breathing_rate=data.breathing_rate,
+        symptoms=data.symptoms,
+    )
+    check = SelfCheck(
+        order=order,
+        measured_at=data.measured_at,
+        temperature=data.temperature,
+        spo2=data.spo2,
+        pulse=data.pulse,
+        breathing_rate=data.breathing_rate,
+        symptoms=data.symptoms,
+        client_key=data.client_key,
+        warning_signs=signs,
+        submitted_by=actor if getattr(actor, "pk", None) else None,
+    )
+    event = audit_event_new(
+        actor=actor,
+        actor_role=role_of(actor),
+        action="homecare.check.recorded",
+        obj=check,
+        person_uuid=person.uuid,
+        details={"signs": signs},
+    )
+    database = connections[DEFAULT_DB_ALIAS]
+    if not signs and single_statement_supported() and not database.in_atomic_block:
+        created = check_store(check=check, event=event)
+    else:
+        with transaction.atomic():
+            created = check_store(check=check, event=event)
+            if created and signs:
+                alert_raise(
+                    order=order, check=check, signs=signs, sla_minutes=rules.alert_sla_minutes
+                )
+    if not created:
+        return stored_check(order.pk, data.client_key), False
     return check, True
+
+
+def _replayed(order: CareOrder, data: SelfCheckInput, error: Exception) -> tuple[SelfCheck, bool]:
+    """A check already recorded under the key is answered as recorded (a phone's queue
+    flushed after the order closed); a new one is refused with `error`."""
+    existing = SelfCheck.objects.filter(order=order, client_key=data.client_key).first()
+    if existing is None:
+        raise error
+    return existing, False
 
 
 def duty_recipients(order: CareOrder) -> list[tuple[Any, str]]:

@@ -25,6 +25,7 @@ from covidhub.homecare.protocol import (
     protocol_active,
     rules_of,
 )
+from covidhub.homecare.selectors import open_counts_forget
 from covidhub.homecare.services.common import officer_required, role_of
 from covidhub.notifications.language import notice_language
 from covidhub.notifications.services import (
@@ -112,6 +113,7 @@ def _supersede_quarantine(person: Person) -> None:
     CareOrder.objects.filter(
         person=person, status=CareOrder.Status.OPEN, kind=CareOrder.Kind.QUARANTINE
     ).update(status=CareOrder.Status.SUPERSEDED, updated_at=timezone.now())
+    open_counts_forget()
 
 
 def _text(value: str, name: str, limit: int) -> str:

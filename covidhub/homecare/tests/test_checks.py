@@ -166,3 +166,52 @@ def test_the_release_paper_verifies(order, commune_officer, citizen, login):
     assert page.status_code == 200
     assert order.person.full_name not in page.content.decode()
     assert client.get("/homecare/verify/forged/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_without_a_warning_is_one_statement_with_its_audit(order, citizen):
+    """Outside a transaction (a request), a check without a warning sign is written by one
+    statement on PostgreSQL: the check, the order's last check-in (never moved back) and the
+    audit row; a replay writes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from covidhub.audit.models import AuditEvent
+
+    later = check_data(11, measured_at=timezone.now() - datetime.timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as queries:
+        check, created = self_check_submit(actor=citizen, order=order, data=later)
+    assert created
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+    earlier = check_data(12, measured_at=timezone.now() - datetime.timedelta(hours=3))
+    self_check_submit(actor=citizen, order=order, data=earlier)
+    order.refresh_from_db()
+    assert order.last_check_at == later.measured_at
+    audited = AuditEvent.objects.filter(
+        action="homecare.check.recorded", person_uuid=order.person.uuid
+    )
+    assert set(audited.values_list("object_id", flat=True)) == {
+        str(check.uuid),
+        str(SelfCheck.objects.get(order=order, client_key=earlier.client_key).uuid),
+    }
+    again, created = self_check_submit(actor=citizen, order=order, data=later)
+    assert (again.pk, created) == (check.pk, False)
+    assert SelfCheck.objects.filter(order=order).count() == 2
+    assert audited.count() == 2
+
+
+def test_a_replay_after_the_release_is_answered_a_new_check_refused(order, citizen):
+    from covidhub.homecare.errors import OrderNotOpen
+
+    check, _ = self_check_submit(actor=citizen, order=order, data=check_data(21))
+    CareOrder.objects.filter(pk=order.pk).update(
+        status=CareOrder.Status.RELEASED,
+        released_at=timezone.now(),
+        release_reason=CareOrder.ReleaseReason.DAYS,
+    )
+    order.refresh_from_db()
+    again, created = self_check_submit(actor=citizen, order=order, data=check_data(21))
+    assert (again.pk, created) == (check.pk, False)
+    with pytest.raises(OrderNotOpen):
+        self_check_submit(actor=citizen, order=order, data=check_data(22))

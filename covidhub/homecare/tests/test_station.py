@@ -140,3 +140,58 @@ def test_the_list_puts_alerts_then_the_longest_silent_first(
     self_check_submit(actor=citizen, order=order, data=check_data(3, spo2="90"))
     listed = selectors.station_day(actor=commune_officer, commune=commune, limit=2)
     assert listed.rows[0].order.pk == order.pk and listed.rows[0].open_alerts == 1
+
+
+def _six_more(commune_officer, make_person):
+    from covidhub.homecare.models import CareOrder
+
+    made = []
+    for hours, name in ((30, "An"), (20, "Bình"), (10, "Chi"), (5, "Dũng"), (1, "Hà")):
+        opened = order_open_case(actor=commune_officer, person=make_person(full_name=f"Võ {name}"))
+        CareOrder.objects.filter(pk=opened.pk).update(
+            last_check_at=timezone.now() - datetime.timedelta(hours=hours)
+        )
+        made.append(opened)
+    never = order_open_case(actor=commune_officer, person=make_person(full_name="Võ Khoa"))
+    return [never, *made]
+
+
+def test_the_list_is_paged_alerts_first_then_the_longest_silent(
+    order, citizen, commune_officer, make_person
+):
+    """Pages of the list follow one order (alerts, then never checked in, then the longest
+    silent) without a person twice or left out; the count is of every person under care."""
+    silent = _six_more(commune_officer, make_person)
+    self_check_submit(actor=citizen, order=order, data=check_data(4, spo2="91"))
+    commune = selectors.commune_of_actor(actor=commune_officer, code=None)
+    pages = [
+        selectors.station_list(actor=commune_officer, commune=commune, offset=offset, limit=3)
+        for offset in (0, 3, 6)
+    ]
+    assert [r.order.pk for page in pages for r in page.rows] == [
+        order.pk,
+        *[o.pk for o in silent],
+    ]
+    assert [page.count for page in pages] == [7, 7, 7]
+    assert [page.next_offset for page in pages] == [3, 6, None]
+    assert pages[0].rows[0].open_alerts == 1 and pages[0].rows[0].needs_call
+    assert pages[0].rows[1].order.person.full_name == "Võ Khoa"
+
+
+def test_the_list_api_pages_with_a_next_link(order, commune_officer, make_person, login):
+    _six_more(commune_officer, make_person)
+    commune = selectors.commune_of_actor(actor=commune_officer, code=None)
+    client = login(commune_officer)
+    first = client.get(f"/api/v1/homecare/station?commune={commune.code}&limit=4").json()
+    assert first["count"] == 7 and len(first["rows"]) == 4
+    assert "offset=4" in first["next"]
+    rest = client.get(first["next"]).json()
+    assert len(rest["rows"]) == 3 and rest["next"] is None
+    shown = [r["order"]["uuid"] for r in first["rows"] + rest["rows"]]
+    assert len(set(shown)) == 7
+    assert rest["rows"][-1]["order"]["person_name"].startswith("Võ")
+
+
+def test_the_list_of_a_commune_outside_the_area_is_empty(order, neighbour_officer, area_tree):
+    listed = selectors.station_list(actor=neighbour_officer, commune=area_tree["commune"])
+    assert (listed.rows, listed.count) == ([], 0)
