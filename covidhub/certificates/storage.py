@@ -23,6 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from covidhub.audit.models import AuditEvent
 from covidhub.certificates.models import IssuedCertificate
 from covidhub.core import request_context
+from covidhub.core.rawsql import insert_returning_pk
 
 
 def single_statement_supported() -> bool:
@@ -108,12 +109,4 @@ def certificate_store_with_audit(*, certificate: IssuedCertificate, event: Audit
     # As `save()` does: an unsaved person is refused, not stored as a NULL reference.
     certificate._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     values = _values(certificate, database) + _values(event, database)
-    with database.cursor() as cursor:
-        cursor.execute(_statement(database), values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    certificate.pk = row[0]
-    certificate._state.adding = False
-    certificate._state.db = database.alias
-    return True
+    return insert_returning_pk(certificate, database, _statement(database), values)

@@ -252,6 +252,23 @@ def insert_sql(
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {rows}"
 
 
+def insert_returning_pk(
+    obj: models.Model, database: BaseDatabaseWrapper, sql: str, params: Sequence[Any]
+) -> bool:
+    """Run a statement that inserts `obj` (and whatever else it writes) and returns its new
+    primary key first, or no row when it inserted nothing (a conflict it let pass). On a
+    row, `obj` is left as `save()` leaves it: its key set, saved on this database."""
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = database.alias
+    return True
+
+
 _statements: dict[tuple[str, str], str] = {}
 
 

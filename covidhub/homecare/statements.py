@@ -20,7 +20,13 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from covidhub.audit.models import AuditEvent
-from covidhub.core.rawsql import insert_fields, insert_sql, insert_values, statement_once
+from covidhub.core.rawsql import (
+    insert_fields,
+    insert_returning_pk,
+    insert_sql,
+    insert_values,
+    statement_once,
+)
 from covidhub.homecare.models import CareOrder, SelfCheck
 
 
@@ -61,15 +67,8 @@ def check_store(*, check: SelfCheck, event: AuditEvent) -> bool:
         measured,
         *insert_values(event, database, insert_fields(AuditEvent)),
     ]
-    with database.cursor() as cursor:
-        cursor.execute(statement_once(database, "homecare.check", _check_statement), values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    check.pk = row[0]
-    check._state.adding = False
-    check._state.db = database.alias
-    return True
+    statement = statement_once(database, "homecare.check", _check_statement)
+    return insert_returning_pk(check, database, statement, values)
 
 
 def _check_store_orm(*, check: SelfCheck, event: AuditEvent) -> bool:

@@ -41,6 +41,7 @@ from covidhub.audit.services import audit_event_new
 from covidhub.core.rawsql import (
     execute_committing,
     insert_fields,
+    insert_returning_pk,
     insert_sql,
     insert_values,
     statement_once,
@@ -123,15 +124,9 @@ def booking_store_with_place(*, booking: Booking, event: AuditEvent) -> bool:
     # Inside a caller's transaction a failed statement would abort it: a savepoint then
     # keeps the failure to this statement, as the ORM path's atomic block does.
     block = transaction.atomic() if database.in_atomic_block else contextlib.nullcontext()
-    with block, database.cursor() as cursor:
-        cursor.execute(statement_once(database, "vaccination.booking", _booking_statement), values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    booking.pk = row[0]
-    booking._state.adding = False
-    booking._state.db = database.alias
-    return True
+    statement = statement_once(database, "vaccination.booking", _booking_statement)
+    with block:
+        return insert_returning_pk(booking, database, statement, values)
 
 
 @cache
