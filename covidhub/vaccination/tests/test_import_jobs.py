@@ -88,7 +88,13 @@ def _someone_writes_during_the_import(
 ) -> tuple[list[str], int, int]:
     """Run the import job in one thread and a write in another, both on a file copy of the
     test database (WAL, IMMEDIATE, as in production) with a 1 s busy timeout; return the
-    write's errors, the rows done when it committed, and the total."""
+    write's errors, the rows done when it committed, and the total.
+
+    The write starts once the import has written its first row (inside its first chunk's
+    transaction), and every INSERT of the import takes 2 ms more, as on a slower disk: a
+    400-row transaction then holds the lock well past the timeout on any machine (it took
+    1.4 s without the delay on a fast one, and a write started after a fixed 0.5 s could
+    slip in), while a 25-row chunk holds it for a fraction of it."""
     settings.IMPORT_INLINE_ROWS = 0
     settings.IMPORT_CHUNK_ROWS = chunk
     job = services.registration_import(
@@ -105,12 +111,20 @@ def _someone_writes_during_the_import(
     target.close()
     errors: list[str] = []
     seen: list[int] = []
-    started = threading.Event()
+    writing = threading.Event()
+
+    def slow_insert(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.lstrip().upper().startswith("INSERT"):
+                writing.set()
+                time.sleep(0.002)
 
     def run_import() -> None:
         try:
-            started.set()
-            services.registration_import_run(job_uuid=job.uuid)
+            with connection.execute_wrapper(slow_insert):  # this thread's connection
+                services.registration_import_run(job_uuid=job.uuid)
         except Exception as exc:  # the control run may lose its lock too
             errors.append(f"import: {exc}")
         finally:
@@ -122,8 +136,7 @@ def _someone_writes_during_the_import(
         from covidhub.people.validation import person_input_clean
 
         try:
-            started.wait(timeout=60)
-            time.sleep(0.5)  # inside the import by now: its first chunk, or its only one
+            writing.wait(timeout=60)  # inside the import: its first chunk, or its only one
             data = person_input_clean(
                 {
                     "full_name": "Người Khai Báo",
