@@ -1,13 +1,16 @@
 """Patient/$everything: the patient and every record of theirs in a fixed, small number of
 statements, whatever the number of records.
 
-Five reads (on a standby inside `reads_from_replica`): the patient through the reader's
-scope, their doses, their results with each result's tube, their home-care self-checks
-(each measured vital sign an Observation) and their F0 home-care orders (each a
-Condition), the records through the same scope as the patient (each read is scoped on its
-own). Their SQL is compiled once per connection and reader's scope (`CompiledRows`, by
-`access.people_key`), they are sent together (one round trip on PostgreSQL), and their
-rows are plain tuples made into attribute rows (`rows`), not model instances. Then the
+Three reads (on a standby inside `reads_from_replica`): the patient through the reader's
+scope (with whether they have any home-care order), their doses and their results with
+each result's tube, the records through the same scope as the patient (each read is
+scoped on its own). Only for a person with a home-care order, two more: their self-checks
+(each measured vital sign an Observation) and their F0 orders (each a Condition). Their
+SQL is compiled once per connection and reader's scope (`CompiledRows`, by
+`access.people_key`), each group is sent together (one round trip on PostgreSQL), and
+their rows are plain tuples made into attribute rows (`rows`), not model instances. Each
+statement costs the web process about as much CPU as building ten resources, and most
+people never had home care: two reads that would find nothing are not sent. Then the
 writes, on the primary: the staff look-up charge (free for a person already charged this
 hour) and one audit event naming the person and how many resources were read (its INSERT
 built once per process). The places that performed the records come from the per-process
@@ -22,7 +25,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 from django.db import router
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record
@@ -43,6 +46,11 @@ Resource = dict[str, Any]
 ACTION = "fhir.patient.everything"
 
 
+# The patient's columns and whether they have any home-care order (then, and only then,
+# their self-checks and orders are read).
+PATIENT_WITH_CARE = rows.Shape(*rows.PATIENT.lookups, "has_care")
+
+
 class _Reads:
     """The reads of $everything for the readers of one scope (`people_key`), each scoped on
     its own (the records by their person, found through the same scope), compiled once per
@@ -53,7 +61,12 @@ class _Reads:
             return people_for(reader).filter(uuid=key)
 
         self.patient = CompiledRows(
-            lambda key: scoped(key).values_list(*rows.PATIENT.columns)[:1], uuid.UUID
+            lambda key: (
+                scoped(key)
+                .annotate(has_care=Exists(CareOrder.objects.filter(person=OuterRef("pk"))))
+                .values_list(*PATIENT_WITH_CARE.columns)[:1]
+            ),
+            uuid.UUID,
         )
         self.doses = CompiledRows(
             lambda key: (
@@ -152,6 +165,16 @@ def communes_get(commune_ids: Iterable[int | None]) -> dict[int, Area]:
     return found
 
 
+def _together(
+    database: str, key: uuid.UUID, *planned: tuple[CompiledRows, bool]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each needed read of the person `key` (none for the others), the reads
+    sent together: one round trip on PostgreSQL."""
+    with pipelined(database):
+        fetches = [read.start(key) if needed else None for read, needed in planned]
+        return [fetch() if fetch is not None else [] for fetch in fetches]
+
+
 def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     """The patient and every record of theirs: doses, results (as Observation and
     DiagnosticReport), their specimens, the places that performed them, home-care
@@ -165,22 +188,26 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     if reads is None:
         raise NotFound()
     home_care = reader.reads("Condition")
-    planned = (
+    database = router.db_for_read(Person)
+    found, dose_rows, result_rows = _together(
+        database,
+        key,
         (reads.patient, True),
         (reads.doses, reader.reads("Immunization")),
         (reads.results, reader.reads("Observation")),
-        (reads.checks, home_care and reader.reads("Observation")),
-        (reads.conditions, home_care),
     )
-    # One round trip on PostgreSQL: the reads are sent together, then fetched.
-    with pipelined(router.db_for_read(Person)):
-        fetches = [read.start(key) if needed else None for read, needed in planned]
-        found, dose_rows, result_rows, check_rows, condition_rows = (
-            fetch() if fetch is not None else [] for fetch in fetches
-        )
     if not found:
         raise NotFound()
-    person: Any = rows.PATIENT.row(found[0])
+    person: Any = PATIENT_WITH_CARE.row(found[0])
+    check_rows: list[tuple[Any, ...]] = []
+    condition_rows: list[tuple[Any, ...]] = []
+    if home_care and person.has_care:
+        check_rows, condition_rows = _together(
+            database,
+            key,
+            (reads.checks, reader.reads("Observation")),
+            (reads.conditions, True),
+        )
     doses = [rows.IMMUNIZATION.row(r) for r in dose_rows]
     results = [rows.RESULT_WITH_TUBE.row(r) for r in result_rows]
     checks = [rows.SELF_CHECK.row(r) for r in check_rows]
