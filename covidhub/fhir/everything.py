@@ -224,9 +224,16 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     tubes: dict[int, Any] = {}
     for result in results:
         tube = result.sample.tube
-        bundle.append(resources.observation(result, person_uuid=person.uuid, tube_uuid=tube.uuid))
+        parts = resources.ResultParts(result, person_uuid=person.uuid)
+        bundle.append(
+            resources.observation(
+                result, person_uuid=person.uuid, tube_uuid=tube.uuid, parts=parts
+            )
+        )
         reports.append(
-            resources.diagnostic_report(result, person_uuid=person.uuid, tube_uuid=tube.uuid)
+            resources.diagnostic_report(
+                result, person_uuid=person.uuid, tube_uuid=tube.uuid, parts=parts
+            )
         )
         tubes.setdefault(result.sample.tube_id, tube)
         lab_id = result.tube_result.lab_id

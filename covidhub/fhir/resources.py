@@ -53,7 +53,10 @@ def _ref(resource_type: str, resource_id: str) -> dict[str, str]:
 
 
 def _drop_empty(resource: Resource) -> Resource:
-    return {k: v for k, v in resource.items() if v not in (None, "", [], {})}
+    """The resource without its empty elements (None, empty text, list or object), which
+    FHIR JSON leaves out; false and zero stay. (A value that is true needs no comparison:
+    most of them.)"""
+    return {k: v for k, v in resource.items() if v or v == 0}
 
 
 # Areas and addresses --------------------------------------------------------------------
@@ -348,29 +351,60 @@ _LABORATORY = [
 _REPORT_LAB = [{"coding": [{"system": codes.V2_0074, "code": "LAB", "display": "Laboratory"}]}]
 
 
-def observation(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
+class ResultParts:
+    """What a result's Observation and the DiagnosticReport that carries it share, worked
+    out once when both are built (Patient/$everything): the same objects go into both
+    resources, which are serialised, never changed in place below their top level."""
+
+    __slots__ = (
+        "id",
+        "meta",
+        "identifier",
+        "status",
+        "code",
+        "subject",
+        "effective",
+        "issued",
+        "performer",
+    )
+
+    def __init__(self, result: Any, *, person_uuid: Any) -> None:
+        self.id = str(result.uuid)
+        self.issued = instant(result.released_at)
+        self.meta = {"lastUpdated": _last_updated(result, self.issued)}
+        self.identifier = [{"system": codes.SID_RESULT, "value": self.id}]
+        self.status = _result_status(result)
+        self.code = test_code(result.test_type)
+        self.subject = _ref("Patient", str(person_uuid))
+        self.effective = instant(result.collected_at)
+        self.performer = _result_performer(result)
+
+
+def observation(
+    result: Any, *, person_uuid: Any, tube_uuid: Any, parts: ResultParts | None = None
+) -> Resource:
     """`testing.Result` (with site, tube_result__lab loaded) as an Observation."""
+    shared = parts or ResultParts(result, person_uuid=person_uuid)
     outcome = result.outcome
-    issued = instant(result.released_at)
     resource: Resource = {
         "resourceType": "Observation",
-        "id": str(result.uuid),
-        "meta": {"lastUpdated": _last_updated(result, issued)},
-        "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
-        "status": _result_status(result),
+        "id": shared.id,
+        "meta": shared.meta,
+        "identifier": shared.identifier,
+        "status": shared.status,
         "category": _LABORATORY,
-        "code": test_code(result.test_type),
-        "subject": _ref("Patient", str(person_uuid)),
-        "effectiveDateTime": instant(result.collected_at),
-        "issued": issued,
-        "performer": _result_performer(result),
+        "code": shared.code,
+        "subject": shared.subject,
+        "effectiveDateTime": shared.effective,
+        "issued": shared.issued,
+        "performer": shared.performer,
         "valueCodeableConcept": _outcome_value(outcome),
         "interpretation": _outcome_interpretation(outcome),
         "specimen": _ref("Specimen", str(tube_uuid)),
     }
     if result.pooled:
         resource["method"] = {"text": "Pooled sample testing"}
-    if result.outcome == "pool_positive":
+    if outcome == "pool_positive":
         resource["note"] = [{"text": "The pool was positive: an individual retest is required."}]
     ct = result.tube_result.ct_value if result.tube_result_id and not result.pooled else None
     if ct is not None:
@@ -388,24 +422,26 @@ def observation(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
     return _drop_empty(resource)
 
 
-def diagnostic_report(result: Any, *, person_uuid: Any, tube_uuid: Any) -> Resource:
+def diagnostic_report(
+    result: Any, *, person_uuid: Any, tube_uuid: Any, parts: ResultParts | None = None
+) -> Resource:
     """The report that carries one result's Observation."""
-    issued = instant(result.released_at)
+    shared = parts or ResultParts(result, person_uuid=person_uuid)
     return _drop_empty(
         {
             "resourceType": "DiagnosticReport",
-            "id": str(result.uuid),
-            "meta": {"lastUpdated": _last_updated(result, issued)},
-            "identifier": [{"system": codes.SID_RESULT, "value": str(result.uuid)}],
-            "status": _result_status(result),
+            "id": shared.id,
+            "meta": shared.meta,
+            "identifier": shared.identifier,
+            "status": shared.status,
             "category": _REPORT_LAB,
-            "code": test_code(result.test_type),
-            "subject": _ref("Patient", str(person_uuid)),
-            "effectiveDateTime": instant(result.collected_at),
-            "issued": issued,
-            "performer": _result_performer(result),
+            "code": shared.code,
+            "subject": shared.subject,
+            "effectiveDateTime": shared.effective,
+            "issued": shared.issued,
+            "performer": shared.performer,
             "specimen": [_ref("Specimen", str(tube_uuid))],
-            "result": [_ref("Observation", str(result.uuid))],
+            "result": [_ref("Observation", shared.id)],
             "conclusionCode": [_outcome_value(result.outcome)],
         }
     )
