@@ -226,9 +226,7 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
         tube = result.sample.tube
         parts = resources.ResultParts(result, person_uuid=person.uuid)
         bundle.append(
-            resources.observation(
-                result, person_uuid=person.uuid, tube_uuid=tube.uuid, parts=parts
-            )
+            resources.observation(result, person_uuid=person.uuid, tube_uuid=tube.uuid, parts=parts)
         )
         reports.append(
             resources.diagnostic_report(

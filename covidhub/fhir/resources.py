@@ -357,15 +357,15 @@ class ResultParts:
     resources, which are serialised, never changed in place below their top level."""
 
     __slots__ = (
-        "id",
-        "meta",
-        "identifier",
-        "status",
         "code",
-        "subject",
         "effective",
+        "id",
+        "identifier",
         "issued",
+        "meta",
         "performer",
+        "status",
+        "subject",
     )
 
     def __init__(self, result: Any, *, person_uuid: Any) -> None:

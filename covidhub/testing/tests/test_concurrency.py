@@ -5,6 +5,7 @@ tube lock and shows that the same race then breaks the rule, so the test can fai
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -144,11 +145,16 @@ def test_control_without_the_tube_lock_the_pool_count_goes_wrong(
     from covidhub.testing import collection
 
     unlocked = collection._open_tube_of
-    monkeypatch.setattr(
-        collection,
-        "_open_tube_of",
-        lambda session, lock=False, person=None: unlocked(session, person=person),
-    )
+
+    def unlocked_and_slow(session: Any, lock: bool = False, person: Any = None) -> Any:
+        tube = unlocked(session, person=person)
+        # The window between reading the tube's count and adding to it, which a real race
+        # opens now and then, held open every time: the four scans of a round all read
+        # it before any adds (else, on a quiet machine, six rounds may see no overlap).
+        time.sleep(0.2)
+        return tube
+
+    monkeypatch.setattr(collection, "_open_tube_of", unlocked_and_slow)
     session = pcr_session(pool_size=2)
     counts = _scan_rounds(live_server, login(sampler), session, scan_people)
     # Without the lock two scans read the same count: a third swab goes into a full tube,
