@@ -113,16 +113,16 @@ def staff_lookup_charge(*, actor: Any, person_uuid: uuid.UUID | str) -> None:
         return
     if getattr(actor, LOOKUP_BUDGET_EXEMPT, False):
         return
-    limit = staff_lookup_limit(actor=actor)
-    if limit <= 0:
-        return
     now = timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
-    key = uuid.UUID(str(person_uuid))
+    key = person_uuid if type(person_uuid) is uuid.UUID else uuid.UUID(str(person_uuid))
     # A person this account was charged for this hour (a committed row, which only the
     # next hours' pruning removes) is free again: nothing to count or insert.
     charged = (actor.pk, hour, key)
     if _charged.get_or_load(charged, lambda: None):
+        return
+    limit = staff_lookup_limit(actor=actor)
+    if limit <= 0:
         return
     # The budget is a security decision: counted on the primary (never on a standby that
     # may lag), and the insert that follows is a write anyway.
