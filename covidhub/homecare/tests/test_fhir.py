@@ -289,3 +289,31 @@ def test_the_capability_statement_lists_condition(client):
     types = {r["type"]: r for r in statement["rest"][0]["resource"]}
     params = {p["name"] for p in types["Condition"]["searchParam"]}
     assert {"patient", "onset-date", "clinical-status", "code"} <= params
+
+
+def test_everything_reads_home_care_only_for_a_person_who_has_it(
+    checked, login, commune_officer, citizen_person, make_person
+):
+    """Most people never had home care: their $everything sends no read of self-checks or
+    orders; a person with an order gets both (and the Bundle holds them, above)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = make_person(full_name="Trần Văn Khoẻ")
+    officer = login(commune_officer)
+    tables = {}
+    for person in (citizen_person, other, citizen_person, other):  # the second round: warm
+        with CaptureQueriesContext(connection) as queries:
+            assert officer.get(f"/fhir/Patient/{person.uuid}/$everything").status_code == 200
+        # A column only the read of each selects (the patient's read asks whether an
+        # order exists, by person only).
+        tables[person.pk] = [
+            table
+            for table, column in (
+                ("homecare_selfcheck", "measured_at"),
+                ("homecare_careorder", "start_date"),
+            )
+            if any(f'"{table}"."{column}"' in q["sql"] for q in queries.captured_queries)
+        ]
+    assert tables[citizen_person.pk] == ["homecare_selfcheck", "homecare_careorder"]
+    assert tables[other.pk] == []
