@@ -22,13 +22,18 @@ def audit_event_new(
     person_uuid: uuid.UUID | None = None,
     actor_role: str = "",
     details: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
 ) -> AuditEvent:
     """The unsaved event `audit_record` writes, for a statement that inserts it together
-    with the write it describes (`covidhub.core.rawsql.insert_sql`)."""
+    with the write it describes (`covidhub.core.rawsql.insert_sql`). The object is `obj`,
+    or, for a read that holds no instance of it, `object_type` (a model's label) and
+    `object_id`."""
     context = request_context.current()
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(getattr(obj, "uuid", None) or getattr(obj, "pk", "")) if obj is not None else ""
+    if obj is not None:
+        object_type = obj._meta.label_lower
+        object_id = str(getattr(obj, "uuid", None) or getattr(obj, "pk", ""))
     if person_uuid is None and obj is not None and obj._meta.label_lower == "people.person":
         person_uuid = obj.uuid  # type: ignore[attr-defined]
     return AuditEvent(
@@ -52,10 +57,13 @@ def audit_record(
     person_uuid: uuid.UUID | None = None,
     actor_role: str = "",
     details: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
 ) -> AuditEvent:
     """Append one audit event; call it in the same transaction as the read or write.
 
-    `details` must not carry personal data: codes, ids and field names only.
+    `details` must not carry personal data: codes, ids and field names only. The object
+    is `obj`, or `object_type` and `object_id` (`audit_event_new`).
     """
     event = audit_event_new(
         actor=actor,
@@ -64,6 +72,8 @@ def audit_record(
         person_uuid=person_uuid,
         actor_role=actor_role,
         details=details,
+        object_type=object_type,
+        object_id=object_id,
     )
     # The INSERT is built once per process (every read of health data writes one: the
     # ORM's compilation of it was a large part of a short read's CPU).
