@@ -1,16 +1,17 @@
 """Patient/$everything: the patient and every record of theirs in a fixed, small number of
 statements, whatever the number of records.
 
-Three reads (on a standby inside `reads_from_replica`): the patient through the reader's
-scope (with whether they have any home-care order), their doses and their results with
-each result's tube, the records through the same scope as the patient (each read is
-scoped on its own). Only for a person with a home-care order, two more: their self-checks
-(each measured vital sign an Observation) and their F0 orders (each a Condition). Their
-SQL is compiled once per connection and reader's scope (`CompiledRows`, by
-`access.people_key`), each group is sent together (one round trip on PostgreSQL), and
+Two reads (on a standby inside `reads_from_replica`): the patient through the reader's
+scope, with whether they have any home-care order and, joined, their valid doses (a row
+per dose, the patient's columns repeated; one row with no dose for a person without);
+and their results with each result's tube, through the same scope as the patient (each
+read is scoped on its own). Only for a person with a home-care order, two more: their
+self-checks (each measured vital sign an Observation) and their F0 orders (each a
+Condition). Their SQL is compiled once per connection and reader's scope (`CompiledRows`,
+by `access.people_key`), each group is sent together (one round trip on PostgreSQL), and
 their rows are plain tuples made into attribute rows (`rows`), not model instances. Each
 statement costs the web process about as much CPU as building ten resources, and most
-people never had home care: two reads that would find nothing are not sent. Then the
+people never had home care: reads that would find nothing are not sent. Then the
 writes, on the primary: the staff look-up charge (free for a person already charged this
 hour) and one audit event naming the person and how many resources were read (its INSERT
 built once per process). The places that performed the records come from the per-process
@@ -25,7 +26,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 from django.db import router
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record
@@ -50,6 +51,10 @@ PERSON_LABEL = Person._meta.label_lower
 # The patient's columns and whether they have any home-care order (then, and only then,
 # their self-checks and orders are read).
 PATIENT_WITH_CARE = rows.Shape(*rows.PATIENT.lookups, "has_care")
+# Their valid doses, joined to the patient's read (the alias of the filtered relation).
+VALID_DOSES = "everything_valid_doses"
+DOSE_OF_JOINED_ROW = rows.IMMUNIZATION.at(len(PATIENT_WITH_CARE.lookups))
+_JOINED_DOSE_UUID = len(PATIENT_WITH_CARE.lookups) + rows.IMMUNIZATION.lookups.index("uuid")
 
 
 class _Reads:
@@ -61,19 +66,28 @@ class _Reads:
         def scoped(key: uuid.UUID) -> QuerySet[Person]:
             return people_for(reader).filter(uuid=key)
 
+        def patient(key: uuid.UUID) -> QuerySet[Person]:
+            return scoped(key).annotate(
+                has_care=Exists(CareOrder.objects.filter(person=OuterRef("pk")))
+            )
+
+        # A reader whose scopes leave doses out (a client with people:read only).
         self.patient = CompiledRows(
-            lambda key: (
-                scoped(key)
-                .annotate(has_care=Exists(CareOrder.objects.filter(person=OuterRef("pk"))))
-                .values_list(*PATIENT_WITH_CARE.columns)[:1]
-            ),
-            uuid.UUID,
+            lambda key: patient(key).values_list(*PATIENT_WITH_CARE.columns)[:1], uuid.UUID
         )
-        self.doses = CompiledRows(
+        self.patient_and_doses = CompiledRows(
             lambda key: (
-                Dose.objects.filter(person__in=scoped(key), status=Dose.Status.VALID)
-                .order_by("sequence", "id")
-                .values_list(*rows.IMMUNIZATION.columns)
+                patient(key)
+                .annotate(
+                    **{
+                        VALID_DOSES: FilteredRelation(
+                            "vaccination_doses",
+                            condition=Q(vaccination_doses__status=Dose.Status.VALID),
+                        )
+                    }
+                )
+                .order_by(f"{VALID_DOSES}__sequence", f"{VALID_DOSES}__id")
+                .values_list(*PATIENT_WITH_CARE.columns, *rows.IMMUNIZATION.through(VALID_DOSES))
             ),
             uuid.UUID,
         )
@@ -190,16 +204,21 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
         raise NotFound()
     home_care = reader.reads("Condition")
     database = router.db_for_read(Person)
-    found, dose_rows, result_rows = _together(
+    with_doses = reader.reads("Immunization")
+    found, result_rows = _together(
         database,
         key,
-        (reads.patient, True),
-        (reads.doses, reader.reads("Immunization")),
+        (reads.patient_and_doses if with_doses else reads.patient, True),
         (reads.results, reader.reads("Observation")),
     )
     if not found:
         raise NotFound()
     person: Any = PATIENT_WITH_CARE.row(found[0])
+    doses = (
+        [DOSE_OF_JOINED_ROW(r) for r in found if r[_JOINED_DOSE_UUID] is not None]
+        if with_doses
+        else []
+    )
     check_rows: list[tuple[Any, ...]] = []
     condition_rows: list[tuple[Any, ...]] = []
     if home_care and person.has_care:
@@ -209,7 +228,6 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
             (reads.checks, reader.reads("Observation")),
             (reads.conditions, True),
         )
-    doses = [rows.IMMUNIZATION.row(r) for r in dose_rows]
     results = [rows.RESULT_WITH_TUBE.row(r) for r in result_rows]
     checks = [rows.SELF_CHECK.row(r) for r in check_rows]
     conditions = [rows.CARE_CONDITION.row(r) for r in condition_rows]

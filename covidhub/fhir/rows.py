@@ -99,6 +99,16 @@ class Shape:
         self.columns = tuple(_column(lookup) for lookup in lookups)
         self.row = _maker(lookups, range(len(lookups)))
 
+    def through(self, relation: str) -> tuple[Any, ...]:
+        """The columns of this shape read through `relation` (a relation, or a
+        FilteredRelation's alias) of another model: to join them to that model's read."""
+        return tuple(_column(f"{relation}__{lookup}") for lookup in self.lookups)
+
+    def at(self, offset: int) -> Callable[[Sequence[Any]], Row]:
+        """`row`, for this shape's columns found from `offset` on in a longer row (a read
+        that joins them to another shape's, `through`)."""
+        return _maker(self.lookups, range(offset, offset + len(self.lookups)))
+
 
 # What each builder of `resources` reads (with the keys the selectors need besides).
 PATIENT = Shape(
