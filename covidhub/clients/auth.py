@@ -25,7 +25,7 @@ from covidhub.audit.alerts import LOOKUP_BUDGET_EXEMPT
 from covidhub.clients import ratelimit
 from covidhub.clients.errors import ClientRateLimited, ScopeRefused
 from covidhub.clients.models import MachineClient
-from covidhub.clients.scopes import Need, allows, need_for
+from covidhub.clients.scopes import Need, allowed_of, allows, need_for
 
 _CALL = "_covidhub_client_call"
 
@@ -104,14 +104,19 @@ class ClientBearer(HttpBearer):
         return _admit(request, call, need_for(path=request.path_info, method=request.method or ""))
 
 
-def client_actor(request: HttpRequest, *, capability: str, access: str) -> User | None:
+def client_actor(
+    request: HttpRequest, *, capability: str | tuple[str, ...], access: str
+) -> User | None:
     """For surfaces outside /api/v1/ (FHIR): the account a client's bearer token acts as,
-    when its scopes allow `access` ("read"/"write") of `capability`; None when the request
-    carries no client token. Raises ScopeRefused (403) or ClientRateLimited (429)."""
+    when its scopes allow `access` ("read"/"write") of `capability` (of one of them, for a
+    tuple); None when the request carries no client token. Raises ScopeRefused (403) or
+    ClientRateLimited (429)."""
     token = client_bearer_token(request)
     call = _token_check(request, token) if token else None
     if call is None:
         return None
+    if isinstance(capability, tuple):
+        capability = allowed_of(call.scopes, capability, access=access)
     return _admit(request, call, Need(capability, access))
 
 

@@ -28,7 +28,7 @@ def clients_seed(**context: Any) -> list[str]:
             actor=admin,
             name=NATIONAL,
             kind=MachineClient.Kind.NATIONAL,
-            access={"people": "read", "vaccination": "read", "testing": "read"},
+            access={"people": "read", "vaccination": "read", "testing": "read", "homecare": "read"},
             area=province,
         )
         lines.append(f"machine client: {NATIONAL} (change its secret at /staff/clients/)")

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from covidhub.accounts.scoping import actor_scope
 from covidhub.areas.models import Area
 from covidhub.clients.models import MachineClient
-from covidhub.clients.scopes import CAPABILITIES, READ, WRITE
+from covidhub.clients.scopes import CAPABILITIES, READ, READ_ONLY, WRITE
 from covidhub.clients.units import unit_sources
 
 ACCESS_CHOICES = [("", _("No access")), (READ, _("Read")), (WRITE, _("Read and write"))]
+READ_CHOICES = ACCESS_CHOICES[:2]
 
 
 class AreaChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -66,7 +67,9 @@ class ClientForm(forms.Form):
         ]
         for capability, label in CAPABILITIES.items():
             self.fields[f"access_{capability}"] = forms.ChoiceField(
-                label=str(label), choices=ACCESS_CHOICES, required=False
+                label=str(label),
+                choices=READ_CHOICES if capability in READ_ONLY else ACCESS_CHOICES,
+                required=False,
             )
 
     def access(self) -> dict[str, str]:

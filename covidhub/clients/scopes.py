@@ -26,7 +26,11 @@ CAPABILITIES: dict[str, str | Promise] = {
     "testing": _("Testing (samples, laboratory results)"),
     "vaccination": _("Vaccination"),
     "certificates": _("Certificates"),
+    "homecare": _("Home care and quarantine (read through FHIR)"),
 }
+# Capabilities a client may only read: home care's API serves the people under care and the
+# stations' staff, and systems read its orders and vital signs through FHIR.
+READ_ONLY: frozenset[str] = frozenset({"homecare"})
 
 # API paths (after /api/v1/) whose first segments name the capability.
 _PREFIXES: dict[tuple[str, ...], str] = {
@@ -56,7 +60,8 @@ def all_scopes() -> dict[str, str]:
     scopes: dict[str, str] = {}
     for capability, label in CAPABILITIES.items():
         scopes[scope_name(capability, READ)] = f"{label} (read)"
-        scopes[scope_name(capability, WRITE)] = f"{label} (write)"
+        if capability not in READ_ONLY:
+            scopes[scope_name(capability, WRITE)] = f"{label} (write)"
     return scopes
 
 
@@ -91,4 +96,18 @@ def need_for(*, path: str, method: str) -> Need | None:
 def allows(scopes: frozenset[str] | set[str], *, capability: str, access: str) -> bool:
     """Whether the scopes cover a read or write of the capability (the FHIR surface asks
     with the capability a resource belongs to)."""
+    if access == WRITE and capability in READ_ONLY:
+        return False
     return capability in CAPABILITIES and scope_name(capability, access) in scopes
+
+
+def allowed_of(
+    scopes: frozenset[str] | set[str], capabilities: tuple[str, ...], *, access: str
+) -> str:
+    """The first of `capabilities` whose `access` the scopes cover (a FHIR type held by
+    several capabilities: a test result and a vital sign are both Observations), else the
+    first, whose refusal names the scope asked for."""
+    for capability in capabilities:
+        if allows(scopes, capability=capability, access=access):
+            return capability
+    return capabilities[0]

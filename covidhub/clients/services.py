@@ -27,7 +27,7 @@ from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record
 from covidhub.clients.errors import ClientNameTaken, ClientRevoked, SecretAlreadyChanged
 from covidhub.clients.models import MachineClient
-from covidhub.clients.scopes import CAPABILITIES, READ, WRITE, scope_name
+from covidhub.clients.scopes import CAPABILITIES, READ, READ_ONLY, WRITE, scope_name
 from covidhub.clients.units import unit_source
 from covidhub.core.errors import InvalidInput, NotFound
 
@@ -49,13 +49,13 @@ class Credentials:
 
 def scopes_from(access: dict[str, str]) -> list[str]:
     """{"testing": "write", "people": "read", "vaccination": ""} → the scope list (write
-    includes read)."""
+    includes read; a capability that is only read gets its read scope for either)."""
     scopes: list[str] = []
     for capability in CAPABILITIES:
         level = access.get(capability, "")
         if level in (READ, WRITE):
             scopes.append(scope_name(capability, READ))
-        if level == WRITE:
+        if level == WRITE and capability not in READ_ONLY:
             scopes.append(scope_name(capability, WRITE))
     return scopes
 

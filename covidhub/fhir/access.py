@@ -18,6 +18,7 @@ else answers 404, so that its existence is not revealed.
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,8 @@ class Reader:
     client_id: str = ""
     # Signed in by a session cookie: unsafe methods then need the CSRF token.
     session: bool = False
-    # A machine client's clinical capabilities it may read ("vaccination", "testing");
+    # A machine client's clinical capabilities it may read ("vaccination", "testing",
+    # "homecare");
     # None for people and staff, whose roles alone decide.
     capabilities: frozenset[str] | None = None
 
@@ -82,15 +84,24 @@ bearer_authenticators: list[BearerAuthenticator] = []
 
 # The clients app's scope (capability) a FHIR resource type is read under (Patient:
 # people; Organization and Location are public reference data).
+# The vital signs of home-care self-checks: Observations, but home care's, not testing's.
+VITAL_SIGNS = "Observation/vital-signs"
+
 CAPABILITY_OF = {
     "Immunization": "vaccination",
+    # A test result (the vital signs are VITAL_SIGNS).
     "Observation": "testing",
     "DiagnosticReport": "testing",
     "Specimen": "testing",
-    # The confirmed case followed at home: it follows from a positive result (as the
-    # vital signs of its self-checks are Observations, read under the same scope).
-    "Condition": "testing",
+    # Home care: the confirmed case followed at home, and the vital signs of its checks. A
+    # laboratory's or the testing database's client reads results, not a person's care.
+    "Condition": "homecare",
+    VITAL_SIGNS: "homecare",
 }
+# The capabilities that admit a client to a path's resource type: any of them (an
+# Observation is a test result or a vital sign; each source is then read only under its
+# own capability, `Reader.reads`).
+_PATH_CAPABILITIES: dict[str, tuple[str, ...]] = {"Observation": ("testing", "homecare")}
 
 
 def _clients_reader(request: HttpRequest) -> Reader | None:
@@ -102,7 +113,9 @@ def _clients_reader(request: HttpRequest) -> Reader | None:
     auth: Any = importlib.import_module("covidhub.clients.auth")
     segment = request.path_info.removeprefix("/fhir/").split("/", 1)[0]
     account = auth.client_actor(
-        request, capability=CAPABILITY_OF.get(segment, "people"), access="read"
+        request,
+        capability=_PATH_CAPABILITIES.get(segment) or CAPABILITY_OF.get(segment, "people"),
+        access="read",
     )
     if account is None:
         return None
@@ -120,6 +133,32 @@ def _clients_reader(request: HttpRequest) -> Reader | None:
             for capability in set(CAPABILITY_OF.values())
             if scopes.allows(granted, capability=capability, access="read")
         ),
+    )
+
+
+def client_reads_now(client_id: str, key: str) -> bool:
+    """Whether the machine client `client_id` (its UUID, as `Reader.client_id`) may read
+    `key` (a CAPABILITY_OF key) by the scopes it holds now: a revoked client, an unknown
+    one or a scope taken away reads nothing of that capability. For work done later on a
+    client's behalf (a bulk export written by the worker)."""
+    capability = CAPABILITY_OF.get(key)
+    if capability is None:
+        return True
+    if not apps.is_installed("covidhub.clients"):
+        return False
+    try:
+        key_uuid = uuid.UUID(client_id)
+    except ValueError:
+        return False
+    models: Any = importlib.import_module("covidhub.clients.models")
+    scopes: Any = importlib.import_module("covidhub.clients.scopes")
+    granted = (
+        models.MachineClient.objects.filter(uuid=key_uuid, revoked_at__isnull=True)
+        .values_list("scopes", flat=True)
+        .first()
+    )
+    return granted is not None and scopes.allows(
+        frozenset(granted), capability=capability, access="read"
     )
 
 

@@ -32,7 +32,7 @@ from covidhub.accounts.scoping import actor_scope
 from covidhub.areas.models import Area
 from covidhub.audit.services import audit_record, audit_record_each
 from covidhub.fhir import resources, rows
-from covidhub.fhir.access import CLIENT, Reader, paths_q
+from covidhub.fhir.access import CLIENT, VITAL_SIGNS, Reader, client_reads_now, paths_q
 from covidhub.fhir.capability import EXPORT_TYPES
 from covidhub.fhir.errors import BadRequest, Forbidden, NotFound, TooMany
 from covidhub.fhir.models import ExportJob
@@ -78,6 +78,21 @@ def _types_parse(value: str | None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def _reads_type(reader: Reader, resource_type: str) -> bool:
+    """Whether any part of a type is the reader's to export (an Observation: test results
+    or the vital signs of home care)."""
+    return reader.reads(resource_type) or (
+        resource_type == "Observation" and reader.reads(VITAL_SIGNS)
+    )
+
+
+def _job_reads(job: ExportJob, key: str) -> bool:
+    """Whether the job's requester may read `key` (a resource type, or VITAL_SIGNS) as its
+    file is written: people and staff as their areas decide; a client as its scopes cover
+    now (a scope taken away since the kick-off is honoured)."""
+    return not job.client_id or client_reads_now(job.client_id, key)
+
+
 def _area_paths(reader: Reader, area_code: str | None) -> list[str]:
     allowed = reader.export_paths()
     if not allowed:
@@ -103,9 +118,9 @@ def export_request(
     if output_format and output_format not in OUTPUT_FORMATS:
         raise BadRequest(_("_outputFormat must be application/fhir+ndjson."))
     types = _types_parse(resource_types)
-    if resource_types and not all(reader.reads(t) for t in types):
+    if resource_types and not all(_reads_type(reader, t) for t in types):
         raise Forbidden(_("This client's scopes do not cover every type in _type."))
-    types = [t for t in types if reader.reads(t)]
+    types = [t for t in types if _reads_type(reader, t)]
     since_at = instant_parse(since) if since else None
     paths = _area_paths(reader, area_code)
     owner = (
@@ -347,6 +362,8 @@ def _vital_signs(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
 
 def _conditions(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
     """The confirmed cases followed at home (F0 home-care orders)."""
+    if not _job_reads(job, "Condition"):
+        return
     make = _CONDITION_ROWS.row
     queryset = (
         CareOrder.objects.filter(
@@ -369,9 +386,12 @@ def _conditions(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
 
 
 def _observations(job: ExportJob, paths: tuple[str, ...]) -> Iterator[Written]:
-    """Test results, then the vital signs of home-care self-checks."""
-    yield from _result_rows(job, paths, resources.observation)
-    yield from _vital_signs(job, paths)
+    """Test results, then the vital signs of home-care self-checks: each only when the
+    requester may read it (a laboratory's client reads results, not a person's care)."""
+    if _job_reads(job, "Observation"):
+        yield from _result_rows(job, paths, resources.observation)
+    if _job_reads(job, VITAL_SIGNS):
+        yield from _vital_signs(job, paths)
 
 
 WRITERS: dict[str, Callable[[ExportJob, tuple[str, ...]], Iterator[Written]]] = {

@@ -34,7 +34,7 @@ from covidhub.core.localcache import LocalCache
 from covidhub.core.rawsql import pipelined
 from covidhub.core.replicas import replica_caught_up_to
 from covidhub.fhir import resources, rows
-from covidhub.fhir.access import Reader, people_for, people_key
+from covidhub.fhir.access import VITAL_SIGNS, Reader, people_for, people_key
 from covidhub.fhir.errors import NotFound
 from covidhub.fhir.selectors import lookups_charge, place_resources
 from covidhub.homecare.models import CareOrder, SelfCheck
@@ -221,12 +221,13 @@ def patient_everything(*, reader: Reader, patient_id: str) -> list[Resource]:
     )
     check_rows: list[tuple[Any, ...]] = []
     condition_rows: list[tuple[Any, ...]] = []
-    if home_care and person.has_care:
+    vital_signs = reader.reads(VITAL_SIGNS)
+    if (home_care or vital_signs) and person.has_care:
         check_rows, condition_rows = _together(
             database,
             key,
-            (reads.checks, reader.reads("Observation")),
-            (reads.conditions, True),
+            (reads.checks, vital_signs),
+            (reads.conditions, home_care),
         )
     results = [rows.RESULT_WITH_TUBE.row(r) for r in result_rows]
     checks = [rows.SELF_CHECK.row(r) for r in check_rows]

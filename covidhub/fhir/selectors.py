@@ -36,7 +36,7 @@ from covidhub.core.localcache import LocalCache
 from covidhub.core.replicas import replica_caught_up_to
 from covidhub.core.text import fold_ascii
 from covidhub.fhir import codes, resources
-from covidhub.fhir.access import STAFF, Reader, people_for
+from covidhub.fhir.access import STAFF, VITAL_SIGNS, Reader, people_for
 from covidhub.fhir.errors import BadRequest, NotFound
 from covidhub.fhir.search import (
     Paging,
@@ -197,6 +197,9 @@ class Clinical:
     action: str
     # The row filter of a resource id of this source, None for an id of another source.
     id_q: Callable[[str], Q | None] = _uuid_id
+    # What a client's scopes must cover to read this source (`Reader.reads`): the resource
+    # type itself unless said (a vital sign is an Observation of home care's).
+    reads_as: str = ""
 
 
 def _patient_identifier(text: str) -> Q:
@@ -302,6 +305,7 @@ def _vital_source(vital: str) -> Clinical:
         order=("measured_at", "id"),
         action="fhir.observation.searched",
         id_q=_vital_id(vital),
+        reads_as=VITAL_SIGNS,
     )
 
 
@@ -438,7 +442,7 @@ def _specimen_patient(text: str) -> Q:
 
 def clinical_read(*, reader: Reader, resource_type: str, resource_id: str) -> Resource:
     """One clinical resource the reader may see (audited), else NotFound."""
-    for spec in CLINICAL[resource_type]:
+    for spec in sources_read(reader, resource_type):
         key = spec.id_q(resource_id)
         if key is None:
             continue
@@ -453,6 +457,14 @@ def clinical_read(*, reader: Reader, resource_type: str, resource_id: str) -> Re
         audit_reads(reader, f"fhir.{resource_type.lower()}.read", [(row, person_uuid)])
         return spec.build(row)
     raise NotFound()
+
+
+def sources_read(reader: Reader, resource_type: str) -> tuple[Clinical, ...]:
+    """The sources of `resource_type` the reader's scopes cover (all of them for people
+    and staff, whose areas alone decide)."""
+    return tuple(
+        spec for spec in CLINICAL[resource_type] if reader.reads(spec.reads_as or resource_type)
+    )
 
 
 def _filtered(spec: Clinical, reader: Reader, params: QueryDict) -> QuerySet[Any]:
@@ -501,10 +513,12 @@ def clinical_search(
     *, reader: Reader, resource_type: str, params: QueryDict
 ) -> tuple[list[Resource], Paging, bool]:
     """A page of matches (audited), the paging used, and whether more follow."""
-    sources = CLINICAL[resource_type]
-    unknown_params_refuse(params, frozenset(sources[0].params))
+    unknown_params_refuse(params, frozenset(CLINICAL[resource_type][0].params))
+    sources = sources_read(reader, resource_type)
     paging = paging_parse(params)
-    if len(sources) == 1:
+    if not sources:
+        found = []
+    elif len(sources) == 1:
         spec = sources[0]
         queryset = _filtered(spec, reader, params)
         found = [

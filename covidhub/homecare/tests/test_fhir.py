@@ -317,3 +317,79 @@ def test_everything_reads_home_care_only_for_a_person_who_has_it(
         ]
     assert tables[citizen_person.pk] == ["homecare_selfcheck", "homecare_careorder"]
     assert tables[other.pk] == []
+
+
+def test_machine_clients_read_home_care_only_under_its_own_scope(
+    checked, province_admin, settings, tmp_path
+):
+    """A laboratory's or the testing database's client (testing:read) reads results, not a
+    person's care: no Condition (403), no vital sign by search, id, $everything or bulk
+    export. A client given homecare:read reads them all. The scope is read-only."""
+    from covidhub.clients.scopes import all_scopes
+    from covidhub.clients.services import scopes_from
+    from covidhub.fhir.bulk import export_run
+    from covidhub.fhir.models import ExportJob
+    from covidhub.fhir.tests.test_machine_clients import FHIR, _client_api
+
+    settings.FHIR_EXPORT_DIR = str(tmp_path)
+    order, low = checked["order"], checked["low"]
+    person_uuid = order.person.uuid
+    everything = f"/fhir/Patient/{person_uuid}/$everything"
+
+    def exported(api: Any) -> dict[str, int]:
+        kicked = api.get(
+            "/fhir/$export", {"_type": "Observation"}, HTTP_PREFER="respond-async", **FHIR
+        )
+        assert kicked.status_code == 202, kicked.content
+        job = ExportJob.objects.order_by("-id").first()
+        export_run(job_uuid=str(job.uuid))
+        job.refresh_from_db()
+        assert job.status == "done", job.error
+        return {f["type"]: f["count"] for f in job.files}
+
+    testing = _client_api(province_admin, order.commune, {"people": "read", "testing": "read"})
+    assert testing.get("/fhir/Condition", **FHIR).status_code == 403
+    assert testing.get(f"/fhir/Condition/{order.uuid}", **FHIR).status_code == 403
+    assert _entries(testing.get("/fhir/Observation", {"code": "2708-6"}, **FHIR)) == []
+    assert testing.get(f"/fhir/Observation/{low.uuid}-spo2", **FHIR).status_code == 404
+    bundle = _entries(testing.get(everything, **FHIR))
+    assert [r["resourceType"] for r in bundle] == ["Patient"]
+    assert (
+        testing.get(
+            "/fhir/$export", {"_type": "Condition"}, HTTP_PREFER="respond-async", **FHIR
+        ).status_code
+        == 403
+    )
+    assert exported(testing) == {"Observation": 0}
+
+    care = _client_api(province_admin, order.commune, {"people": "read", "homecare": "read"})
+    assert [r["id"] for r in _entries(care.get("/fhir/Condition", **FHIR))] == [str(order.uuid)]
+    assert care.get(f"/fhir/Condition/{order.uuid}", **FHIR).status_code == 200
+    found = _entries(care.get("/fhir/Observation", {"code": "2708-6"}, **FHIR))
+    assert {r["id"] for r in found} == {f"{checked['normal'].uuid}-spo2", f"{low.uuid}-spo2"}
+    assert care.get(f"/fhir/Observation/{low.uuid}-spo2", **FHIR).status_code == 200
+    kinds = [r["resourceType"] for r in _entries(care.get(everything, **FHIR))]
+    assert kinds.count("Condition") == 1 and kinds.count("Observation") == 7
+    assert exported(care) == {"Observation": 7}
+
+    # An export of a client revoked before the worker writes it holds nothing of its care.
+    kicked = care.get(
+        "/fhir/$export", {"_type": "Observation"}, HTTP_PREFER="respond-async", **FHIR
+    )
+    assert kicked.status_code == 202
+    job = ExportJob.objects.order_by("-id").first()
+    from covidhub.clients.models import MachineClient
+    from covidhub.clients.services import client_revoke
+
+    client_revoke(actor=province_admin, client=MachineClient.objects.get(uuid=job.client_id))
+    export_run(job_uuid=str(job.uuid))
+    job.refresh_from_db()
+    assert {f["type"]: f["count"] for f in job.files} == {"Observation": 0}
+
+    # Read-only: no write scope is offered or given.
+    from covidhub.clients.forms import ClientForm
+
+    choices = dict(ClientForm(actor=province_admin).fields["access_homecare"].choices)
+    assert set(choices) == {"", "read"}
+    assert "homecare:read" in all_scopes() and "homecare:write" not in all_scopes()
+    assert scopes_from({"homecare": "write"}) == ["homecare:read"]
