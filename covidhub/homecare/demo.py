@@ -59,7 +59,7 @@ def _demo_person(commune: Area) -> Person:
 def _released_story(*, officer: User, commune: Area, today: datetime.date) -> None:
     """A release with its paper, whatever the testing history held: a person of the ward
     (not a demo account) finished home care two days ago."""
-    from covidhub.homecare.protocol import protocol_active
+    from covidhub.homecare.protocol import protocol_active, province_code_of
 
     if CareOrder.objects.filter(status=CareOrder.Status.RELEASED).exists():
         return
@@ -78,7 +78,7 @@ def _released_story(*, officer: User, commune: Area, today: datetime.date) -> No
         kind=CareOrder.Kind.HOME_CARE,
         status=CareOrder.Status.RELEASED,
         source=CareOrder.Source.OFFICER,
-        protocol=protocol_active(),
+        protocol=protocol_active(province_code_of(person.commune_path)),
         commune_id=person.commune_id,
         commune_path=person.commune_path,
         start_date=start,

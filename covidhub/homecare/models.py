@@ -19,14 +19,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CareProtocol(models.Model):
-    """One version of the rules; exactly one is in force (a partial unique constraint)."""
+    """One version of a province's rules; exactly one per province is in force (a partial
+    unique constraint). A deployment serving several provinces keeps each one's versions
+    apart: a province's officers change their own rules, never a neighbour's."""
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("In force")
         RETIRED = "retired", _("Retired")
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
+    # The province's official code (the first segment of its areas' paths).
+    province_code = models.CharField(_("province"), max_length=10)
+    version = models.PositiveIntegerField(_("version"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     # The parameters, cleaned by `covidhub.homecare.protocol.protocol_rules_clean`.
     rules = models.JSONField(_("rules"), default=dict)
@@ -44,12 +48,17 @@ class CareProtocol(models.Model):
         verbose_name_plural = _("care protocols")
         constraints = [
             models.UniqueConstraint(
-                fields=["state"], condition=Q(state="active"), name="homecare_one_protocol_active"
-            )
+                fields=["province_code", "version"], name="homecare_protocol_version_once"
+            ),
+            models.UniqueConstraint(
+                fields=["province_code"],
+                condition=Q(state="active"),
+                name="homecare_one_protocol_active",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"protocol v{self.version}"
+        return f"protocol {self.province_code} v{self.version}"
 
 
 class StationDuty(models.Model):

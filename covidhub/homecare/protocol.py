@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from covidhub.areas.served import home_province_code
 from covidhub.core.errors import InvalidInput
 from covidhub.core.localcache import LocalCache
 from covidhub.homecare.models import CareProtocol, Symptom
@@ -172,14 +173,22 @@ def protocol_rules_clean(raw: Mapping[str, Any]) -> ProtocolRules:
     return ProtocolRules(**values)
 
 
-def protocol_active() -> CareProtocol:
-    """The version in force; the built-in defaults become version 1 on first use."""
-    row = CareProtocol.objects.filter(state=CareProtocol.State.ACTIVE).first()
+def province_code_of(path: str) -> str:
+    """The province of an area's materialised path (its first segment)."""
+    return path.split("/", 1)[0]
+
+
+def protocol_active(province_code: str | None = None) -> CareProtocol:
+    """The version in force in a province (the home province when not said); the built-in
+    defaults become its version 1 on first use."""
+    code = province_code or home_province_code()
+    row = CareProtocol.objects.filter(province_code=code, state=CareProtocol.State.ACTIVE).first()
     if row is not None:
         return row
     try:
         with transaction.atomic():
             return CareProtocol.objects.create(
+                province_code=code,
                 version=1,
                 state=CareProtocol.State.ACTIVE,
                 rules=DEFAULT_RULES.as_dict(),
@@ -188,7 +197,7 @@ def protocol_active() -> CareProtocol:
             )
     except IntegrityError:
         # Another request made it first.
-        return CareProtocol.objects.get(state=CareProtocol.State.ACTIVE)
+        return CareProtocol.objects.get(province_code=code, state=CareProtocol.State.ACTIVE)
 
 
 _cleaned: dict[tuple[int, str], ProtocolRules] = {}

@@ -568,14 +568,19 @@ def station_day(
 # The configurable versions ----------------------------------------------------------
 
 
-def protocol_versions(*, actor: Any, limit: int = 50) -> list[CareProtocol]:
-    """Every version of the care protocol, newest first (province-level roles only)."""
+def protocol_versions(*, actor: Any, province_code: str, limit: int = 50) -> list[CareProtocol]:
+    """Every version of a province's care protocol, newest first (its province-level roles
+    only; anyone else gets NotFound)."""
     from covidhub.homecare.protocol import protocol_active
     from covidhub.homecare.services.versions import protocol_editor_required
 
-    protocol_editor_required(actor)
-    protocol_active()
-    return list(CareProtocol.objects.select_related("created_by").order_by("-version")[:limit])
+    protocol_editor_required(actor, province_code)
+    protocol_active(province_code)
+    return list(
+        CareProtocol.objects.filter(province_code=province_code)
+        .select_related("created_by")
+        .order_by("-version")[:limit]
+    )
 
 
 def duty_list(*, actor: Any, commune: Any, history: int = 20) -> tuple[list[Any], list[Any]]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from covidhub.accounts.decorators import citizen_required, staff_required
 from covidhub.accounts.scoping import OFFICER_ROLES
+from covidhub.areas.served import served_provinces
 from covidhub.core.errors import DomainError
 from covidhub.declarations.forms import errors_to_form
 from covidhub.homecare import selectors
@@ -40,6 +41,7 @@ from covidhub.homecare.services.station import alert_close, alert_take, kit_hand
 from covidhub.homecare.services.versions import (
     duty_candidates,
     duty_set,
+    protocol_provinces,
     protocol_version_activate,
 )
 from covidhub.homecare.validation import self_check_clean
@@ -332,15 +334,21 @@ def clusters(request: HttpRequest) -> HttpResponse:
 @staff_required(*OFFICERS)
 @require_http_methods(["GET", "POST"])
 def protocol(request: HttpRequest) -> HttpResponse:
-    """The care protocol's versions (province-level roles): the one in force, a new one."""
-    versions = selectors.protocol_versions(actor=request.user)
+    """A province's care protocol versions (its province-level roles): the one in force, a
+    new one. An officer of several served provinces (a national one) picks the province."""
+    codes = protocol_provinces(request.user)
+    code = request.GET.get("province") or (codes[0] if codes else "")
+    versions = selectors.protocol_versions(actor=request.user, province_code=code)
     current = next(v for v in versions if v.state == v.State.ACTIVE)
     rules = rules_of(current).as_dict()
     form = ProtocolForm(request.POST or None, initial=rules)
     if request.method == "POST":
         try:
             created = protocol_version_activate(
-                actor=request.user, rules=form.rules(), note=request.POST.get("note", "")
+                actor=request.user,
+                province_code=code,
+                rules=form.rules(),
+                note=request.POST.get("note", ""),
             )
         except DomainError as exc:
             errors_to_form(form, exc)
@@ -350,7 +358,8 @@ def protocol(request: HttpRequest) -> HttpResponse:
                 _("Version %(version)s of the care protocol is in force.")
                 % {"version": created.version},
             )
-            return redirect("homecare:protocol")
+            return redirect(f"{request.path}?province={code}")
+    provinces = {area.code: area for area in served_provinces() if area.code in codes}
     labels = {name: field.label for name, field in form.fields.items()}
     symptoms = {str(value): str(label) for value, label in Symptom.choices}
     return render(
@@ -358,6 +367,8 @@ def protocol(request: HttpRequest) -> HttpResponse:
         "homecare/protocol.html",
         {
             "form": form,
+            "province": provinces.get(code),
+            "provinces": list(provinces.values()),
             "current": current,
             "current_rules": [
                 (

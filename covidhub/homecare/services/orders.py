@@ -23,6 +23,7 @@ from covidhub.homecare.protocol import (
     eligibility_findings,
     planned_days,
     protocol_active,
+    province_code_of,
     rules_of,
 )
 from covidhub.homecare.selectors import open_counts_forget
@@ -161,7 +162,7 @@ def order_open_case(
         officer_required(actor, person.commune_path)
     today = timezone.localdate()
     start = min(start or today, today)
-    protocol = protocol_active()
+    protocol = protocol_active(province_code_of(person.commune_path))
     rules = rules_of(protocol)
     vaccinated = person_vaccinated(person)
     age = person.age_on(start)
@@ -248,7 +249,7 @@ def order_open_contact(
     if place not in CareOrder.Place.values:
         raise InvalidInput(details={"fields": {"place": [_("Choose home or facility.")]}})
     person = candidate.person
-    protocol = protocol_active()
+    protocol = protocol_active(province_code_of(person.commune_path or candidate.commune_path))
     rules = rules_of(protocol)
     vaccinated = person_vaccinated(person)
     contact_day = timezone.localdate(candidate.first_overlap_at)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment, User
 from covidhub.accounts.scoping import actor_scope
+from covidhub.areas.served import served_province_codes
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
 from covidhub.homecare.models import CareProtocol, StationDuty
@@ -24,30 +25,42 @@ from covidhub.homecare.services.common import officer_required, role_of
 PROTOCOL_ROLES = (Role.PROVINCE_OFFICER, Role.ADMINISTRATOR)
 
 
-def protocol_editor_required(actor: Any) -> None:
-    """NotFound unless the actor holds a province-level role."""
-    if getattr(actor, "kind", "") != User.Kind.STAFF or not actor_scope(actor).has_role(
-        *PROTOCOL_ROLES
-    ):
+def protocol_provinces(actor: Any) -> list[str]:
+    """The served provinces whose care protocol the actor sets: a province-level role
+    whose areas hold the whole province (a national officer: every served one)."""
+    if getattr(actor, "kind", "") != User.Kind.STAFF:
+        return []
+    scope = actor_scope(actor)
+    if not scope.has_role(*PROTOCOL_ROLES):
+        return []
+    return [code for code in served_province_codes() if scope.covers_path(f"{code}/")]
+
+
+def protocol_editor_required(actor: Any, province_code: str) -> None:
+    """NotFound unless the actor sets the care protocol of this province."""
+    if province_code not in protocol_provinces(actor):
         raise NotFound()
 
 
 @transaction.atomic
 def protocol_version_activate(
-    *, actor: Any, rules: Mapping[str, Any], note: str = ""
+    *, actor: Any, province_code: str, rules: Mapping[str, Any], note: str = ""
 ) -> CareProtocol:
-    """Put a new version of the care protocol in force: the rules are cleaned in one place
-    (`protocol_rules_clean`), the version in force is retired and the new one is a new
-    row. Orders keep the version they were opened under."""
+    """Put a new version of a province's care protocol in force: the rules are cleaned in
+    one place (`protocol_rules_clean`), the version in force is retired and the new one is
+    a new row. Orders keep the version they were opened under; other provinces' versions
+    are not touched."""
     from covidhub.homecare.services.orders import _text
 
-    protocol_editor_required(actor)
+    protocol_editor_required(actor, province_code)
     cleaned = protocol_rules_clean(rules)
     note = _text(note, "note", 300)
-    protocol_active()  # version 1 exists before the first change
-    # The newest row is the lock every activation takes first: two at once run in turn.
-    CareProtocol.objects.select_for_update().order_by("-version").first()
-    current = CareProtocol.objects.get(state=CareProtocol.State.ACTIVE)
+    protocol_active(province_code)  # version 1 exists before the first change
+    versions = CareProtocol.objects.filter(province_code=province_code)
+    # The province's newest row is the lock every activation takes first: two at once run
+    # in turn.
+    versions.select_for_update().order_by("-version").first()
+    current = versions.get(state=CareProtocol.State.ACTIVE)
     before = rules_of(current).as_dict()
     after = cleaned.as_dict()
     changed = sorted(name for name in after if after[name] != before.get(name))
@@ -56,11 +69,12 @@ def protocol_version_activate(
             _("Nothing is changed: the new version would be the same as the one in force.")
         )
     now = timezone.now()
-    version = (CareProtocol.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+    version = (versions.aggregate(top=Max("version"))["top"] or 0) + 1
     CareProtocol.objects.filter(pk=current.pk).update(
         state=CareProtocol.State.RETIRED, updated_at=now
     )
     created = CareProtocol.objects.create(
+        province_code=province_code,
         version=version,
         state=CareProtocol.State.ACTIVE,
         rules=after,
@@ -73,7 +87,12 @@ def protocol_version_activate(
         actor_role=role_of(actor),
         action="homecare.protocol.activated",
         obj=created,
-        details={"version": version, "previous": current.version, "changed": changed},
+        details={
+            "province": province_code,
+            "version": version,
+            "previous": current.version,
+            "changed": changed,
+        },
     )
     return created
 

@@ -172,3 +172,52 @@ def test_the_duty_list_outside_the_area_is_404(
     assert not StationDuty.objects.exists()
     # The district officer reaches the communes below.
     assert login(district_officer).get(DUTY, {"commune": "10507"}).status_code == 200
+
+
+def test_each_served_province_sets_its_own_protocol(
+    login, make_staff, make_person, two_provinces, commune_officer
+):
+    """A deployment serving two provinces: each one's officers change their own rules,
+    never the neighbour's (404); an order opens under its person's province's version; a
+    national officer picks the province on the page."""
+    from covidhub.homecare.services.orders import order_open_case
+
+    home = make_staff("tinh-hd", "province_officer", two_provinces["province"])
+    other = make_staff("tinh-hn", "province_officer", two_provinces["other_province"])
+    national = make_staff("quoc-gia", "national_officer")
+    hanoi_officer = make_staff("xa-hn", "commune_officer", two_provinces["other_province_commune"])
+
+    hd = login(home)
+    assert hd.post(PROTOCOL, _form(spo2_below="94")).status_code == 302
+    assert protocol_active("30").version == 2 and rules_of(protocol_active("30")).spo2_below == 94
+    assert protocol_active("01").version == 1 and rules_of(protocol_active("01")).spo2_below == 96
+    # Not the neighbour's page, nor a change to it.
+    assert hd.get(PROTOCOL, {"province": "01"}).status_code == 404
+    assert hd.post(f"{PROTOCOL}?province=01", _form(spo2_below="93")).status_code == 404
+    assert rules_of(protocol_active("01")).spo2_below == 96
+    hn = login(other)
+    page = hn.get(PROTOCOL)
+    assert page.status_code == 200 and "Thành phố Hà Nội" in page.content.decode()
+    assert 'id="id_province_pick"' not in page.content.decode()  # one province: no choice
+    assert hn.get(PROTOCOL, {"province": "30"}).status_code == 404
+    assert hn.post(PROTOCOL, _form(f0_days="8")).status_code == 302
+    assert protocol_active("01").version == 2 and protocol_active("30").version == 2
+
+    # Orders open under their own province's version.
+    in_hd = order_open_case(actor=commune_officer, person=make_person())
+    in_hn = order_open_case(
+        actor=hanoi_officer,
+        person=make_person(commune=two_provinces["other_province_commune"]),
+    )
+    assert (in_hd.protocol.province_code, in_hd.protocol.version) == ("30", 2)
+    assert (in_hn.protocol.province_code, in_hn.protocol.version) == ("01", 2)
+
+    # A national officer sets either, choosing on the page.
+    nat = login(national)
+    page = nat.get(PROTOCOL, {"province": "01"}).content.decode()
+    assert 'id="id_province_pick"' in page and "Tỉnh Hải Dương" in page
+    response = nat.post(f"{PROTOCOL}?province=01", _form(spo2_below="95", note="Hà Nội"))
+    assert response.status_code == 302 and response["Location"].endswith("?province=01")
+    assert protocol_active("01").version == 3 and protocol_active("30").version == 2
+    events = AuditEvent.objects.filter(action="homecare.protocol.activated").order_by("id")
+    assert [e.details["province"] for e in events] == ["30", "01", "01"]
