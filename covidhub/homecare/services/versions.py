@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment, User
 from covidhub.accounts.scoping import actor_scope
+from covidhub.areas.models import Area
 from covidhub.areas.served import served_province_codes
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
@@ -23,6 +24,10 @@ from covidhub.homecare.services.common import officer_required, role_of
 # Who sets the rules of the province: its officers and administrators (a national officer
 # holds the province officer's role in every served province).
 PROTOCOL_ROLES = (Role.PROVINCE_OFFICER, Role.ADMINISTRATOR)
+
+
+# Off only in a test's control, to show the race the lock closes.
+LOCK_PROTOCOL_ON_ACTIVATE = True
 
 
 def protocol_provinces(actor: Any) -> list[str]:
@@ -57,9 +62,14 @@ def protocol_version_activate(
     note = _text(note, "note", 300)
     protocol_active(province_code)  # version 1 exists before the first change
     versions = CareProtocol.objects.filter(province_code=province_code)
-    # The province's newest row is the lock every activation takes first: two at once run
-    # in turn.
-    versions.select_for_update().order_by("-version").first()
+    if LOCK_PROTOCOL_ON_ACTIVATE:
+        # The province's own row is the lock every activation takes first: two at once run
+        # in turn, and another province's do not wait. (Its newest version was the lock
+        # before: a third activation could lock the row the first had just added while the
+        # second still held the old one, and both took the same number.)
+        Area.objects.select_for_update().filter(
+            level=Area.Level.PROVINCE, code=province_code
+        ).first()
     current = versions.get(state=CareProtocol.State.ACTIVE)
     before = rules_of(current).as_dict()
     after = cleaned.as_dict()

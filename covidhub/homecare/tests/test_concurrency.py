@@ -60,3 +60,67 @@ def test_two_officers_closing_one_alert_leave_one_closer(
         if closers > 1:
             break
     assert closers > 1
+
+
+def _protocol_posts(live_server, client, province, values):
+    """One POST of the protocol page per value of spo2_below, all at once."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from covidhub.core.testing import http_request
+    from covidhub.homecare.protocol import DEFAULT_RULES
+
+    csrf = _get_new_csrf_string()
+    headers = {
+        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Referer": "http://127.0.0.1/",
+    }
+    base = {k: str(v) for k, v in DEFAULT_RULES.as_dict().items() if not isinstance(v, bool | list)}
+    base.update({k: "on" for k, v in DEFAULT_RULES.as_dict().items() if v is True})
+    base["warning_symptoms"] = DEFAULT_RULES.warning_symptoms[0]
+    url = f"{live_server.url}/staff/homecare/protocol/?province={province}"
+    return [
+        lambda value=value: http_request(
+            "POST", url, form={**base, "spo2_below": str(value)}, headers=headers
+        )
+        for value in values
+    ]
+
+
+def test_protocol_versions_activated_at_once_stay_one_line_per_province(
+    live_server, login, make_staff, two_provinces, monkeypatch
+):
+    """Officers of two provinces put new versions in force at once: each province's
+    versions stay a line (1, 2, 3, … with one in force), and neither waits for nor touches
+    the other. Control: without the lock the same race breaks (two requests take the same
+    version number, and the constraint refuses one)."""
+    from covidhub.homecare.models import CareProtocol
+    from covidhub.homecare.protocol import protocol_active
+    from covidhub.homecare.services import versions
+
+    hd = login(make_staff("tinh-hd", "province_officer", two_provinces["province"]))
+    hn = login(make_staff("tinh-hn", "province_officer", two_provinces["other_province"]))
+    protocol_active("30"), protocol_active("01")
+    calls = _protocol_posts(live_server, hd, "30", range(88, 94)) + _protocol_posts(
+        live_server, hn, "01", range(90, 94)
+    )
+    results = race(calls, workers=len(calls))
+    assert sorted(r.status for r in results) == [302] * 10, [
+        r.body for r in results if r.status != 302
+    ]
+    for code, count in (("30", 7), ("01", 5)):
+        rows = list(CareProtocol.objects.filter(province_code=code).order_by("version"))
+        assert [r.version for r in rows] == list(range(1, count + 1))
+        assert [r.state for r in rows].count("active") == 1 and rows[-1].state == "active"
+
+    # Control: without the lock the race shows.
+    monkeypatch.setattr(versions, "LOCK_PROTOCOL_ON_ACTIVATE", False)
+    refused = 0
+    for attempt in range(5):
+        results = race(
+            _protocol_posts(live_server, hd, "30", range(80 + attempt, 86 + attempt)), workers=6
+        )
+        refused = sum(1 for r in results if r.status >= 500)
+        if refused:
+            break
+    assert refused > 0
