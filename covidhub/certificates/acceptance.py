@@ -42,6 +42,7 @@ from covidhub.certificates.dcc.valuesets import DATA_DIRECTORY, ValueSets
 from covidhub.certificates.models import AcceptanceRuleSet, IssuedCertificate
 from covidhub.certificates.value_sets import value_sets_current
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.locks import transaction_lock
 from covidhub.people.models import Person
 
 RULES_DIRECTORY: Final = DATA_DIRECTORY / "rules"
@@ -111,11 +112,11 @@ def acceptance_rules_draft_create(
     _purpose_check(purpose)
     acceptance_rules_clean(documents)
     with transaction.atomic():
+        # A purpose's versions are made and put in force in turn (a new version is a new
+        # row: there is none to lock).
+        transaction_lock(f"certificates.acceptance_rules:{purpose}")
         last = (
-            AcceptanceRuleSet.objects.select_for_update()
-            .filter(purpose=purpose)
-            .aggregate(v=Max("version"))["v"]
-            or 0
+            AcceptanceRuleSet.objects.filter(purpose=purpose).aggregate(v=Max("version"))["v"] or 0
         )
         row = AcceptanceRuleSet.objects.create(
             purpose=purpose, version=last + 1, rules=documents, note=note[:200], created_by=actor
@@ -132,7 +133,8 @@ def acceptance_rules_draft_create(
 @transaction.atomic
 def acceptance_rules_activate(*, actor: Any, rule_set: AcceptanceRuleSet) -> AcceptanceRuleSet:
     """Put a draft in force for its purpose; the active version is retired."""
-    row = AcceptanceRuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    transaction_lock(f"certificates.acceptance_rules:{rule_set.purpose}")
+    row = AcceptanceRuleSet.objects.get(pk=rule_set.pk)
     if row.state != AcceptanceRuleSet.State.DRAFT:
         raise InvalidInput(_("Only a draft can be activated."), code="rules_not_draft")
     AcceptanceRuleSet.objects.filter(

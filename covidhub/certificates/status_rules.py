@@ -39,6 +39,7 @@ from covidhub.certificates.dcc.certlogic import (
 from covidhub.certificates.models import IssuedCertificate, StatusRuleSet
 from covidhub.core.dates import date_text
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.locks import transaction_lock
 from covidhub.people import health_status
 from covidhub.people.health_status import (
     AWAITING_RETEST,
@@ -516,10 +517,16 @@ def status_provider(person: Person) -> StatusColour | None:
 # Rule versions -------------------------------------------------------------------------
 
 
+STATUS_RULES_LOCK = "certificates.status_rules"
+
+
 def status_rules_draft_create(*, actor: Any, rules: StatusRules, note: str = "") -> StatusRuleSet:
     """A new draft version; it changes nothing until activated."""
     with transaction.atomic():
-        last = StatusRuleSet.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+        # Versions are made and put in force in turn (no row of their own to lock: a new
+        # version is a new row).
+        transaction_lock(STATUS_RULES_LOCK)
+        last = StatusRuleSet.objects.aggregate(v=Max("version"))["v"] or 0
         row = StatusRuleSet.objects.create(
             version=last + 1, rules=rules.as_dict(), note=note[:200], created_by=actor
         )
@@ -532,7 +539,8 @@ def status_rules_draft_create(*, actor: Any, rules: StatusRules, note: str = "")
 @transaction.atomic
 def status_rules_activate(*, actor: Any, rule_set: StatusRuleSet) -> StatusRuleSet:
     """Put a draft in force; the active version is retired (one active by constraint)."""
-    row = StatusRuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    transaction_lock(STATUS_RULES_LOCK)
+    row = StatusRuleSet.objects.get(pk=rule_set.pk)
     if row.state != StatusRuleSet.State.DRAFT:
         raise InvalidInput(_("Only a draft can be activated."), code="rules_not_draft")
     StatusRuleSet.objects.filter(state=StatusRuleSet.State.ACTIVE).update(

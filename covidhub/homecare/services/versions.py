@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from covidhub.accounts.models import Role, RoleAssignment, User
 from covidhub.accounts.scoping import actor_scope
-from covidhub.areas.models import Area
 from covidhub.areas.served import served_province_codes
 from covidhub.audit.services import audit_record
 from covidhub.core.errors import InvalidInput, NotFound
+from covidhub.core.locks import transaction_lock
 from covidhub.homecare.models import CareProtocol, StationDuty
 from covidhub.homecare.protocol import protocol_active, protocol_rules_clean, rules_of
 from covidhub.homecare.services.common import officer_required, role_of
@@ -63,13 +63,11 @@ def protocol_version_activate(
     protocol_active(province_code)  # version 1 exists before the first change
     versions = CareProtocol.objects.filter(province_code=province_code)
     if LOCK_PROTOCOL_ON_ACTIVATE:
-        # The province's own row is the lock every activation takes first: two at once run
-        # in turn, and another province's do not wait. (Its newest version was the lock
-        # before: a third activation could lock the row the first had just added while the
-        # second still held the old one, and both took the same number.)
-        Area.objects.select_for_update().filter(
-            level=Area.Level.PROVINCE, code=province_code
-        ).first()
+        # The province's lock: two activations at once run in turn, and another
+        # province's do not wait. (Its newest version was the lock before: a third
+        # activation could lock the row the first had just added while the second still
+        # held the old one, and both took the same number.)
+        transaction_lock(f"homecare.protocol:{province_code}")
     current = versions.get(state=CareProtocol.State.ACTIVE)
     before = rules_of(current).as_dict()
     after = cleaned.as_dict()
