@@ -4,6 +4,7 @@ with a control without the lock that shows the race."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -29,30 +30,28 @@ def _headers(client: Any) -> dict[str, str]:
 
 def _drafts(live_server: Any, headers: dict[str, str], n: int) -> list[Any]:
     documents = acceptance.shipped_rule_documents("event")
-    return race(
-        [
-            lambda k=k: http_request(
-                "POST",
-                f"{live_server.url}{BASE}",
-                json={"rules": documents, "note": f"race {k}"},
-                headers=headers,
-            )
-            for k in range(n)
-        ],
-        workers=n,
-    )
+    url = f"{live_server.url}{BASE}"
+    calls = [
+        functools.partial(
+            http_request,
+            "POST",
+            url,
+            json={"rules": documents, "note": f"race {k}"},
+            headers=headers,
+        )
+        for k in range(n)
+    ]
+    return race(calls, workers=n)
 
 
 def _activations(live_server: Any, headers: dict[str, str], versions: list[int]) -> list[Any]:
-    return race(
-        [
-            lambda v=v: http_request(
-                "POST", f"{live_server.url}{BASE}/{v}/activate", headers=headers
-            )
-            for v in versions
-        ],
-        workers=len(versions),
-    )
+    calls = [
+        functools.partial(
+            http_request, "POST", f"{live_server.url}{BASE}/{v}/activate", headers=headers
+        )
+        for v in versions
+    ]
+    return race(calls, workers=len(versions))
 
 
 def test_rule_versions_made_and_activated_at_once_stay_a_line(
