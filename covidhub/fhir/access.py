@@ -49,8 +49,7 @@ class Reader:
     # Signed in by a session cookie: unsafe methods then need the CSRF token.
     session: bool = False
     # A machine client's clinical capabilities it may read ("vaccination", "testing",
-    # "homecare");
-    # None for people and staff, whose roles alone decide.
+    # "homecare"); None for people and staff, whose roles alone decide.
     capabilities: frozenset[str] | None = None
 
     def reads(self, resource_type: str) -> bool:
@@ -82,11 +81,11 @@ BearerAuthenticator = Callable[[HttpRequest], Reader | None]
 # Asked in order for every request with a bearer token; None means "not mine".
 bearer_authenticators: list[BearerAuthenticator] = []
 
-# The clients app's scope (capability) a FHIR resource type is read under (Patient:
-# people; Organization and Location are public reference data).
 # The vital signs of home-care self-checks: Observations, but home care's, not testing's.
 VITAL_SIGNS = "Observation/vital-signs"
 
+# The clients app's scope (capability) a FHIR resource type is read under (Patient:
+# people; Organization and Location are public reference data).
 CAPABILITY_OF = {
     "Immunization": "vaccination",
     # A test result (the vital signs are VITAL_SIGNS).
