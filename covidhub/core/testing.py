@@ -96,6 +96,19 @@ def http_request(
         connection.close()
 
 
+def session_headers(client: Any) -> dict[str, str]:
+    """A signed-in test client's session as a browser sends it with a raced request: its
+    session cookie, and a fresh CSRF token as cookie and header."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    csrf = _get_new_csrf_string()
+    return {
+        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Referer": "http://127.0.0.1/",
+    }
+
+
 def race[T](calls: list[Callable[[], T]], *, workers: int = 32) -> list[T]:
     """Run the calls in parallel threads released together by a barrier."""
     barrier = threading.Barrier(min(workers, len(calls)))

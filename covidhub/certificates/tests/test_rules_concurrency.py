@@ -11,21 +11,10 @@ import pytest
 
 from covidhub.certificates import acceptance
 from covidhub.certificates.models import AcceptanceRuleSet
-from covidhub.core.testing import http_request, race
+from covidhub.core.testing import http_request, race, session_headers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BASE = "/api/v1/certificates/acceptance-rules/event"
-
-
-def _headers(client: Any) -> dict[str, str]:
-    from django.middleware.csrf import _get_new_csrf_string
-
-    csrf = _get_new_csrf_string()
-    return {
-        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
-        "X-CSRFToken": csrf,
-        "Referer": "http://127.0.0.1/",
-    }
 
 
 def _drafts(live_server: Any, headers: dict[str, str], n: int) -> list[Any]:
@@ -57,7 +46,7 @@ def _activations(live_server: Any, headers: dict[str, str], versions: list[int])
 def test_rule_versions_made_and_activated_at_once_stay_a_line(
     live_server, login, province_admin, monkeypatch
 ):
-    headers = _headers(login(province_admin))
+    headers = session_headers(login(province_admin))
     drafts = _drafts(live_server, headers, 6)
     assert sorted(r.status for r in drafts) == [201] * 6, [r.body for r in drafts]
     rows = AcceptanceRuleSet.objects.filter(purpose="event").order_by("version")
@@ -87,7 +76,7 @@ def test_status_rule_drafts_made_at_once_take_one_version_each(
     from covidhub.certificates import status_rules
     from covidhub.certificates.models import StatusRuleSet
 
-    headers = _headers(login(province_admin))
+    headers = session_headers(login(province_admin))
     url = f"{live_server.url}/api/v1/certificates/status-rules"
 
     def drafts() -> list[Any]:

@@ -64,17 +64,10 @@ def test_two_officers_closing_one_alert_leave_one_closer(
 
 def _protocol_posts(live_server, client, province, values):
     """One POST of the protocol page per value of spo2_below, all at once."""
-    from django.middleware.csrf import _get_new_csrf_string
-
-    from covidhub.core.testing import http_request
+    from covidhub.core.testing import session_headers
     from covidhub.homecare.protocol import DEFAULT_RULES
 
-    csrf = _get_new_csrf_string()
-    headers = {
-        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
-        "X-CSRFToken": csrf,
-        "Referer": "http://127.0.0.1/",
-    }
+    headers = session_headers(client)
     base = {k: str(v) for k, v in DEFAULT_RULES.as_dict().items() if not isinstance(v, bool | list)}
     base.update({k: "on" for k, v in DEFAULT_RULES.as_dict().items() if v is True})
     base["warning_symptoms"] = DEFAULT_RULES.warning_symptoms[0]
