@@ -80,10 +80,6 @@ def value_set_documents_current() -> tuple[str, dict[str, Any]]:
     return release_version_label(row.version), row.documents
 
 
-# Off only in a test's control, to show the race the lock closes.
-LOCK_RELEASES = True
-
-
 def value_sets_release_load(
     *, documents: list[Any], source: str, actor: Any
 ) -> tuple[ValueSetRelease | None, bool]:
@@ -112,10 +108,9 @@ def value_sets_release_load(
     if not checked:
         raise InvalidInput(_("No value-set file was given."), code="value_set_invalid")
     with transaction.atomic():
-        if LOCK_RELEASES:
-            # Loads run in turn (a command and the hourly sync may meet): each merges into
-            # the newest release as it is once the one before has committed.
-            transaction_lock("certificates.value_set_release")
+        # Loads run in turn (a command and the hourly sync may meet): each merges into the
+        # newest release as it is once the one before has committed.
+        transaction_lock("certificates.value_set_release")
         newest = ValueSetRelease.objects.order_by("-version").first()
         base = dict(newest.documents) if newest else dict(packaged_value_set_documents())
         merged = {**base, **checked}

@@ -26,10 +26,6 @@ from covidhub.homecare.services.common import officer_required, role_of
 PROTOCOL_ROLES = (Role.PROVINCE_OFFICER, Role.ADMINISTRATOR)
 
 
-# Off only in a test's control, to show the race the lock closes.
-LOCK_PROTOCOL_ON_ACTIVATE = True
-
-
 def protocol_provinces(actor: Any) -> list[str]:
     """The served provinces whose care protocol the actor sets: a province-level role
     whose areas hold the whole province (a national officer: every served one)."""
@@ -62,12 +58,11 @@ def protocol_version_activate(
     note = _text(note, "note", 300)
     protocol_active(province_code)  # version 1 exists before the first change
     versions = CareProtocol.objects.filter(province_code=province_code)
-    if LOCK_PROTOCOL_ON_ACTIVATE:
-        # The province's lock: two activations at once run in turn, and another
-        # province's do not wait. (Its newest version was the lock before: a third
-        # activation could lock the row the first had just added while the second still
-        # held the old one, and both took the same number.)
-        transaction_lock(f"homecare.protocol:{province_code}")
+    # The province's lock: two activations at once run in turn, and another province's do
+    # not wait. (Its newest version was the lock before: a third activation could lock the
+    # row the first had just added while the second still held the old one, and both took
+    # the same number.)
+    transaction_lock(f"homecare.protocol:{province_code}")
     current = versions.get(state=CareProtocol.State.ACTIVE)
     before = rules_of(current).as_dict()
     after = cleaned.as_dict()

@@ -107,7 +107,7 @@ def test_protocol_versions_activated_at_once_stay_one_line_per_province(
         assert [r.state for r in rows].count("active") == 1 and rows[-1].state == "active"
 
     # Control: without the lock the race shows.
-    monkeypatch.setattr(versions, "LOCK_PROTOCOL_ON_ACTIVATE", False)
+    monkeypatch.setattr(versions, "transaction_lock", lambda *args, **kwargs: None)
     refused = 0
     for attempt in range(5):
         results = race(
