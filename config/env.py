@@ -51,6 +51,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_ints(name: str, default: tuple[int, ...], *, count: int, minimum: int) -> tuple[int, ...]:
+    """`count` comma-separated integers, each at least `minimum` ("50000,20,100")."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(int(item) for item in raw.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != count or min(values) < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be {count} comma-separated integers of at least {minimum}"
+        )
+    return values
+
+
 def env_int_map(name: str, default: dict[str, int]) -> dict[str, int]:
     """`name=3,other=5` merged over `default`; a malformed entry is a configuration error."""
     merged = dict(default)

@@ -18,7 +18,15 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_int_map, env_list, env_str, site_url_from_listen
+from config.env import (
+    env_bool,
+    env_int,
+    env_int_map,
+    env_ints,
+    env_list,
+    env_str,
+    site_url_from_listen,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("COVIDHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -344,6 +352,12 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Staff bearer tokens for the native staff apps (password and TOTP, like the web sign-in):
 # they end with the staff session's absolute limit.
 STAFF_TOKEN_SECONDS = env_int("STAFF_TOKEN_SECONDS", STAFF_ABSOLUTE_SECONDS)
+
+# The web server process's garbage-collector thresholds (gc.set_threshold: young
+# collections every N container objects made, then the older generations every M and K
+# of those), set by config/wsgi.py: see covidhub/core/gcconfig.py. Python's default is
+# 2000,10,10; "WEB_GC_THRESHOLD=2000,10,10" restores it.
+WEB_GC_THRESHOLD = env_ints("WEB_GC_THRESHOLD", (50_000, 20, 100), count=3, minimum=1)
 
 # Misuse the audit trail watches for (covidhub.audit.alerts): this many refused look-ups
 # by one account within the window raise an alert; a staff account may look up this many
