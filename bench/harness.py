@@ -236,6 +236,9 @@ class Bench:
                 str(self.web_workers),
                 "--blocking-threads",
                 str(self.blocking_threads),
+                # As scripts/run: a worker stuck on stopping is killed (docs/operations.md).
+                "--workers-kill-timeout",
+                "10",
                 "--backlog",
                 "2048",
                 "--no-ws",

@@ -104,7 +104,7 @@ def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Pop
             [
                 str(Path(PYTHON).parent / "granian"),
                 "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "2", "--blocking-threads", "2", "--no-ws",
+                "--workers", "2", "--blocking-threads", "2", "--workers-kill-timeout", "10", "--no-ws",
                 "--log-level", "warning", "config.wsgi:application",
             ],
             cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True,

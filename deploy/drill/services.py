@@ -302,7 +302,8 @@ def app_start(hosts: Hosts, name: str, env: dict[str, str]) -> Process:
         name,
         [
             str(Path(PYTHON).parent / "granian"), "--interface", "wsgi", "--host", address,
-            "--port", "8000", "--workers", "1", "--blocking-threads", "4", "--no-ws",
+            "--port", "8000", "--workers", "1", "--blocking-threads", "4",
+            "--workers-kill-timeout", "10", "--no-ws",
             "--log-level", "warning", "config.wsgi:application",
         ],
         env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
