@@ -3,6 +3,7 @@ moment: real parallel requests on PostgreSQL, with a control run without the row
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -54,6 +55,17 @@ def test_control_without_row_locks_the_race_shows(
     from covidhub.adoption import services
 
     monkeypatch.setattr(services, "ROW_LOCKS", False)
+    unlocked = services._locked
+
+    def unlocked_and_slow(manager: Any) -> Any:
+        # After the "still pending" check: the requests all get past it before any commits
+        # (without the pause, one request could finish before the others start, and the
+        # control would show nothing).
+        if manager.model is RosterMember:
+            time.sleep(0.2)
+        return unlocked(manager)
+
+    monkeypatch.setattr(services, "_locked", unlocked_and_slow)
     upload = _upload(agencies, upload_roster)
     statuses = _race_apply(live_server, upload, auth_headers(head))
     assert statuses.count(200) > 1 or 500 in statuses, statuses
