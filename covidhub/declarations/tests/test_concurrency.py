@@ -70,6 +70,11 @@ def test_simultaneous_self_check_ins_of_a_household_make_one_each(
 
     CheckIn.objects.all().delete()
     monkeypatch.setattr(services, "LOCK_PEOPLE_ON_CHECKIN", False)
+    # The check and the insert are one statement sent in one message, so one request could
+    # commit before the next one starts and the control would show nothing (CI saw it once):
+    # a pause after the insert, before COMMIT, keeps every request's insert uncommitted
+    # while the others look for a recent check-in.
+    monkeypatch.setattr(services, "_CHECKIN_SQL", services._CHECKIN_SQL + ";\nSELECT pg_sleep(0.2)")
     duplicates = 0
     for _attempt in range(5):
         _self_checkin_race(live_server, venue, headers, [citizen_person])
