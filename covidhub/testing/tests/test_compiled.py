@@ -75,3 +75,54 @@ def test_a_uuid_parameter_is_bound_as_the_database_takes_it(area_tree: dict[str,
     assert compiled.rows(uuid.uuid4()) == []
     with pytest.raises(TypeError):
         compiled.rows(str(sites[0].uuid))
+
+
+def test_binary_rows_are_those_of_values_list(area_tree: dict[str, Any]) -> None:
+    """On PostgreSQL a read of plain columns comes in binary (timestamps, dates, UUIDs,
+    booleans, integers, text, through a join and an annotation): the rows are exactly
+    those of `values_list()`, which reads text. A read with a JSON or address column keeps
+    the text format (its binary form loads differently)."""
+    import datetime
+    import uuid
+
+    from django.db.models import Count, F
+
+    from covidhub.audit.models import AuditEvent
+
+    commune = area_tree["commune"]
+    for name in ("Bắc", "Nam"):
+        Site.objects.create(name=name, commune=commune)
+    midnight = datetime.datetime(2021, 8, 2, 23, 59, 59, 999_999, tzinfo=datetime.UTC)
+    Site.objects.filter(name="Nam").update(created_at=midnight)
+
+    def sites(commune_id: int) -> Any:
+        return (
+            Site.objects.filter(commune_id=commune_id)
+            .annotate(same=F("commune_id"), created_day=F("created_at__date"), n=Count("pk"))
+            .order_by("name")
+            .values_list(
+                "uuid", "name", "is_active", "created_at", "created_day", "commune", "n",
+                "commune__name", "commune__level", "same",
+            )
+        )  # fmt: skip
+
+    compiled = CompiledRows(sites, int)
+    rows = compiled.rows(commune.pk)
+    assert rows == list(sites(commune.pk)) and len(rows) == 2
+    assert rows[1][3] == midnight and rows[1][3].tzinfo is not None
+    assert type(rows[0][0]) is uuid.UUID
+    database = connections["default"]
+    binary = database.__dict__["_covidhub_compiled_rows"][compiled._key][-1]
+    assert binary is (database.vendor == "postgresql")
+
+    def events(action: str) -> Any:
+        return AuditEvent.objects.filter(action=action).values_list("details", "client_address")
+
+    AuditEvent.objects.create(
+        action="test.read", details={"n": 1}, client_address="10.0.0.1", object_type="x"
+    )
+    compiled_events = CompiledRows(events, str)
+    assert (
+        compiled_events.rows("test.read") == list(events("test.read")) == [({"n": 1}, "10.0.0.1")]
+    )
+    assert database.__dict__["_covidhub_compiled_rows"][compiled_events._key][-1] is False
