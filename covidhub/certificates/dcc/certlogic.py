@@ -136,6 +136,10 @@ _PARSED_MAX: Final = 4096
 _parsed: dict[str, int] = {}
 _RECENT_MAX: Final = 16
 _recent: dict[str, int] = {}
+# The text of each moment written lately, by the moment (equal moments, whatever their
+# zone, have one text): a few certificates' `iat` and `exp`, among validation clocks.
+_TEXTS_MAX: Final = 64
+_texts: dict[datetime, str] = {}
 """Texts written by `date_time_text` (validation clocks, issue and expiry times), with
 their milliseconds: a new clock per scan, kept apart so that they do not crowd out the
 dates certificates share, nor keep a string alive per scan in `_parsed`."""
@@ -160,11 +164,17 @@ def date_time_text(moment: datetime) -> str:
     """`moment` (timezone-aware) as the UTC date-time text the EU verifier apps give
     CertLogic (`2021-06-01T10:00:00.123456Z`), its milliseconds known already: a
     verifier passes a new validation clock with every scan, and parsing it again in the
-    rules cost more than writing it."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    text = moment.isoformat()
-    text = text[:-6] + "Z" if text.endswith("+00:00") else text
+    rules cost more than writing it. A certificate's own moments (`iat`, `exp`), given
+    again on every scan of it, are written once."""
+    text = _texts.get(moment)
+    if text is None:
+        utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+        # The naive moment's text and "Z": the same text, written without the offset
+        # (which cost an aware datetime's `isoformat` as much again).
+        text = utc.replace(tzinfo=None).isoformat() + "Z"
+        if len(_texts) >= _TEXTS_MAX:
+            _texts.clear()
+        _texts[moment] = text
     if text not in _recent:
         if len(_recent) >= _RECENT_MAX:
             _recent.clear()
