@@ -136,13 +136,13 @@ _PARSED_MAX: Final = 4096
 _parsed: dict[str, int] = {}
 _RECENT_MAX: Final = 16
 _recent: dict[str, int] = {}
+"""Texts written by `date_time_text` (validation clocks, issue and expiry times), with
+their milliseconds: a new clock per scan, kept apart so that they do not crowd out the
+dates certificates share, nor keep a string alive per scan in `_parsed`."""
 # The text of each moment written lately, by the moment (equal moments, whatever their
 # zone, have one text): a few certificates' `iat` and `exp`, among validation clocks.
 _TEXTS_MAX: Final = 64
 _texts: dict[datetime, str] = {}
-"""Texts written by `date_time_text` (validation clocks, issue and expiry times), with
-their milliseconds: a new clock per scan, kept apart so that they do not crowd out the
-dates certificates share, nor keep a string alive per scan in `_parsed`."""
 
 
 def _parse(text: str) -> int:
