@@ -59,3 +59,54 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+
+class PatientRecords(models.Model):
+    """A person's records as `Patient/$everything` serves them: each group of resources
+    (doses, results, their reports and specimens, home-care vital signs and conditions)
+    kept as the JSON text of its Bundle entries, built by the same builders on the first
+    read and served as it is until a record of the person changes.
+
+    Kept in step by the database itself (triggers of migration 0002, whatever writes: the
+    ORM, raw SQL, an import): a write of a person's dose, result, sample, tube, tube
+    result, care order or self-check adds one to `generation` and empties the text; a
+    change of a vaccine or a lot that the resources name adds one to `RecordsEpoch`. The
+    text is served only while its `epoch` and `build` (the builders' code) are current,
+    and it is kept only if `generation` has not moved since it was read
+    (`fhir.everything`). The Patient itself and the places are built at each read (from
+    the person's row and the per-process caches)."""
+
+    person = models.OneToOneField(
+        "people.Person",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the person's delete removes it (a trigger)
+        db_constraint=False,
+        related_name="fhir_records",
+    )
+    generation = models.BigIntegerField(db_default=0)
+    build = models.CharField(max_length=16, db_default="")
+    epoch = models.BigIntegerField(db_default=0)
+    # NULL: not built, or a record changed since.
+    immunizations = models.TextField(null=True)  # noqa: DJ001 - NULL and "" differ here
+    observations = models.TextField(db_default="")
+    vitals = models.TextField(db_default="")
+    conditions = models.TextField(db_default="")
+    reports = models.TextField(db_default="")
+    # {"counts": {group: n}, "places": {group: [[kind, pk], …]}}
+    meta = models.TextField(db_default="")
+
+    class Meta:
+        verbose_name = _("kept FHIR records of a person")
+        verbose_name_plural = _("kept FHIR records of people")
+
+    def __str__(self) -> str:
+        return f"kept records of person {self.person_id} (generation {self.generation})"
+
+
+class RecordsEpoch(models.Model):
+    """One row: how many times a vaccine or a lot changed what the kept records name."""
+
+    value = models.BigIntegerField(db_default=0)
+
+    def __str__(self) -> str:
+        return f"records epoch {self.value}"

@@ -37,7 +37,7 @@ from covidhub.fhir.errors import (
     NotFound,
     Unauthorized,
 )
-from covidhub.fhir.everything import patient_everything as everything_read
+from covidhub.fhir.everything import everything_entries
 from covidhub.fhir.models import ExportJob
 from covidhub.fhir.search import Paging
 
@@ -257,11 +257,26 @@ def everything(request: HttpRequest, reader: Reader, resource_id: str) -> HttpRe
     if set(request.GET) - {"_format", "_pretty"}:
         raise BadRequest(_("$everything takes no parameters other than _format."))
     try:
-        found = everything_read(reader=reader, patient_id=resource_id)
+        entries, total = everything_entries(reader=reader, patient_id=resource_id)
     except NotFound:
         _denied(reader, "Patient", resource_id)
         raise
-    return fhir_response(request, _bundle(request, found, total=len(found)))
+    # The entries come as JSON text (most of it kept, not built: `everything`), their
+    # fullUrls relative: made absolute here, and the text goes into the Bundle as it is.
+    base = _base_url(request).encode()
+    entries = entries.replace(b'"fullUrl":"', b'"fullUrl":"' + base)
+    pretty = request.GET.get("_pretty") == "true"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": resources.instant(timezone.now()),
+        "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+        "entry": orjson.loads(entries) if pretty else orjson.Fragment(entries),
+        "total": total,
+    }
+    response = HttpResponse(_dumps(bundle, pretty=pretty), content_type=FHIR_JSON)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @fhir_endpoint(methods=("GET", "POST"))

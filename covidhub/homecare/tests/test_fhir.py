@@ -294,20 +294,21 @@ def test_the_capability_statement_lists_condition(client):
 def test_everything_reads_home_care_only_for_a_person_who_has_it(
     checked, login, commune_officer, citizen_person, make_person
 ):
-    """Most people never had home care: their $everything sends no read of self-checks or
-    orders; a person with an order gets both (and the Bundle holds them, above)."""
+    """Most people never had home care: the build of their $everything sends no read of
+    self-checks or orders; a person with an order gets both (and the Bundle holds them,
+    above). Once kept, neither is read again."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     other = make_person(full_name="Trần Văn Khoẻ")
     officer = login(commune_officer)
-    tables = {}
-    for person in (citizen_person, other, citizen_person, other):  # the second round: warm
+
+    def care_reads(person: Any) -> list[str]:
         with CaptureQueriesContext(connection) as queries:
             assert officer.get(f"/fhir/Patient/{person.uuid}/$everything").status_code == 200
         # A column only the read of each selects (the patient's read asks whether an
         # order exists, by person only).
-        tables[person.pk] = [
+        return [
             table
             for table, column in (
                 ("homecare_selfcheck", "measured_at"),
@@ -315,8 +316,35 @@ def test_everything_reads_home_care_only_for_a_person_who_has_it(
             )
             if any(f'"{table}"."{column}"' in q["sql"] for q in queries.captured_queries)
         ]
-    assert tables[citizen_person.pk] == ["homecare_selfcheck", "homecare_careorder"]
-    assert tables[other.pk] == []
+
+    assert care_reads(citizen_person) == ["homecare_selfcheck", "homecare_careorder"]
+    assert care_reads(other) == []
+    assert care_reads(citizen_person) == []  # kept
+    assert care_reads(other) == []
+
+
+def test_a_check_after_a_read_is_in_the_next_one(
+    checked, login, commune_officer, citizen, citizen_person
+):
+    """The kept records of a person followed at home are emptied by their next self-check
+    (the database's trigger, through the order): it is in the next $everything."""
+    officer = login(commune_officer)
+    path = f"/fhir/Patient/{citizen_person.uuid}/$everything"
+
+    def vitals() -> int:
+        return sum(
+            1
+            for r in _entries(officer.get(path))
+            if r["resourceType"] == "Observation"
+            and r["category"][0]["coding"][0]["code"] == "vital-signs"
+        )
+
+    before = vitals()
+    assert vitals() == before  # kept
+    self_check_submit(
+        actor=citizen, order=checked["order"], data=check_data(3, pulse="90", breathing_rate="20")
+    )
+    assert vitals() == before + 4
 
 
 def test_machine_clients_read_home_care_only_under_its_own_scope(
