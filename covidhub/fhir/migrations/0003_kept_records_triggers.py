@@ -12,7 +12,8 @@ whatever writes them (the ORM, raw SQL, an import, an operator's psql).
   every kept text built before is then not served (each is rebuilt at its next read).
 - A person deleted takes their row with them.
 
-PostgreSQL: row triggers calling one SQL function; SQLite: the same as trigger bodies.
+PostgreSQL: statement triggers over the rows each statement wrote (one set-based upsert for
+an import), calling one SQL function; SQLite: row triggers doing the same.
 """
 
 from django.db import migrations
@@ -25,14 +26,17 @@ CREATE OR REPLACE FUNCTION fhir_records_stale(people bigint[]) RETURNS void AS $
         SET generation = fhir_patientrecords.generation + 1, immunizations = NULL;
 $$ LANGUAGE sql;
 
+-- Statement triggers, with the rows the statement wrote (transition tables): an import
+-- of 200,000 results marks its people in one set-based upsert, not one per row.
 CREATE OR REPLACE FUNCTION fhir_records_of_person() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM fhir_records_stale(ARRAY[NEW.person_id]);
+        PERFORM fhir_records_stale(ARRAY(SELECT person_id FROM new_rows));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM fhir_records_stale(ARRAY[OLD.person_id]);
+        PERFORM fhir_records_stale(ARRAY(SELECT person_id FROM old_rows));
     ELSE
-        PERFORM fhir_records_stale(ARRAY[OLD.person_id, NEW.person_id]);
+        PERFORM fhir_records_stale(ARRAY(
+            SELECT person_id FROM old_rows UNION SELECT person_id FROM new_rows));
     END IF;
     RETURN NULL;
 END;
@@ -40,19 +44,31 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION fhir_records_of_check() RETURNS trigger AS $$
 BEGIN
-    PERFORM fhir_records_stale(ARRAY(
-        SELECT person_id FROM homecare_careorder
-         WHERE id IN (
-             CASE WHEN TG_OP <> 'DELETE' THEN NEW.order_id END,
-             CASE WHEN TG_OP <> 'INSERT' THEN OLD.order_id END)));
+    IF TG_OP = 'INSERT' THEN
+        PERFORM fhir_records_stale(ARRAY(
+            SELECT o.person_id FROM homecare_careorder o
+             WHERE o.id IN (SELECT order_id FROM new_rows)));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM fhir_records_stale(ARRAY(
+            SELECT o.person_id FROM homecare_careorder o
+             WHERE o.id IN (SELECT order_id FROM old_rows)));
+    ELSE
+        PERFORM fhir_records_stale(ARRAY(
+            SELECT o.person_id FROM homecare_careorder o
+             WHERE o.id IN (SELECT order_id FROM old_rows UNION SELECT order_id FROM new_rows)));
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
+-- Samples, tubes and tube results: the people whose results were read with a row that
+-- changed (a tube's scans before it has results mark nobody).
 CREATE OR REPLACE FUNCTION fhir_records_of_sample() RETURNS trigger AS $$
 BEGIN
     PERFORM fhir_records_stale(ARRAY(
-        SELECT person_id FROM testing_result WHERE sample_id = NEW.id));
+        SELECT r.person_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+          JOIN testing_result r ON r.sample_id = n.id
+         WHERE o IS DISTINCT FROM n));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -60,9 +76,10 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION fhir_records_of_tube() RETURNS trigger AS $$
 BEGIN
     PERFORM fhir_records_stale(ARRAY(
-        SELECT r.person_id FROM testing_sample s
+        SELECT r.person_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+          JOIN testing_sample s ON s.tube_id = n.id
           JOIN testing_result r ON r.sample_id = s.id
-         WHERE s.tube_id = NEW.id));
+         WHERE o IS DISTINCT FROM n));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -70,7 +87,9 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION fhir_records_of_tube_result() RETURNS trigger AS $$
 BEGIN
     PERFORM fhir_records_stale(ARRAY(
-        SELECT person_id FROM testing_result WHERE tube_result_id = NEW.id));
+        SELECT r.person_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+          JOIN testing_result r ON r.tube_result_id = n.id
+         WHERE o IS DISTINCT FROM n));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -85,28 +104,40 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION fhir_records_of_deleted_person() RETURNS trigger AS $$
 BEGIN
-    DELETE FROM fhir_patientrecords WHERE person_id = OLD.id;
+    DELETE FROM fhir_patientrecords WHERE person_id IN (SELECT id FROM old_rows);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER fhir_records_dose AFTER INSERT OR UPDATE OR DELETE ON vaccination_dose
-    FOR EACH ROW EXECUTE FUNCTION fhir_records_of_person();
-CREATE TRIGGER fhir_records_result AFTER INSERT OR UPDATE OR DELETE ON testing_result
-    FOR EACH ROW EXECUTE FUNCTION fhir_records_of_person();
-CREATE TRIGGER fhir_records_order AFTER INSERT OR UPDATE OR DELETE ON homecare_careorder
-    FOR EACH ROW EXECUTE FUNCTION fhir_records_of_person();
-CREATE TRIGGER fhir_records_check AFTER INSERT OR UPDATE OR DELETE ON homecare_selfcheck
-    FOR EACH ROW EXECUTE FUNCTION fhir_records_of_check();
-CREATE TRIGGER fhir_records_sample AFTER UPDATE ON testing_sample
-    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-    EXECUTE FUNCTION fhir_records_of_sample();
-CREATE TRIGGER fhir_records_tube AFTER UPDATE ON testing_tube
-    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-    EXECUTE FUNCTION fhir_records_of_tube();
-CREATE TRIGGER fhir_records_tube_result AFTER UPDATE ON testing_tuberesult
-    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-    EXECUTE FUNCTION fhir_records_of_tube_result();
+""" + "".join(
+    f"""
+CREATE TRIGGER fhir_records_{short}_insert AFTER INSERT ON {table}
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE TRIGGER fhir_records_{short}_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE TRIGGER fhir_records_{short}_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+"""
+    for short, table, function in (
+        ("dose", "vaccination_dose", "fhir_records_of_person"),
+        ("result", "testing_result", "fhir_records_of_person"),
+        ("careorder", "homecare_careorder", "fhir_records_of_person"),
+        ("check", "homecare_selfcheck", "fhir_records_of_check"),
+    )
+) + "".join(
+    f"""
+CREATE TRIGGER fhir_records_{short} AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+"""
+    for short, table, function in (
+        ("sample", "testing_sample", "fhir_records_of_sample"),
+        ("tube", "testing_tube", "fhir_records_of_tube"),
+        ("tube_result", "testing_tuberesult", "fhir_records_of_tube_result"),
+    )
+) + """
 CREATE TRIGGER fhir_records_vaccine AFTER UPDATE ON vaccination_vaccine
     FOR EACH ROW WHEN (
         (OLD.code, OLD.name, OLD.prophylaxis_code, OLD.product_code, OLD.primary_doses,
@@ -119,20 +150,33 @@ CREATE TRIGGER fhir_records_lot AFTER UPDATE ON vaccination_vaccinelot
     FOR EACH ROW WHEN ((OLD.number, OLD.expiry_date) IS DISTINCT FROM (NEW.number, NEW.expiry_date))
     EXECUTE FUNCTION fhir_records_epoch_next();
 CREATE TRIGGER fhir_records_person AFTER DELETE ON people_person
-    FOR EACH ROW EXECUTE FUNCTION fhir_records_of_deleted_person();
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION fhir_records_of_deleted_person();
 """
 
-PG_BACKWARD = """
-DROP TRIGGER IF EXISTS fhir_records_dose ON vaccination_dose;
-DROP TRIGGER IF EXISTS fhir_records_result ON testing_result;
-DROP TRIGGER IF EXISTS fhir_records_order ON homecare_careorder;
-DROP TRIGGER IF EXISTS fhir_records_check ON homecare_selfcheck;
-DROP TRIGGER IF EXISTS fhir_records_sample ON testing_sample;
-DROP TRIGGER IF EXISTS fhir_records_tube ON testing_tube;
-DROP TRIGGER IF EXISTS fhir_records_tube_result ON testing_tuberesult;
-DROP TRIGGER IF EXISTS fhir_records_vaccine ON vaccination_vaccine;
-DROP TRIGGER IF EXISTS fhir_records_lot ON vaccination_vaccinelot;
-DROP TRIGGER IF EXISTS fhir_records_person ON people_person;
+PG_BACKWARD = (
+    "".join(
+        f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+        for name, table in (
+            *(
+                (f"fhir_records_{short}_{event}", table)
+                for short, table in (
+                    ("dose", "vaccination_dose"),
+                    ("result", "testing_result"),
+                    ("careorder", "homecare_careorder"),
+                    ("check", "homecare_selfcheck"),
+                )
+                for event in ("insert", "update", "delete")
+            ),
+            ("fhir_records_sample", "testing_sample"),
+            ("fhir_records_tube", "testing_tube"),
+            ("fhir_records_tube_result", "testing_tuberesult"),
+            ("fhir_records_vaccine", "vaccination_vaccine"),
+            ("fhir_records_lot", "vaccination_vaccinelot"),
+            ("fhir_records_person", "people_person"),
+        )
+    )
+    + """
 DROP FUNCTION IF EXISTS fhir_records_of_person();
 DROP FUNCTION IF EXISTS fhir_records_of_check();
 DROP FUNCTION IF EXISTS fhir_records_of_sample();
@@ -142,6 +186,7 @@ DROP FUNCTION IF EXISTS fhir_records_epoch_next();
 DROP FUNCTION IF EXISTS fhir_records_of_deleted_person();
 DROP FUNCTION IF EXISTS fhir_records_stale(bigint[]);
 """
+)
 
 
 def _sqlite_stale(people: str) -> str:
