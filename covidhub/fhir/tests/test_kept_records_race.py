@@ -1,7 +1,8 @@
 """Reads of a person's $everything racing a write of their records, on PostgreSQL: real
-parallel requests against the live server, each build held open while the writer commits.
-What stays kept is what the records are after the write; a control that keeps without
-checking `generation` keeps what was read before it (the race is real)."""
+parallel requests against the live server, each build held open 1.5 s while the writer
+commits (0.6 s in). What stays kept is what the records are after the write; a control
+that keeps without checking `generation` keeps what was read before it (the race is
+real)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from covidhub.vaccination.models import Dose
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BUILD_HELD = 0.4  # seconds each build waits before it is kept
-WRITE_AFTER = 0.15  # the writer commits while the builds wait
+BUILD_HELD = 1.5  # seconds each build waits before it is kept
+WRITE_AFTER = 0.6  # the writer commits while the first builds wait
 
 
 def _resources(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -87,7 +88,12 @@ def test_reads_racing_a_write_keep_the_records_after_it(
         keep(person_id, row[0] if row else None, epoch, kept)
 
     monkeypatch.setattr(everything, "_keep", keep_regardless)
-    other = make_person(full_name="Đỗ Văn Đối Chứng", sex="M")
-    made = make_records(other, doses=3, results=2)
-    _race(live_server, headers, other, made["doses"][1], readers=6)
-    assert stale(other)
+    found_stale = False
+    for name in ("Đỗ Văn An", "Đỗ Văn Bình", "Đỗ Văn Cường"):
+        other = make_person(full_name=name, sex="M")
+        made = make_records(other, doses=3, results=2)
+        _race(live_server, headers, other, made["doses"][1], readers=6)
+        found_stale = stale(other)
+        if found_stale:
+            break
+    assert found_stale
