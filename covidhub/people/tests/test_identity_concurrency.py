@@ -35,8 +35,27 @@ def _burst(live_server, citizen, auth_headers, count: int) -> list[HttpResult]:
     return race([post(n) for n in range(count)], workers=10)
 
 
+@pytest.fixture
+def slow_count(monkeypatch) -> None:
+    """Each request waits 0.1 s between counting the account's attempts and adding its own
+    (the limit is read there), inside its transaction: without the lock, requests then all
+    count before any adds, whatever the machine's speed. The test and its control run
+    with the same wait; only the lock differs."""
+    import time
+
+    from covidhub.people import claims
+
+    per_day = claims._per_day
+
+    def slowly() -> int:
+        time.sleep(0.1)
+        return per_day()
+
+    monkeypatch.setattr(claims, "_per_day", slowly)
+
+
 def test_parallel_numbers_of_one_account_stop_at_the_limit(
-    live_server, settings, citizen, auth_headers
+    live_server, settings, citizen, auth_headers, slow_count
 ):
     from covidhub.people.models import IdentityAttempt, Person
 
@@ -49,7 +68,7 @@ def test_parallel_numbers_of_one_account_stop_at_the_limit(
 
 
 def test_control_without_the_account_lock_passes_the_limit(
-    live_server, settings, citizen, auth_headers, monkeypatch
+    live_server, settings, citizen, auth_headers, monkeypatch, slow_count
 ):
     """If this ever stays at the limit, the test above proves nothing."""
     from covidhub.people import claims
