@@ -266,3 +266,21 @@ def test_scopes_choose_among_the_kept_groups(
     assert kinds.count("Immunization") == 2
     assert not {"Observation", "DiagnosticReport", "Specimen"} & set(kinds)
     assert {"Organization", "Location"} <= set(kinds)  # the vaccination site
+
+
+def test_kept_records_are_no_wider_than_the_scope(
+    officer_client, login, neighbour_officer, make_person, make_records
+):
+    """What one officer's read kept is found only through the next reader's own scope: the
+    neighbouring commune's officer still gets 404 (and the kept row is left as it was)."""
+    person = make_person()
+    make_records(person, doses=2, results=1)
+    _served(officer_client, person)
+    kept = _kept(person)
+    assert kept is not None and kept.immunizations
+    neighbour = login(neighbour_officer)
+    response = neighbour.get(f"/fhir/Patient/{person.uuid}/$everything")
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert "Immunization" not in response.content.decode()
+    assert _kept(person).generation == kept.generation
