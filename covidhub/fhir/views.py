@@ -166,7 +166,10 @@ def _bundle(
     paging: Paging | None = None,
     more: bool = False,
     total: int | None = None,
+    entries: Any = None,
 ) -> dict[str, Any]:
+    """A searchset Bundle of `items`, or of `entries` already made (JSON text with
+    absolute fullUrls, as `orjson.Fragment`: $everything's kept records)."""
     base = _base_url(request)
     links = [{"relation": "self", "url": request.build_absolute_uri()}]
     if paging is not None and more:
@@ -184,7 +187,9 @@ def _bundle(
         "type": "searchset",
         "timestamp": resources.instant(timezone.now()),
         "link": links,
-        "entry": [
+        "entry": entries
+        if entries is not None
+        else [
             {
                 "fullUrl": f"{base}{item['resourceType']}/{item['id']}",
                 "resource": item,
@@ -266,17 +271,8 @@ def everything(request: HttpRequest, reader: Reader, resource_id: str) -> HttpRe
     base = _base_url(request).encode()
     entries = entries.replace(b'"fullUrl":"', b'"fullUrl":"' + base)
     pretty = request.GET.get("_pretty") == "true"
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "timestamp": resources.instant(timezone.now()),
-        "link": [{"relation": "self", "url": request.build_absolute_uri()}],
-        "entry": orjson.loads(entries) if pretty else orjson.Fragment(entries),
-        "total": total,
-    }
-    response = HttpResponse(_dumps(bundle, pretty=pretty), content_type=FHIR_JSON)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    made = orjson.loads(entries) if pretty else orjson.Fragment(entries)
+    return fhir_response(request, _bundle(request, [], total=total, entries=made))
 
 
 @fhir_endpoint(methods=("GET", "POST"))
